@@ -1,0 +1,3 @@
+"""LangChain integration for Kimi (Moonshot AI): ``ChatKimi``."""
+
+__all__: list[str] = []

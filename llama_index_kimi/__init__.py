@@ -1,0 +1,3 @@
+"""LlamaIndex integration for Kimi (Moonshot AI): ``Kimi``."""
+
+__all__: list[str] = []

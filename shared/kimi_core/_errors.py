@@ -1,0 +1,405 @@
+"""Errors raised by kimi_core, and the mapping from every provider's error dialect.
+
+Exception hierarchy::
+
+    KimiError
+     ├─ ConfigurationError              bad input caught before anything is sent (also a ValueError)
+     ├─ ToolCallMissingError            a forced tool choice the API could not take was not honoured
+     ├─ APIConnectionError
+     │   └─ APITimeoutError
+     ├─ StreamError                     malformed or truncated stream, error event inside a stream
+     └─ APIStatusError
+         ├─ BadRequestError             400
+         │   ├─ ContextWindowExceededError
+         │   └─ ContentFilterError
+         ├─ AuthenticationError         401
+         ├─ PermissionDeniedError       403
+         ├─ InsufficientQuotaError      balance / quota exhausted; never retried
+         ├─ NotFoundError               404
+         ├─ RateLimitError              429 (rate limit, engine overloaded)
+         └─ InternalServerError         >= 500
+
+Every error carries ``status_code`` (None for transport errors), ``code`` (the
+provider's error type or code), ``message``, ``request_id``, ``provider``, ``body``
+and ``retryable``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ContentFilterError",
+    "ContextWindowExceededError",
+    "InsufficientQuotaError",
+    "InternalServerError",
+    "KimiError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamError",
+    "ToolCallMissingError",
+]
+
+
+class KimiError(Exception):
+    """Base class of every error raised by kimi_core."""
+
+    retryable: bool = False
+    #: For errors raised mid-stream: what arrived before it, as a completion dict.
+    partial: Any = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        provider: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.provider = provider
+        self.body = body
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts: list[str] = []
+        if self.status_code is not None:
+            parts.append(f"HTTP {self.status_code}")
+        if self.code:
+            parts.append(self.code)
+        head = f"[{' '.join(parts)}] " if parts else ""
+        tail: list[str] = []
+        if self.provider:
+            tail.append(f"provider={self.provider}")
+        if self.request_id:
+            tail.append(f"request_id={self.request_id}")
+        suffix = f" ({', '.join(tail)})" if tail else ""
+        return f"{head}{self.message}{suffix}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep errors picklable (multiprocessing, LangChain tracing) with their fields.
+        return (
+            _rebuild,
+            (
+                type(self),
+                self.message,
+                {
+                    "status_code": self.status_code,
+                    "code": self.code,
+                    "request_id": self.request_id,
+                    "provider": self.provider,
+                    "body": self.body,
+                },
+            ),
+        )
+
+
+def _rebuild(cls: type[KimiError], message: str, fields: dict[str, Any]) -> KimiError:
+    err = cls.__new__(cls)
+    KimiError.__init__(err, message, **fields)
+    return err
+
+
+class ConfigurationError(KimiError, ValueError):
+    """Bad input, caught before anything is sent.
+
+    The message names the parameter, the value, what is allowed, and the model or
+    provider the rule comes from.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.param = param
+        self.model = model
+        super().__init__(message, provider=provider)
+
+    def _render(self) -> str:
+        return self.message
+
+
+class ToolCallMissingError(KimiError):
+    """A tool call was required, could not be forced (thinking is always on), and was not made."""
+
+
+class APIConnectionError(KimiError):
+    """The provider could not be reached, or the connection broke."""
+
+    retryable = True
+
+
+class APITimeoutError(APIConnectionError):
+    """Connecting, reading or the whole request took longer than allowed."""
+
+
+class StreamError(KimiError):
+    """A stream was malformed, ended early, or carried an error event.
+
+    ``partial`` holds what arrived before the failure (the accumulated message as a
+    completion dict) when the stream got that far.
+    """
+
+    def __init__(self, message: str, *, partial: Any = None, **kwargs: Any) -> None:
+        self.partial = partial
+        super().__init__(message, **kwargs)
+
+
+class APIStatusError(KimiError):
+    """The provider answered with an error status."""
+
+    status_code: int
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the provider rejected the request."""
+
+
+class ContextWindowExceededError(BadRequestError):
+    """The prompt plus the requested output does not fit the model's context window."""
+
+
+class ContentFilterError(BadRequestError):
+    """The provider's content filter refused the input or the output."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the key is missing, wrong, expired, or for another region."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the key may not use this resource."""
+
+
+class InsufficientQuotaError(APIStatusError):
+    """The account's balance or quota is exhausted. Retrying cannot help; never retried."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: unknown model or endpoint (or no permission to see it)."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: a rate limit was hit or the engine is overloaded. Retried."""
+
+    retryable = True
+
+
+class InternalServerError(APIStatusError):
+    """HTTP >= 500 from the provider or a proxy in front of it. Retried."""
+
+    retryable = True
+
+
+# --------------------------------------------------------------------------- mapping
+
+_QUOTA_CODES = frozenset(
+    {"exceeded_current_quota_error", "insufficient_quota", "used_up", "insufficient_balance"}
+)
+_CONTENT_FILTER_CODES = frozenset({"content_filter", "forbidden", "content_policy_violation"})
+_CONTEXT_RE = re.compile(
+    r"token limit|context (length|window)|input token length too long|maximum context",
+    re.IGNORECASE,
+)
+_QUOTA_RE = re.compile(r"insufficient (balance|quota)|quota exceeded|suspended", re.IGNORECASE)
+
+# Error codes that carry their own status (used when the HTTP status is unknown or
+# generic, e.g. an error object inside a stream).
+_CODE_STATUS: dict[str, int] = {
+    "content_filter": 400,
+    "invalid_request_error": 400,
+    "bad_request": 400,
+    "no_token": 400,
+    "token_mismatched": 400,
+    "api_not_implemented": 400,
+    "invalid_authentication_error": 401,
+    "incorrect_api_key_error": 401,
+    "invalid_token": 401,
+    "token_expired": 401,
+    "permission_denied_error": 403,
+    "disabled": 403,
+    "forbidden": 403,
+    "used_up": 403,
+    "resource_not_found_error": 404,
+    "no_api": 404,
+    "engine_overloaded_error": 429,
+    "rate_limit_reached_error": 429,
+    "exceeded_current_quota_error": 429,
+    "too_many_requests": 429,
+    "server_error": 500,
+    "unexpected_output": 500,
+    "api_error": 500,
+    "timeout": 504,
+}
+
+_STATUS_CLASS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+_EXCERPT = 300
+
+#: Statuses retried by the transport (besides every status >= 500).
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
+def _excerpt(text: str) -> str:
+    """A readable one-line excerpt of an HTML or plain-text body."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.IGNORECASE | re.DOTALL)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
+
+
+def parse_error_body(raw: bytes | str | None) -> tuple[Any, str | None, str | None, str | None]:
+    """Parse an error body of any dialect.
+
+    Returns ``(body, code, message, trace_id)``; ``body`` is the decoded JSON when the
+    body is JSON, otherwise the text.
+    """
+    if raw is None or raw == b"" or raw == "":
+        return None, None, None, None
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        return text, None, _excerpt(text) or None, None
+    return (body, *error_fields(body))
+
+
+def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
+    """``(code, message, trace_id)`` from a decoded error body of any dialect.
+
+    Moonshot ``{"error": {"type", "message"[, "code"]}}``; AceData ``{"error": {"code",
+    "message"}, "trace_id"[, "success": false]}``; GPTProto ``{"error": {"message",
+    "type": "401"}}``; OpenAI style; or a flat ``{"code", "message"}`` / ``{"detail"}``.
+    """
+    if not isinstance(body, Mapping):
+        if isinstance(body, str):
+            return None, _excerpt(body) or None, None
+        return None, None, None
+    trace = body.get("trace_id") or body.get("request_id")
+    err = body.get("error", body)
+    if isinstance(err, str):
+        return None, err, _str_or_none(trace)
+    if not isinstance(err, Mapping):
+        return None, None, _str_or_none(trace)
+    message = err.get("message") or err.get("msg") or err.get("detail") or body.get("message")
+    code: Any = None
+    for key in ("code", "type"):
+        value = err.get(key)
+        # GPTProto puts the HTTP status in "type" ("401"); prefer a symbolic code.
+        if value is not None and value != "" and not _is_status_text(value):
+            code = value
+            break
+    if code is None:
+        code = err.get("type") if err.get("type") is not None else err.get("code")
+    trace = trace or err.get("trace_id")
+    return _str_or_none(code), _str_or_none(message), _str_or_none(trace)
+
+
+def _is_status_text(value: Any) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def error_class(status: int | None, code: str | None, message: str | None) -> type[APIStatusError]:
+    """The error class for a status, a provider code and a message."""
+    low_code = (code or "").lower()
+    if low_code in _QUOTA_CODES or (message and _QUOTA_RE.search(message)):
+        return InsufficientQuotaError
+    if status is None or status in (200, 0) or (status == 400 and low_code in _CODE_STATUS):
+        status = _CODE_STATUS.get(low_code, status or 500)
+    if status == 403 and low_code == "forbidden" and message and "moderat" in message.lower():
+        return ContentFilterError
+    if status in (400, 422):
+        if low_code in _CONTENT_FILTER_CODES:
+            return ContentFilterError
+        if message and _CONTEXT_RE.search(message):
+            return ContextWindowExceededError
+        if message and ("content policy" in message.lower() or "high risk" in message.lower()):
+            return ContentFilterError
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_CLASS.get(status, BadRequestError if 400 <= status < 500 else APIStatusError)
+
+
+def make_status_error(
+    status: int,
+    raw: bytes | str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    provider: str | None = None,
+) -> APIStatusError:
+    """Build the typed error for an HTTP error response of any dialect."""
+    body, code, message, trace = parse_error_body(raw)
+    request_id = trace
+    if headers is not None:
+        request_id = (
+            headers.get("x-trace-id")
+            or headers.get("x-request-id")
+            or headers.get("msh-request-id")
+            or trace
+        )
+    if code is not None and _is_status_text(code):
+        code = None
+    if status < 400:
+        # An error body under a 2xx status (some gateways): use the status its code means.
+        status = _CODE_STATUS.get((code or "").lower(), 500)
+    cls = error_class(status, code, message)
+    if not message:
+        message = f"{provider or 'the provider'} answered HTTP {status} with an empty body"
+    err = cls(
+        message,
+        status_code=status,
+        code=code,
+        request_id=request_id,
+        provider=provider,
+        body=body,
+    )
+    err.retryable = cls is not InsufficientQuotaError and (
+        status in RETRYABLE_STATUSES or status >= 500
+    )
+    return err
+
+
+def stream_error_event(
+    payload: Mapping[str, Any], *, provider: str | None, request_id: str | None
+) -> StreamError:
+    """The error for an ``{"error": {...}}`` object received inside a stream."""
+    code, message, trace = error_fields(payload)
+    return StreamError(
+        f"error event inside the stream: {message or json.dumps(payload)[:_EXCERPT]}",
+        code=code,
+        request_id=request_id or trace,
+        provider=provider,
+        body=dict(payload),
+    )

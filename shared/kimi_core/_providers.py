@@ -1,0 +1,267 @@
+"""Provider profiles: where each system serves Kimi, and the limits it documents.
+
+A profile is data only. ``None`` for a limit means the provider documents none, so
+nothing is checked on our side (the server still decides).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+from urllib.parse import urlsplit
+
+from ._errors import ConfigurationError
+
+__all__ = ["PROVIDERS", "ProviderProfile", "get_provider", "resolve_api_key", "resolve_provider"]
+
+ErrorDialect = Literal["moonshot", "acedata", "openai", "gptproto"]
+UsagePlace = Literal["final_choice", "trailing_chunk"]
+
+FALLBACK_KEY_ENV = "KIMI_API_KEY"
+
+
+@dataclass(frozen=True)
+class ProviderProfile:
+    """Everything the core needs to know about one system that serves Kimi."""
+
+    name: str
+    label: str
+    base_url: str
+    chat_path: str = "/chat/completions"
+    key_env: str | None = None
+    #: Documented ranges and limits; None = not documented, not checked.
+    n_range: tuple[int, int] | None = None
+    max_stop: int | None = None
+    max_stop_bytes: int | None = None
+    temperature_range: tuple[float, float] | None = None
+    top_p_range: tuple[float, float] | None = None
+    max_tools: int | None = 128
+    response_formats: frozenset[str] | None = None
+    #: Content part types accepted in messages; None = any.
+    content_parts: frozenset[str] | None = None
+    #: Field(s) carrying reasoning in responses, in the order the provider sends them.
+    reasoning_fields: tuple[str, ...] = ("reasoning_content",)
+    #: Where usage arrives in a stream.
+    stream_usage: tuple[UsagePlace, ...] = ("trailing_chunk",)
+    error_dialect: ErrorDialect = "openai"
+    #: Whether to ask for streamed usage with ``stream_options.include_usage``.
+    send_stream_options: bool = True
+    #: The output-length parameter the provider documents.
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    #: Models the provider documents (others may work; they are not refused).
+    models: tuple[str, ...] = ()
+    #: Platform endpoints beyond chat (Moonshot's files, token estimate, balance).
+    has_models_endpoint: bool = True
+    has_platform_endpoints: bool = False
+    #: Whether a base URL must be given (the generic profile).
+    requires_base_url: bool = False
+    hosts: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def key_variables(self) -> tuple[str, ...]:
+        """Environment variables searched for the key, in order."""
+        if self.key_env and self.key_env != FALLBACK_KEY_ENV:
+            return (self.key_env, FALLBACK_KEY_ENV)
+        return (FALLBACK_KEY_ENV,)
+
+    def with_base_url(self, base_url: str | None) -> ProviderProfile:
+        """This profile with its host (and path prefix) replaced by ``base_url``."""
+        if not base_url:
+            return self
+        return replace(self, base_url=normalize_base_url(base_url, self.chat_path))
+
+
+def normalize_base_url(base_url: str, chat_path: str = "/chat/completions") -> str:
+    """Strip a trailing slash and a pasted chat path from a base URL."""
+    url = base_url.strip().rstrip("/")
+    for suffix in (chat_path, "/chat/completions"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"base_url={base_url!r} is not an http(s) URL; "
+            "expected something like 'https://api.moonshot.ai/v1'",
+            param="base_url",
+        )
+    return url
+
+
+_KIMI_DOCUMENTED = (
+    "kimi-k2.6",
+    "kimi-k2.5",
+    "kimi-k2-thinking",
+    "kimi-k2-thinking-turbo",
+    "kimi-k2-turbo-preview",
+    "kimi-k2-0905-preview",
+    "kimi-k2-0711-preview",
+    "moonshot-v1-8k",
+    "moonshot-v1-32k",
+    "moonshot-v1-128k",
+    "moonshot-v1-auto",
+    "moonshot-v1-8k-vision-preview",
+    "moonshot-v1-32k-vision-preview",
+    "moonshot-v1-128k-vision-preview",
+)
+
+_MOONSHOT = ProviderProfile(
+    name="moonshot",
+    label="Moonshot AI (Kimi Open Platform, international)",
+    base_url="https://api.moonshot.ai/v1",
+    key_env="MOONSHOT_API_KEY",
+    n_range=(1, 5),
+    max_stop=5,
+    max_stop_bytes=32,
+    temperature_range=(0.0, 1.0),
+    top_p_range=(0.0, 1.0),
+    response_formats=frozenset({"text", "json_object", "json_schema"}),
+    content_parts=frozenset({"text", "image_url", "video_url"}),
+    reasoning_fields=("reasoning_content",),
+    stream_usage=("final_choice", "trailing_chunk"),
+    error_dialect="moonshot",
+    max_tokens_param="max_completion_tokens",
+    models=_KIMI_DOCUMENTED,
+    has_platform_endpoints=True,
+    hosts=("api.moonshot.ai",),
+)
+
+PROVIDERS: Mapping[str, ProviderProfile] = {
+    p.name: p
+    for p in (
+        _MOONSHOT,
+        replace(
+            _MOONSHOT,
+            name="moonshot-cn",
+            label="Moonshot AI (Kimi Open Platform, China)",
+            base_url="https://api.moonshot.cn/v1",
+            hosts=("api.moonshot.cn",),
+        ),
+        ProviderProfile(
+            name="acedata",
+            label="AceData Cloud",
+            base_url="https://api.acedata.cloud",
+            chat_path="/kimi/chat/completions",
+            key_env="ACEDATACLOUD_API_TOKEN",
+            n_range=(1, 128),
+            temperature_range=(0.0, 2.0),
+            max_tools=None,
+            response_formats=frozenset({"text", "json_object"}),
+            content_parts=frozenset({"text"}),
+            reasoning_fields=("reasoning_content", "reasoning"),
+            stream_usage=("trailing_chunk",),
+            error_dialect="acedata",
+            send_stream_options=False,
+            models=(
+                "kimi-k2-thinking-turbo",
+                "kimi-k2.5",
+                "kimi-k2-thinking",
+                "kimi-k2-instruct-0905",
+                "kimi-k2-0905-preview",
+                "kimi-k2-turbo-preview",
+                "kimi-k2-0711-preview",
+            ),
+            has_models_endpoint=False,
+            hosts=("api.acedata.cloud",),
+        ),
+        ProviderProfile(
+            name="evolink",
+            label="EvoLink",
+            base_url="https://direct.evolink.ai/v1",
+            key_env="EVOLINK_API_KEY",
+            n_range=(1, 5),
+            max_stop=5,
+            max_stop_bytes=32,
+            temperature_range=(0.0, 2.0),
+            top_p_range=(0.0, 1.0),
+            response_formats=frozenset({"text", "json_object"}),
+            content_parts=frozenset({"text", "image_url"}),
+            reasoning_fields=("reasoning_content",),
+            error_dialect="openai",
+            models=("kimi-k2-thinking", "kimi-k2-thinking-turbo"),
+            hosts=("direct.evolink.ai", "api.evolink.ai"),
+        ),
+        ProviderProfile(
+            name="gptproto",
+            label="GPTProto",
+            base_url="https://gptproto.com/v1",
+            key_env="GPTPROTO_API_KEY",
+            max_stop=4,
+            temperature_range=(0.0, 1.0),
+            top_p_range=(0.0, 1.0),
+            content_parts=frozenset({"text", "image_url", "file"}),
+            reasoning_fields=("reasoning_content", "reasoning"),
+            error_dialect="gptproto",
+            models=("kimi-k2.5",),
+            hosts=("gptproto.com",),
+        ),
+        ProviderProfile(
+            name="openai-compatible",
+            label="Any OpenAI-compatible gateway",
+            base_url="",
+            max_tools=None,
+            reasoning_fields=("reasoning_content", "reasoning"),
+            stream_usage=("final_choice", "trailing_chunk"),
+            requires_base_url=True,
+        ),
+    )
+}
+
+
+def get_provider(name: str) -> ProviderProfile:
+    """The profile of a provider by name (``moonshot``, ``acedata``, ...)."""
+    try:
+        return PROVIDERS[name.lower()]
+    except KeyError:
+        raise ConfigurationError(
+            f"provider={name!r} is unknown; choose one of {', '.join(PROVIDERS)} "
+            "(use 'openai-compatible' with base_url for any other gateway)",
+            param="provider",
+        ) from None
+
+
+def resolve_provider(provider: str | None, base_url: str | None) -> ProviderProfile:
+    """The profile for a provider name and/or base URL.
+
+    With no provider name, a known host selects its profile, any other base URL
+    selects ``openai-compatible``, and no base URL selects ``moonshot``.
+    """
+    if provider is None:
+        if not base_url:
+            return PROVIDERS["moonshot"]
+        host = urlsplit(base_url.strip()).hostname or ""
+        profile = next((p for p in PROVIDERS.values() if host in p.hosts), None)
+        profile = profile or PROVIDERS["openai-compatible"]
+    else:
+        profile = get_provider(provider)
+    if profile.requires_base_url and not base_url:
+        raise ConfigurationError(
+            f"provider={profile.name!r} needs base_url (the gateway's OpenAI-compatible "
+            "root, e.g. 'https://gateway.example.com/v1')",
+            param="base_url",
+            provider=profile.name,
+        )
+    return profile.with_base_url(base_url)
+
+
+def resolve_api_key(
+    profile: ProviderProfile,
+    api_key: str | None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The key from the argument, else the provider's variable, else ``KIMI_API_KEY``."""
+    if api_key:
+        return api_key
+    env = os.environ if environ is None else environ
+    for var in profile.key_variables:
+        value = env.get(var, "").strip()
+        if value:
+            return value
+    names = " or ".join(profile.key_variables)
+    raise ConfigurationError(
+        f"no API key for provider {profile.name!r}: pass api_key=... or set {names} "
+        "(to try things without a key, run the built-in emulator: `kimi-emulator`)",
+        param="api_key",
+        provider=profile.name,
+    )

@@ -1,0 +1,264 @@
+"""Stream assembly: normalise each streamed chunk, and accumulate the final message.
+
+Both adapters use :class:`StreamAccumulator`. :meth:`~StreamAccumulator.add` fixes
+each chunk in place, so an adapter can build its framework's chunk straight from it:
+
+- reasoning is always in ``delta["reasoning_content"]`` (a provider's ``reasoning``
+  is moved there; when a provider sends both, it is counted once);
+- every tool-call delta has an ``index``, merged by index, or by id / position when the
+  provider leaves the index out, parallel calls kept apart (and a new id arriving under
+  a used index opens a new call);
+- usage is taken from wherever it comes (the final choice, a trailing ``choices: []``
+  chunk, or both) and kept once, in :attr:`~StreamAccumulator.usage`; adapters emit it
+  once, at the end.
+
+:meth:`~StreamAccumulator.completion` returns the whole response in the shape of a
+non-streamed one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+__all__ = ["StreamAccumulator", "Usage", "normalize_completion", "usage_of"]
+
+
+class Usage(TypedDict):
+    """Token counts, counted once, whichever way the provider reported them."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+
+
+def usage_of(raw: Mapping[str, Any] | None) -> Usage | None:
+    """Normalised token counts from a usage object of any provider.
+
+    Cached tokens come from the top-level ``cached_tokens`` (Moonshot) or
+    ``prompt_tokens_details.cached_tokens`` (OpenAI style); reasoning tokens from
+    ``completion_tokens_details.reasoning_tokens``.
+    """
+    if not raw:
+        return None
+    prompt = _int(raw.get("prompt_tokens"))
+    completion = _int(raw.get("completion_tokens"))
+    total = _int(raw.get("total_tokens")) or prompt + completion
+    cached = _int(raw.get("cached_tokens"))
+    details = raw.get("prompt_tokens_details")
+    if not cached and isinstance(details, Mapping):
+        cached = _int(details.get("cached_tokens"))
+    reasoning = 0
+    out_details = raw.get("completion_tokens_details")
+    if isinstance(out_details, Mapping):
+        reasoning = _int(out_details.get("reasoning_tokens"))
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total,
+        cached_tokens=cached,
+        reasoning_tokens=reasoning,
+    )
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+class _ToolCalls:
+    """Tool-call state of one choice: indexes, ids, and argument fragments."""
+
+    __slots__ = ("by_id", "calls", "last")
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.by_id: dict[str, int] = {}
+        self.last = -1
+
+    def place(self, tc: dict[str, Any], position: int, count: int) -> int:
+        """The index a tool-call delta belongs to (written back into the delta)."""
+        index = tc.get("index")
+        tid = tc.get("id")
+        if isinstance(index, int) and not isinstance(index, bool):
+            existing = self.calls.get(index)
+            if tid and existing is not None and existing["id"] and existing["id"] != tid:
+                # A new call under an index already used (gateways that send 0 for every
+                # call): keep the calls apart.
+                index = self.by_id.get(tid, self._next())
+        elif tid and tid in self.by_id:
+            index = self.by_id[tid]
+        elif tid or (tc.get("function") or {}).get("name"):
+            index = self._next()
+        elif count > 1 and position in self.calls:
+            index = position
+        else:
+            index = self.last if self.last >= 0 else 0
+        tc["index"] = index
+        return index
+
+    def _next(self) -> int:
+        return max(self.calls, default=-1) + 1
+
+    def add(self, tc: dict[str, Any], position: int, count: int) -> None:
+        index = self.place(tc, position, count)
+        call = self.calls.get(index)
+        fn = tc.get("function") or {}
+        if call is None:
+            call = {"id": None, "type": "function", "name": None, "args": []}
+            self.calls[index] = call
+        tid = tc.get("id")
+        if tid and not call["id"]:
+            call["id"] = tid
+            self.by_id[tid] = index
+        if tc.get("type"):
+            call["type"] = tc["type"]
+        name = fn.get("name")
+        if name and not call["name"]:
+            call["name"] = name
+        args = fn.get("arguments")
+        if args:
+            call["args"].append(args)
+        self.last = index
+
+    def result(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": c["id"] or "",
+                "type": c["type"],
+                "function": {"name": c["name"] or "", "arguments": "".join(c["args"])},
+            }
+            for _, c in sorted(self.calls.items())
+        ]
+
+
+class _Choice:
+    __slots__ = ("content", "finish_reason", "reasoning", "role", "tools")
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.tools: _ToolCalls | None = None
+        self.finish_reason: str | None = None
+        self.role = "assistant"
+
+
+class StreamAccumulator:
+    """Turns streamed chunks into the final message (for every choice)."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.model: str | None = None
+        self.created: int | None = None
+        self.system_fingerprint: str | None = None
+        self.choices: dict[int, _Choice] = {}
+        self.raw_usage: dict[str, Any] | None = None
+        self.events = 0
+
+    def add(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        """Normalise ``chunk`` in place (see the module doc), record it, return it."""
+        self.events += 1
+        if self.id is None:
+            self.id = chunk.get("id")
+            self.model = chunk.get("model")
+            self.created = chunk.get("created")
+        if chunk.get("system_fingerprint"):
+            self.system_fingerprint = chunk["system_fingerprint"]
+        usage = chunk.get("usage")
+        if usage:
+            self.raw_usage = usage
+        choices = chunk.get("choices")
+        if not choices:
+            return chunk
+        for choice in choices:
+            index = choice.get("index") or 0
+            state = self.choices.get(index)
+            if state is None:
+                state = self.choices[index] = _Choice()
+            delta = choice.get("delta")
+            if delta:
+                if "reasoning" in delta:
+                    text = delta.pop("reasoning")
+                    if "reasoning_content" not in delta:
+                        delta["reasoning_content"] = text
+                text = delta.get("reasoning_content")
+                if text:
+                    state.reasoning.append(text)
+                text = delta.get("content")
+                if text:
+                    state.content.append(text)
+                calls = delta.get("tool_calls")
+                if calls:
+                    tools = state.tools
+                    if tools is None:
+                        tools = state.tools = _ToolCalls()
+                    count = len(calls)
+                    for position, tc in enumerate(calls):
+                        tools.add(tc, position, count)
+                if "role" in delta and delta["role"]:
+                    state.role = delta["role"]
+            if choice.get("finish_reason"):
+                state.finish_reason = choice["finish_reason"]
+            # Moonshot puts usage inside the final choice.
+            usage = choice.get("usage")
+            if usage:
+                self.raw_usage = usage
+        return chunk
+
+    @property
+    def finished(self) -> bool:
+        """Whether every choice seen so far has a finish_reason."""
+        return bool(self.choices) and all(c.finish_reason for c in self.choices.values())
+
+    @property
+    def usage(self) -> Usage | None:
+        """Token counts, taken once (the last usage object seen)."""
+        return usage_of(self.raw_usage)
+
+    def message(self, index: int = 0) -> dict[str, Any]:
+        """The assembled assistant message of one choice."""
+        state = self.choices.get(index) or _Choice()
+        msg: dict[str, Any] = {"role": state.role, "content": "".join(state.content)}
+        if state.reasoning:
+            msg["reasoning_content"] = "".join(state.reasoning)
+        if state.tools is not None and state.tools.calls:
+            msg["tool_calls"] = state.tools.result()
+        return msg
+
+    def completion(self) -> dict[str, Any]:
+        """Everything received, in the shape of a non-streamed chat completion."""
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "choices": [
+                {
+                    "index": i,
+                    "message": self.message(i),
+                    "finish_reason": self.choices[i].finish_reason,
+                }
+                for i in sorted(self.choices)
+            ],
+            "usage": self.raw_usage,
+        }
+
+
+def normalize_completion(body: dict[str, Any]) -> dict[str, Any]:
+    """Normalise a non-streamed completion in place: reasoning in ``reasoning_content``
+    (once), usage from the top level or a choice, ``tool_calls: []`` dropped."""
+    for choice in body.get("choices") or ():
+        msg = choice.get("message")
+        if not isinstance(msg, dict):
+            continue
+        if "reasoning" in msg:
+            text = msg.pop("reasoning")
+            if not msg.get("reasoning_content") and text:
+                msg["reasoning_content"] = text
+        if "tool_calls" in msg and not msg["tool_calls"]:
+            del msg["tool_calls"]
+        if not body.get("usage") and choice.get("usage"):
+            body["usage"] = choice["usage"]
+    return body

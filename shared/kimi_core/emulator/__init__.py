@@ -1,0 +1,1 @@
+"""A local Kimi-compatible HTTP server (placeholder until the emulator lands)."""
