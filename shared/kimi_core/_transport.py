@@ -122,15 +122,21 @@ class ChatResult:
 # --------------------------------------------------------------------------- pools
 
 _pool_lock = threading.Lock()
-_sync_pools: dict[httpx.Timeout, httpx.Client] = {}
+_PoolKey = tuple[float | None, float | None, float | None, float | None]
+_sync_pools: dict[_PoolKey, httpx.Client] = {}
 _async_pools: dict[asyncio.AbstractEventLoop, _LoopPools] = {}
 
 
+def _key(t: httpx.Timeout) -> _PoolKey:
+    return (t.connect, t.read, t.write, t.pool)
+
+
 def _sync_pool(timeout: httpx.Timeout) -> httpx.Client:
+    key = _key(timeout)
     with _pool_lock:
-        client = _sync_pools.get(timeout)
+        client = _sync_pools.get(key)
         if client is None:
-            client = _sync_pools[timeout] = httpx.Client(timeout=timeout, limits=_LIMITS)
+            client = _sync_pools[key] = httpx.Client(timeout=timeout, limits=_LIMITS)
         return client
 
 
@@ -146,7 +152,7 @@ class _LoopPools:
     """The async pools of one event loop, closed from inside it at shutdown."""
 
     def __init__(self) -> None:
-        self.clients: dict[httpx.Timeout, httpx.AsyncClient] = {}
+        self.clients: dict[_PoolKey, httpx.AsyncClient] = {}
         self.sentinel: AsyncIterator[None] | None = None
 
     async def watch(self, loop: asyncio.AbstractEventLoop) -> AsyncIterator[None]:
@@ -171,9 +177,10 @@ async def _async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
             for old in [lp for lp in _async_pools if lp.is_closed()]:
                 del _async_pools[old]
             pools = _async_pools[loop] = _LoopPools()
-        client = pools.clients.get(timeout)
+        key = _key(timeout)
+        client = pools.clients.get(key)
         if client is None:
-            client = pools.clients[timeout] = httpx.AsyncClient(timeout=timeout, limits=_LIMITS)
+            client = pools.clients[key] = httpx.AsyncClient(timeout=timeout, limits=_LIMITS)
     if fresh:
         # Started once, the generator is registered with the loop, which finalises it
         # (running its ``finally``) in ``shutdown_asyncgens`` before closing.
