@@ -173,7 +173,9 @@ def get_model_info(model_id: str, *, warn: bool = True) -> ModelInfo:
         return replace(info, id=model_id)
     # Thinking variants of unknown ids ("kimi-k2-thinking-2026") think always.
     if "thinking" in base:
-        info = replace(_UNKNOWN_DEFAULTS, thinking="always", forced_tool_choice_while_thinking=False)
+        info = replace(
+            _UNKNOWN_DEFAULTS, thinking="always", forced_tool_choice_while_thinking=False
+        )
     else:
         info = _UNKNOWN_DEFAULTS
     if warn:

@@ -56,13 +56,19 @@ class _Ctx:
         self.profile = profile
         self.model = model
 
-    def error(self, param: str, value: Any, allowed: str, *, by: str = "provider") -> ConfigurationError:
+    def error(
+        self, param: str, value: Any, allowed: str, *, by: str = "provider"
+    ) -> ConfigurationError:
         who = (
             f"model {self.model.id!r}"
             if by == "model"
             else f"provider {self.profile.name!r} ({self.profile.label})"
         )
-        shown = _fmt(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
+        shown = (
+            _fmt(value)
+            if not isinstance(value, str) or len(value) < 80
+            else repr(value[:77] + "...")
+        )
         return ConfigurationError(
             f"{param}={shown} is not accepted by {who}: {allowed}",
             param=param,
@@ -118,7 +124,9 @@ def build_chat_request(
     body: dict[str, Any] = {"model": model}
 
     if thinking is not None and not isinstance(thinking, bool):
-        raise ctx.error("thinking", thinking, "True, False or None (the model's default)", by="model")
+        raise ctx.error(
+            "thinking", thinking, "True, False or None (the model's default)", by="model"
+        )
     tool_list = _tools(ctx, tools)
     choice, thinking_sent, required_tool, tool_list = _tool_choice(
         ctx, tool_choice, tool_list, thinking, temperature
@@ -142,7 +150,10 @@ def build_chat_request(
     elif tool_choice not in (None, "none", "auto"):
         raise ctx.error("tool_choice", tool_choice, "a forced tool_choice needs tools")
 
-    for key, value in (("prompt_cache_key", prompt_cache_key), ("safety_identifier", safety_identifier)):
+    for key, value in (
+        ("prompt_cache_key", prompt_cache_key),
+        ("safety_identifier", safety_identifier),
+    ):
         if value is not None:
             if not isinstance(value, str) or not value:
                 raise ctx.error(key, value, "a non-empty string")
@@ -260,7 +271,11 @@ def _sampling(
     for name, value, fixed, rng in checks:
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise ctx.error(name, value, "a finite number")
         if fixed is not None:
             if not math.isclose(value, fixed, abs_tol=1e-9):
@@ -279,11 +294,18 @@ def _sampling(
         if isinstance(n, bool) or not isinstance(n, int):
             raise ctx.error("n", n, "an integer")
         if info.fixed_n is not None and n != info.fixed_n:
-            raise ctx.error("n", n, f"the value is fixed: only {info.fixed_n} is allowed", by="model")
+            raise ctx.error(
+                "n", n, f"the value is fixed: only {info.fixed_n} is allowed", by="model"
+            )
         lo, hi = profile.n_range or (1, 1_000_000)
         if not lo <= n <= hi:
             raise ctx.error("n", n, f"an integer from {lo} to {hi}")
-        if n > 1 and temperature is not None and temperature < 0.01 and profile.name.startswith("moonshot"):
+        if (
+            n > 1
+            and temperature is not None
+            and temperature < 0.01
+            and profile.name.startswith("moonshot")
+        ):
             raise ctx.error("n", n, "n must be 1 when temperature is close to 0")
         body["n"] = n
 
@@ -291,7 +313,11 @@ def _sampling(
 def _max_tokens(
     ctx: _Ctx, body: dict[str, Any], max_tokens: int | None, max_completion_tokens: int | None
 ) -> None:
-    if max_tokens is not None and max_completion_tokens is not None and max_tokens != max_completion_tokens:
+    if (
+        max_tokens is not None
+        and max_completion_tokens is not None
+        and max_tokens != max_completion_tokens
+    ):
         raise ctx.error(
             "max_tokens",
             max_tokens,
@@ -305,7 +331,10 @@ def _max_tokens(
         raise ctx.error(name, value, "a positive integer")
     if value > ctx.model.context_window:
         raise ctx.error(
-            name, value, f"at most the context window, {ctx.model.context_window} tokens", by="model"
+            name,
+            value,
+            f"at most the context window, {ctx.model.context_window} tokens",
+            by="model",
         )
     body[ctx.profile.max_tokens_param] = value
 
@@ -324,7 +353,10 @@ def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> 
             size = len(s.encode("utf-8"))
             if size > profile.max_stop_bytes:
                 raise ctx.error(
-                    "stop", s, f"each stop sequence at most {profile.max_stop_bytes} bytes (this one is {size})"
+                    "stop",
+                    s,
+                    f"each stop sequence at most {profile.max_stop_bytes} bytes "
+                    f"(this one is {size})",
                 )
     if stops:
         body["stop"] = stops
@@ -338,7 +370,9 @@ def _tools(ctx: _Ctx, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[st
         return []
     profile = ctx.profile
     if not ctx.model.tools:
-        raise ctx.error("tools", f"{len(tools)} tools", "this model does not call tools", by="model")
+        raise ctx.error(
+            "tools", f"{len(tools)} tools", "this model does not call tools", by="model"
+        )
     if profile.max_tools is not None and len(tools) > profile.max_tools:
         raise ctx.error("tools", f"{len(tools)} tools", f"at most {profile.max_tools} tools")
     out: list[dict[str, Any]] = []
@@ -355,7 +389,9 @@ def _tools(ctx: _Ctx, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[st
         name = fn.get("name")
         if kind == "builtin_function":
             if not isinstance(name, str) or not BUILTIN_NAME_RE.match(name):
-                raise ctx.error(f"tools[{i}].function.name", name, "a builtin such as '$web_search'")
+                raise ctx.error(
+                    f"tools[{i}].function.name", name, "a builtin such as '$web_search'"
+                )
         elif kind == "function":
             if not isinstance(name, str) or not TOOL_NAME_RE.match(name):
                 raise ctx.error(
@@ -370,7 +406,9 @@ def _tools(ctx: _Ctx, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[st
         else:
             raise ctx.error(f"tools[{i}].type", kind, "'function' or 'builtin_function'")
         if name in seen:
-            raise ctx.error(f"tools[{i}].function.name", name, "tool names must be unique (duplicated)")
+            raise ctx.error(
+                f"tools[{i}].function.name", name, "tool names must be unique (duplicated)"
+            )
         seen.add(name)
         out.append({**tool, "type": kind, "function": fn})
     return out
@@ -386,7 +424,9 @@ def _is_empty(content: Any) -> bool:
         return not content.strip()
     if isinstance(content, list):
         return not content or all(
-            isinstance(p, Mapping) and p.get("type") == "text" and not str(p.get("text") or "").strip()
+            isinstance(p, Mapping)
+            and p.get("type") == "text"
+            and not str(p.get("text") or "").strip()
             for p in content
         )
     return False
@@ -398,7 +438,9 @@ def _messages(
     """Check and adapt the messages; return whether the last one is a partial prefix."""
     if isinstance(messages, (str, bytes)) or not messages:
         raise ConfigurationError(
-            "messages is empty: send at least one message", param="messages", provider=ctx.profile.name
+            "messages is empty: send at least one message",
+            param="messages",
+            provider=ctx.profile.name,
         )
     parts_ok = ctx.profile.content_parts
     out: list[dict[str, Any]] = []
@@ -426,15 +468,19 @@ def _messages(
             )
         if role == "tool" and not msg.get("tool_call_id"):
             raise ctx.error(
-                f"messages[{i}].tool_call_id", msg.get("tool_call_id"), "the id of the tool call answered"
+                f"messages[{i}].tool_call_id",
+                msg.get("tool_call_id"),
+                "the id of the tool call answered",
             )
         if msg.get("partial") and (role != "assistant" or i != last):
             raise ctx.error(
-                f"messages[{i}].partial", True, "only the last message, an assistant one, can be partial"
+                f"messages[{i}].partial",
+                True,
+                "only the last message, an assistant one, can be partial",
             )
         if isinstance(content, list):
             m = _parts(ctx, i, m, content, parts_ok)
-        out.append(m if m is not msg else dict(msg))
+        out.append(dict(m))
     body["messages"] = out
     return bool(messages[last].get("partial"))
 
@@ -449,7 +495,9 @@ def _parts(
     for j, part in enumerate(parts):
         kind = part.get("type") if isinstance(part, Mapping) else None
         if not isinstance(kind, str):
-            raise ctx.error(f"messages[{i}].content[{j}]", part, "a content part dict with a 'type'")
+            raise ctx.error(
+                f"messages[{i}].content[{j}]", part, "a content part dict with a 'type'"
+            )
         if allowed is not None and kind not in allowed:
             raise ctx.error(
                 f"messages[{i}].content[{j}].type",
@@ -482,7 +530,9 @@ def _response_format(
         raise ctx.error("response_format.type", kind, f"one of {choices}")
     if kind == "json_schema":
         if not ctx.model.json_schema:
-            raise ctx.error("response_format.type", kind, "this model has no json_schema mode", by="model")
+            raise ctx.error(
+                "response_format.type", kind, "this model has no json_schema mode", by="model"
+            )
         spec = response_format.get("json_schema")
         if not isinstance(spec, Mapping) or not isinstance(spec.get("schema"), Mapping):
             raise ctx.error(
@@ -490,11 +540,15 @@ def _response_format(
                 spec,
                 "{'name': ..., 'schema': {...JSON Schema...}[, 'strict': bool]}",
             )
-        response_format = {**response_format, "json_schema": {**spec, "schema": normalize_schema(spec["schema"])}}
+        response_format = {
+            **response_format,
+            "json_schema": {**spec, "schema": normalize_schema(spec["schema"])},
+        }
     if partial and kind == "json_object":
         raise ctx.error(
             "response_format.type",
             kind,
-            "partial mode (a last assistant message with partial=True) cannot be combined with json_object",
+            "partial mode (a last assistant message with partial=True) "
+            "cannot be combined with json_object",
         )
     body["response_format"] = dict(response_format)

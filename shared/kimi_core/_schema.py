@@ -240,7 +240,9 @@ class _Normalizer:
             value = node.pop(key)
             for branch in branches:
                 if _applies(key, branch):
-                    branch.update(_merge_objects({key: value}, branch) if key in branch else {key: value})
+                    branch.update(
+                        _merge_objects({key: value}, branch) if key in branch else {key: value}
+                    )
         branches = _dedupe(branches)
         annotations = {k: v for k, v in node.items() if k in _ANNOTATIONS}
         if not branches:

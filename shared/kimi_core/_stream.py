@@ -196,7 +196,7 @@ class StreamAccumulator:
                     count = len(calls)
                     for position, tc in enumerate(calls):
                         tools.add(tc, position, count)
-                if "role" in delta and delta["role"]:
+                if delta.get("role"):
                     state.role = delta["role"]
             if choice.get("finish_reason"):
                 state.finish_reason = choice["finish_reason"]

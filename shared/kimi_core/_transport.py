@@ -59,7 +59,10 @@ logger = logging.getLogger("kimi_core")
 #: Connect fast, but let a thinking model take its time between bytes.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=60.0, pool=60.0)
 _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100, keepalive_expiry=30.0)
-USER_AGENT = f"kimi-integrations/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
+USER_AGENT = (
+    f"kimi-integrations/{__version__} "
+    f"(python {platform.python_version()}; httpx {httpx.__version__})"
+)
 ATTEMPT_HEADER = "X-Kimi-Attempt"
 
 TimeoutTypes = float | httpx.Timeout | None
@@ -199,10 +202,13 @@ def _as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ConfigurationError(
-            f"timeout={timeout!r} is not accepted: a positive number of seconds or an httpx.Timeout",
+            f"timeout={timeout!r} is not accepted: "
+            "a positive number of seconds or an httpx.Timeout",
             param="timeout",
         )
-    return httpx.Timeout(float(timeout), connect=min(float(timeout), DEFAULT_TIMEOUT.connect or 10.0))
+    return httpx.Timeout(
+        float(timeout), connect=min(float(timeout), DEFAULT_TIMEOUT.connect or 10.0)
+    )
 
 
 def _transport_error(exc: Exception, provider: str) -> APIConnectionError:
@@ -451,7 +457,10 @@ class _EventParser:
 
     def error(self, message: str) -> StreamError:
         return StreamError(
-            message, partial=self.acc.completion(), provider=self.provider, request_id=self.request_id
+            message,
+            partial=self.acc.completion(),
+            provider=self.provider,
+            request_id=self.request_id,
         )
 
     def broken(self, exc: Exception) -> KimiError:
@@ -536,7 +545,11 @@ class KimiClient(_Base[httpx.Client]):
                 raise err from cause
 
     def _retry(
-        self, err: KimiError, attempt: int, deadline: float | None, headers: Mapping[str, str] | None
+        self,
+        err: KimiError,
+        attempt: int,
+        deadline: float | None,
+        headers: Mapping[str, str] | None,
     ) -> bool:
         if not self._should_retry(err, attempt, deadline):
             return False
@@ -583,7 +596,9 @@ class KimiClient(_Base[httpx.Client]):
         """Moonshot's token estimate for a chat body."""
         self._require_platform("token estimation")
         body = self._get_json(
-            "POST", "/tokenizers/estimate-token-count", json_body={"model": model, "messages": messages}
+            "POST",
+            "/tokenizers/estimate-token-count",
+            json_body={"model": model, "messages": messages},
         )
         return int(body["data"]["total_tokens"])
 
@@ -753,7 +768,11 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                 raise err from cause
 
     async def _retry(
-        self, err: KimiError, attempt: int, deadline: float | None, headers: Mapping[str, str] | None
+        self,
+        err: KimiError,
+        attempt: int,
+        deadline: float | None,
+        headers: Mapping[str, str] | None,
     ) -> bool:
         if not self._should_retry(err, attempt, deadline):
             return False
@@ -768,7 +787,9 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
         if req.stream:
             raise ConfigurationError("use stream() for a streamed request", param="stream")
         deadline = self._deadline()
-        response = await self._send("POST", self.profile.chat_path, json_body=req.body, deadline=deadline)
+        response = await self._send(
+            "POST", self.profile.chat_path, json_body=req.body, deadline=deadline
+        )
         return self._completion(req, response.content, response)
 
     def stream(self, request: ChatRequest | None = None, /, **params: Any) -> AsyncChatStream:
@@ -795,7 +816,9 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
     async def estimate_token_count(self, model: str, messages: list[dict[str, Any]]) -> int:
         self._require_platform("token estimation")
         body = await self._get_json(
-            "POST", "/tokenizers/estimate-token-count", json_body={"model": model, "messages": messages}
+            "POST",
+            "/tokenizers/estimate-token-count",
+            json_body={"model": model, "messages": messages},
         )
         return int(body["data"]["total_tokens"])
 
