@@ -69,3 +69,57 @@ def stream(
 
 def body(model: str = "kimi-k2-turbo-preview", **kw: Any) -> dict[str, Any]:
     return {"model": model, "messages": USER_HI, **kw}
+
+
+def validate(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> None:
+    """A small JSON Schema validator (type, properties, required, enum, items, anyOf, $ref,
+    additionalProperties, min/max), enough to check the responder's JSON."""
+    root = root or schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.split("/")[-1]
+        validate(value, root.get("$defs", {}).get(name) or root.get("definitions", {})[name], root)
+        return
+    if "anyOf" in schema:
+        errors = []
+        for branch in schema["anyOf"]:
+            try:
+                validate(value, branch, root)
+                return
+            except AssertionError as exc:
+                errors.append(str(exc))
+        raise AssertionError(f"{value!r} matches no anyOf branch: {errors}")
+    if "enum" in schema:
+        assert value in schema["enum"], (value, schema["enum"])
+    typ = schema.get("type")
+    checks = {
+        "object": lambda v: isinstance(v, dict),
+        "array": lambda v: isinstance(v, list),
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "null": lambda v: v is None,
+    }
+    if isinstance(typ, str):
+        assert checks[typ](value), f"{value!r} is not {typ}"
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", []):
+            assert key in value, f"missing required {key!r} in {value!r}"
+        for key, sub in value.items():
+            if key in props:
+                validate(sub, props[key], root)
+            else:
+                assert schema.get("additionalProperties", True) is not False, f"extra {key!r}"
+    if isinstance(value, list):
+        for item in value:
+            validate(item, schema.get("items", {}), root)
+        assert len(value) >= schema.get("minItems", 0)
+        assert len(value) <= schema.get("maxItems", 10**9)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        assert value >= schema.get("minimum", -float("inf"))
+        assert value <= schema.get("maximum", float("inf"))
+    if isinstance(value, str):
+        assert len(value) >= schema.get("minLength", 0)
+        assert len(value) <= schema.get("maxLength", 10**9)

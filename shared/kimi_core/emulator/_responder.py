@@ -182,14 +182,19 @@ class _Values:
         self.low = text.lower()
         self.numbers = [m.group(0) for m in _NUMBER_RE.finditer(text)]
         self.quoted = [m.group(1) for m in _QUOTED_RE.finditer(text)]
-        self.places = self._places(text)
+        ranked = self._places(text)
+        self.places = [p for _, p in ranked]
+        #: Names that are likely real names (not a sentence-initial capitalised word).
+        self.strong_places = sum(1 for rank, _ in ranked if rank < 2)
         self.used_numbers = 0
         self.used_places = 0
         self.used_quoted = 0
 
     @staticmethod
-    def _places(text: str) -> list[str]:
-        found: list[tuple[int, str]] = []
+    def _places(text: str) -> list[tuple[int, str]]:
+        """Capitalised names, best first: after a preposition ("weather in Paris"), then
+        mid-sentence, then sentence-initial words (often just a capitalised verb)."""
+        found: list[tuple[int, int, str]] = []
         for m in _CAPS_RE.finditer(text):
             words = m.group(0).split()
             while words and words[0].lower().strip("'’") in _STOP:
@@ -199,12 +204,20 @@ class _Values:
             phrase = " ".join(words).strip("'’-")
             if not phrase or phrase.lower() in _STOP:
                 continue
-            before = text[: m.start()].split()
-            after_prep = bool(before) and before[-1].lower() in _PREPOSITIONS
-            found.append((0 if after_prep else 1, phrase))
-        # Names after a preposition ("weather in Paris") first, then the others.
-        ordered = [p for rank, p in found if rank == 0] + [p for rank, p in found if rank == 1]
-        return list(dict.fromkeys(ordered))
+            before = text[: m.start()].rstrip()
+            prev = before.split()[-1].lower() if before else ""
+            if prev in _PREPOSITIONS:
+                rank = 0
+            elif not before or before[-1] in ".!?\n" or m.group(0) != phrase:
+                rank = 2
+            else:
+                rank = 1
+            found.append((rank, m.start(), phrase))
+        found.sort()
+        seen: dict[str, int] = {}
+        for rank, _, phrase in found:
+            seen.setdefault(phrase, rank)
+        return [(rank, phrase) for phrase, rank in seen.items()]
 
     def explicit(self, key: str) -> str | None:
         pattern = re.compile(
@@ -417,7 +430,7 @@ class _Builder:
                 return found
         if key_words & _QUERY_KEYS:
             return values.quote() or _snippet(self.question, 200) or "query"
-        found = values.quote()
+        found = values.quote() or values.place()
         if found:
             return found
         default = node.get("default")
@@ -540,7 +553,7 @@ def _tool_calls(call: ChatCall, fn: Mapping[str, Any], text: str) -> list[tuple[
     place_key = _location_param(params)
     count = 1
     if place_key and call.parallel_tool_calls and values.explicit(place_key) is None:
-        count = max(1, min(len(values.places), 5))
+        count = max(1, min(values.strong_places, 5))
     out = []
     for _ in range(count):
         builder = _Builder(params, values, text)
