@@ -123,3 +123,17 @@ def validate(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = N
     if isinstance(value, str):
         assert len(value) >= schema.get("minLength", 0)
         assert len(value) <= schema.get("maxLength", 10**9)
+
+
+#: A model each dialect documents (and serves by default).
+MODEL_FOR = {
+    "moonshot": "kimi-k2.5",
+    "acedata": "kimi-k2.5",
+    "evolink": "kimi-k2-thinking",
+    "gptproto": "kimi-k2.5",
+}
+
+
+def body_for(emu: KimiEmulator, **kw: Any) -> dict[str, Any]:
+    """A minimal valid chat body for the emulator's dialect."""
+    return body(MODEL_FOR[emu.dialect], **kw)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from emu_helpers import WEATHER_TOOL, body, chat, stream, validate
+from emu_helpers import MODEL_FOR, WEATHER_TOOL, body, chat, stream, validate
 
 import kimi_core as kc
 from kimi_core.emulator import KimiEmulator
@@ -369,9 +369,7 @@ def test_cached_tokens_on_repeated_prefixes(moonshot: KimiEmulator) -> None:
 
 
 def test_responder_through_each_dialect_stream(any_emu: KimiEmulator) -> None:
-    model = {"evolink": "kimi-k2-thinking", "gptproto": "kimi-k2.5"}.get(
-        any_emu.dialect, "kimi-k2.5"
-    )
+    model = MODEL_FOR[any_emu.dialect]
     req = {
         "model": model,
         "messages": [{"role": "user", "content": "What's the weather in Oslo?"}],

@@ -110,7 +110,7 @@ response for the next chat request (FIFO):
 
 - ``tool_calls``: ``[{"name", "arguments": dict | str, "id": optional}]``;
 - ``tool_call_index="omit"``: the recorded Kimi quirk, all calls in one delta, the first
-  without ``index``; ``"zero"``: every call under index 0;
+  without ``index``; ``"zero"``: every call whole in its own delta, all under index 0;
 - ``usage``: the raw usage object to send (default: counted);
 - ``status`` (+ ``body`` dict or str, ``headers``): an error response; it answers any
   request, valid or not. A success script still goes through the rules;

@@ -578,8 +578,18 @@ def _tool_call_events(ch: _Chunker, ci: int, choice: Choice, plan: Plan) -> list
             items.append(item)
         out.append(ch.event(ci, _dumps({"tool_calls": items}).encode()))
         return out
-    for i, tc in enumerate(calls):
-        index = 0 if plan.tool_call_index == "zero" else i
+    if plan.tool_call_index == "zero":
+        # Gateways that number every call 0: each call arrives whole, in its own delta.
+        for tc in calls:
+            item = {
+                "index": 0,
+                "id": tc.id,
+                "type": "function",
+                "function": {"name": tc.name, "arguments": tc.arguments},
+            }
+            out.append(ch.event(ci, _dumps({"tool_calls": [item]}).encode()))
+        return out
+    for index, tc in enumerate(calls):
         first = {
             "tool_calls": [
                 {
