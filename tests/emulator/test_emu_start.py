@@ -69,7 +69,7 @@ def test_python_m_with_options() -> None:
         "--api-key",
         "sk-cli",
     ]
-    for proc, url in _launch(args):
+    for proc, url in _launch(args):  # noqa: B007 (proc is checked after the loop)
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
         body = {"model": "kimi-k2.5", "messages": USER_HI}
         ok = httpx.post(
@@ -109,7 +109,8 @@ def test_start_stop_and_context_manager() -> None:
     assert "stopped" in repr(emu)
     assert emu.start() is emu
     assert emu.start() is emu  # idempotent
-    assert emu.running and emu.port > 0
+    assert emu.running
+    assert emu.port > 0
     assert (
         httpx.get(emu.url + "/v1/models", headers={"Authorization": "Bearer k"}).status_code == 200
     )
@@ -126,7 +127,7 @@ def test_start_stop_and_context_manager() -> None:
 def test_bad_dialect_and_busy_port() -> None:
     with pytest.raises(ValueError, match="dialect"):
         KimiEmulator(dialect="openai")
-    with KimiEmulator() as emu, pytest.raises(OSError):
+    with KimiEmulator() as emu, pytest.raises(OSError, match=r"(?i)in use"):
         KimiEmulator(port=emu.port).start()
 
 
@@ -162,7 +163,9 @@ def test_kimi_emulator_fixture_is_reset_between_tests(kimi_emulator: KimiEmulato
 def test_kimi_emulator_factory(kimi_emulator_factory: Callable[..., KimiEmulator]) -> None:
     ace = kimi_emulator_factory("acedata", api_key="sk-a")
     evo = kimi_emulator_factory(dialect="evolink", accept_any_model=True)
-    assert ace.running and evo.running and ace.port != evo.port
+    assert ace.running
+    assert evo.running
+    assert ace.port != evo.port
     assert ace.api_key == "sk-a"
     client = kc.KimiClient(provider="acedata", base_url=ace.base_url, api_key="sk-a")
     assert client.chat(model="kimi-k2.5", messages=USER_HI).message["reasoning_content"]
