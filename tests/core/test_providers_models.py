@@ -82,7 +82,7 @@ def test_openai_compatible_needs_a_base_url() -> None:
 
 
 def test_bad_base_url() -> None:
-    with pytest.raises(kc.ConfigurationError, match="base_url='api.moonshot.ai' is not an http"):
+    with pytest.raises(kc.ConfigurationError, match=r"base_url='api\.moonshot\.ai' is not an http"):
         kc.resolve_provider("moonshot", "api.moonshot.ai")
 
 

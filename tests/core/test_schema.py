@@ -31,7 +31,7 @@ class Location(BaseModel):
 
 class TreeNode(BaseModel):
     name: str
-    children: list["TreeNode"] = []
+    children: list[TreeNode] = []
 
 
 class Forecast(BaseModel):
