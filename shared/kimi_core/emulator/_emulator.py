@@ -100,6 +100,28 @@ class _Script:
 
 
 @dataclass
+class _Rendered:
+    """A rendered stream; a repeating script's template gets its fresh id on use."""
+
+    template: list[bytes]
+    body_count: int
+    delay: float
+    template_joined: bytes | None = None
+    placeholder: bytes | None = None
+    chat_id: bytes = b""
+
+    def events(self) -> list[bytes]:
+        if self.placeholder is None:
+            return self.template
+        return [e.replace(self.placeholder, self.chat_id) for e in self.template]
+
+    def joined(self) -> bytes:
+        if self.placeholder is None or self.template_joined is None:
+            return b"".join(self.template)
+        return self.template_joined.replace(self.placeholder, self.chat_id)
+
+
+@dataclass
 class _Fault:
     kind: str
     events: int
@@ -849,27 +871,25 @@ class KimiEmulator:
             writer.write(response_head(200, headers, length=len(data)) + data)
         await writer.drain()
 
-    def _render(self, call: ChatCall, script: _Script | None) -> tuple[list[bytes], int, float]:
+    def _render(self, call: ChatCall, script: _Script | None) -> _Rendered:
         d = self._dialect
         if script is not None and script.repeat:
-            # A repeating script: render once, then swap in a fresh id.
+            # A repeating script: render once, then swap in a fresh id per response.
             cached = script.rendered.get(call.include_usage)
             if cached is None:
                 plan, _ = self._plan(call, script)
-                placeholder = d.id_prefix + _PLACEHOLDER_CHARS * d.id_hex
+                placeholder = (d.id_prefix + _PLACEHOLDER_CHARS * d.id_hex).encode()
                 events, body_count = render_stream(
-                    d, plan, placeholder, include_usage=call.include_usage
+                    d, plan, placeholder.decode(), include_usage=call.include_usage
                 )
-                cached = (placeholder.encode(), b"", body_count, events)
+                cached = (placeholder, b"".join(events), body_count, events)
                 script.rendered[call.include_usage] = cached
-            placeholder_b, _, body_count, events = cached
-            new_id = d.chat_id().encode()
-            events = [e.replace(placeholder_b, new_id) for e in events]
+            placeholder, joined, body_count, events = cached
             delay = script.delay if script.delay is not None else self.stream_delay
-            return events, body_count, delay
+            return _Rendered(events, body_count, delay, joined, placeholder, d.chat_id().encode())
         plan, delay = self._plan(call, script)
         events, body_count = render_stream(d, plan, d.chat_id(), include_usage=call.include_usage)
-        return events, body_count, delay
+        return _Rendered(events, body_count, delay)
 
     async def _stream(
         self,
@@ -879,7 +899,8 @@ class KimiEmulator:
         writer: asyncio.StreamWriter,
         trace_id: str,
     ) -> None:
-        events, body_count, delay = self._render(call, script)
+        rendered = self._render(call, script)
+        delay = rendered.delay
         headers = {
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
@@ -890,9 +911,14 @@ class KimiEmulator:
         if kind == "drop_after" and n <= 0:
             raise _AbortError
         writer.write(response_head(200, headers, chunked=True))
-        if kind is None:
-            await self._write_events(writer, events, delay)
+        if kind is None and delay <= 0:
+            # The common case: the whole stream in one buffer.
+            writer.write(chunk_frame(rendered.joined()))
+            await writer.drain()
+        elif kind is None:
+            await self._write_events(writer, rendered.events(), delay)
         elif fault is not None:
+            events, body_count = rendered.events(), rendered.body_count
             n = min(max(n, 0), len(events))
             if kind == "drop_after":
                 await self._write_events(writer, events[:n], delay)
