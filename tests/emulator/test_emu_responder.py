@@ -197,6 +197,12 @@ def test_web_search_builtin_flow(moonshot: KimiEmulator) -> None:
     second = client.chat(model="kimi-k2.6", messages=messages, tools=tools, thinking=False)
     assert second.body["choices"][0]["finish_reason"] == "stop"
     assert "web search" in second.message["content"]
+    # The arguments must go back unchanged (whitespace aside).
+    messages[-1] = {**messages[-1], "content": json.dumps(args, indent=2)}
+    client.chat(model="kimi-k2.6", messages=messages, tools=tools, thinking=False)
+    messages[-1] = {**messages[-1], "content": "search results: none"}
+    with pytest.raises(kc.BadRequestError, match="must be the call's arguments, unchanged"):
+        client.chat(model="kimi-k2.6", messages=messages, tools=tools, thinking=False)
 
 
 # --------------------------------------------------------------------------- JSON

@@ -38,8 +38,9 @@ Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
 ``dialect``, ``requests`` (a copy of the recorded requests: ``.method .path .query
 .headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``)),
 ``request_count``, ``last_request``, ``chat_requests``, ``files`` (uploaded file
-objects), and the settable ``models``, ``accept_any_model``, ``stream_delay``,
-``balance``. ``reset()`` clears scripts, faults, recorded requests, the prompt cache and
+objects), ``running``, and the settable ``models``, ``accept_any_model``,
+``stream_delay``, ``balance`` (what ``/v1/users/me/balance`` returns). The package also
+exports ``RecordedRequest``, ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears scripts, faults, recorded requests, the prompt cache and
 files, and restores the constructor's options.
 
 Dialects
@@ -88,7 +89,8 @@ tool-call message while thinking, empty messages, content parts per dialect and 
 (images only as data URLs or ``ms://`` ids of uploaded files on moonshot), unknown
 ``tool_call_id``, context window overflow (``Your request exceeded model token limit:
 262144 (requested: N)``, counting the prompt plus ``max_tokens``), partial mode with
-``json_object``, response formats per dialect. Details in ``_rules.py``.
+``json_object``, response formats per dialect, and the ``$web_search`` flow (the tool
+message must carry the call's arguments back unchanged). Details in ``_rules.py``.
 
 Deterministic responder
 -----------------------

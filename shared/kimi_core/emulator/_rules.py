@@ -378,7 +378,7 @@ def _messages(
     if not isinstance(messages, list) or not messages:
         raise _bad("Invalid request: messages must not be empty")
     out: list[dict[str, Any]] = []
-    call_ids: dict[str, str] = {}
+    call_ids: dict[str, tuple[str, str]] = {}
     last = len(messages) - 1
     partial: str | None = None
     for i, msg in enumerate(messages):
@@ -414,8 +414,23 @@ def _messages(
                 )
             if tid not in call_ids:
                 raise _bad(f"Invalid request: tool_call_id {tid} is not found")
+            name, args = call_ids[tid]
+            if name == "$web_search" and not _same_json(content, args):
+                raise _bad(
+                    f"Invalid request: the tool message at position {i} answers $web_search: "
+                    "its content must be the call's arguments, unchanged"
+                )
         out.append(dict(msg))
     return out, partial
+
+
+def _same_json(content: Any, args: str) -> bool:
+    if content == args:
+        return True
+    try:
+        return bool(json.loads(content) == json.loads(args))
+    except (TypeError, ValueError):
+        return False
 
 
 def _assistant_calls(
@@ -423,7 +438,7 @@ def _assistant_calls(
     msg: Mapping[str, Any],
     calls: Any,
     thinking: bool,
-    call_ids: dict[str, str],
+    call_ids: dict[str, tuple[str, str]],
 ) -> None:
     if not isinstance(calls, list):
         raise _bad(f"Invalid request: tool_calls of the message at position {i} must be an array")
@@ -446,7 +461,7 @@ def _assistant_calls(
         args = fn.get("arguments")
         if not isinstance(args, str):
             raise _bad(f"Invalid request: tool call {cid} arguments must be a JSON string")
-        call_ids[cid] = str(fn.get("name"))
+        call_ids[cid] = (str(fn.get("name")), args)
 
 
 def _parts(
