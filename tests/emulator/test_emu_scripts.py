@@ -261,3 +261,40 @@ def test_stream_body_is_recorded_raw(moonshot: KimiEmulator) -> None:
     assert moonshot.last_request is not None
     assert moonshot.last_request.json["stream"] is True
     assert json.loads(moonshot.last_request.body) == moonshot.last_request.json
+
+
+@pytest.mark.parametrize(
+    ("error_type", "error_class"),
+    [
+        ("content_filter", kc.ContentFilterError),
+        ("exceeded_current_quota_error", kc.InsufficientQuotaError),
+        ("engine_overloaded_error", kc.RateLimitError),
+        ("permission_denied_error", kc.PermissionDeniedError),
+        ("invalid_authentication_error", kc.AuthenticationError),
+        ("unexpected_output", kc.InternalServerError),
+    ],
+)
+def test_scripted_error_types_in_each_dialect(
+    any_emu: KimiEmulator, error_type: str, error_class: type[kc.APIStatusError]
+) -> None:
+    any_emu.script(error_type=error_type, times=None)
+    client = client_for(any_emu, max_retries=0)
+    with pytest.raises(error_class) as info:
+        client.chat(model=MODEL_FOR[any_emu.dialect], messages=USER_HI)
+    assert info.value.message
+    if any_emu.dialect == "acedata":
+        assert info.value.body["success"] is False
+
+
+def test_scripted_error_type_status_and_message(emus: dict[str, KimiEmulator]) -> None:
+    ms, ace = emus["moonshot"], emus["acedata"]
+    ms.script(error_type="content_filter")
+    resp = chat(ms, body())
+    assert resp.status_code == 400
+    assert resp.json()["error"]["type"] == "content_filter"
+    ace.script(error_type="exceeded_current_quota_error", text="balance used up")
+    resp = chat(ace, body())
+    assert resp.status_code == 403
+    assert resp.json()["error"] == {"code": "used_up", "message": "balance used up"}
+    with pytest.raises(ValueError, match="error_type"):
+        ms.script(error_type="meteor_error")

@@ -40,8 +40,9 @@ Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
 ``request_count``, ``last_request``, ``chat_requests``, ``files`` (uploaded file
 objects), ``running``, and the settable ``models``, ``accept_any_model``,
 ``stream_delay``, ``balance`` (what ``/v1/users/me/balance`` returns). The package also
-exports ``RecordedRequest``, ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears scripts, faults, recorded requests, the prompt cache and
-files, and restores the constructor's options.
+exports ``RecordedRequest``, ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears
+scripts, faults, recorded requests, the prompt cache and files, and restores the
+constructor's options.
 
 Dialects
 --------
@@ -107,8 +108,8 @@ Scripts
 -------
 ``emu.script(text=None, *, reasoning=None, tool_calls=None, usage=None,
 finish_reason=None, model=None, tool_call_index="normal", status=None, body=None,
-headers=None, chunk_size=None, chunks=None, delay=None, times=1)`` queues one exact
-response for the next chat request (FIFO):
+headers=None, error_type=None, chunk_size=None, chunks=None, delay=None, times=1)``
+queues one exact response for the next chat request (FIFO):
 
 - ``tool_calls``: ``[{"name", "arguments": dict | str, "id": optional}]``;
 - ``tool_call_index="omit"``: the recorded Kimi quirk, all calls in one delta, the first
@@ -116,6 +117,11 @@ response for the next chat request (FIFO):
 - ``usage``: the raw usage object to send (default: counted);
 - ``status`` (+ ``body`` dict or str, ``headers``): an error response; it answers any
   request, valid or not. A success script still goes through the rules;
+- ``error_type``: one of Moonshot's error types (``content_filter``,
+  ``exceeded_current_quota_error``, ``engine_overloaded_error``, ``rate_limit_reached_error``,
+  ``permission_denied_error``, ``invalid_authentication_error``, ``server_error``, ...)
+  rendered in the dialect's own shape and status (AceData: ``forbidden``/``used_up``
+  403s; GPTProto: a 403 for balance); ``text`` overrides the message;
 - long streams: ``chunk_size=1`` (one character per delta) or ``chunks=N`` (N content
   deltas; with no text, N deltas of ``"tok "``); ``delay``: per-event sleep;
 - ``times``: how many requests it answers (``None``: every request until reset). A

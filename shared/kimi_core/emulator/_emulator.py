@@ -27,6 +27,7 @@ from ._responder import completion_tokens, respond
 from ._rules import ChatCall, check_chat, check_model, message_tokens
 from ._wire import (
     DIALECTS,
+    ERROR_TYPES,
     ApiError,
     Choice,
     Dialect,
@@ -90,6 +91,7 @@ class _Script:
     status: int | None
     body: Any
     headers: dict[str, str]
+    error_type: str | None
     chunk_size: int | None
     chunks: int | None
     delay: float | None
@@ -246,6 +248,7 @@ class KimiEmulator:
         status: int | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        error_type: str | None = None,
         chunk_size: int | None = None,
         chunks: int | None = None,
         delay: float | None = None,
@@ -256,6 +259,13 @@ class KimiEmulator:
         A success script still goes through the rules (an invalid request is rejected);
         an error script (``status``) answers whatever comes. See the package docstring.
         """
+        if error_type is not None:
+            if error_type not in ERROR_TYPES:
+                raise ValueError(
+                    f"error_type={error_type!r} is unknown; choose one of {sorted(ERROR_TYPES)}"
+                )
+            if status is None:
+                status = ERROR_TYPES[error_type][0]
         if status is not None and not 100 <= status <= 599:
             raise ValueError(f"status={status!r} is not an HTTP status")
         if tool_call_index not in ("normal", "omit", "zero"):
@@ -282,6 +292,7 @@ class KimiEmulator:
             status=status,
             body=body,
             headers=dict(headers or {}),
+            error_type=error_type,
             chunk_size=chunk_size,
             chunks=chunks,
             delay=delay,
@@ -735,14 +746,15 @@ class KimiEmulator:
         status = script.status or 500
         headers = {**self._base_headers(trace_id), **script.headers}
         if script.body is None:
-            kind = {
+            kind = script.error_type or {
                 400: "invalid_request_error",
                 401: "invalid_authentication_error",
                 403: "permission_denied_error",
                 404: "resource_not_found_error",
                 429: "rate_limit_reached_error",
             }.get(status, "server_error" if status >= 500 else "invalid_request_error")
-            err = ApiError(status, kind, script.text or f"scripted error {status}")
+            default = ERROR_TYPES.get(kind, (status, f"scripted error {status}"))[1]
+            err = ApiError(status, kind, script.text or default)
             await self._send_error(writer, err, trace_id, script.headers)
             return
         await self._send_custom(writer, status, script.body, headers)

@@ -239,6 +239,36 @@ _KIND_MAP: dict[str, tuple[str, str, str | None]] = {
     "exceeded_current_quota_error": ("used_up", "insufficient_quota", "insufficient_quota"),
     "server_error": ("api_error", "server_error", None),
     "method_not_allowed": ("bad_request", "invalid_request_error", "method_not_allowed"),
+    "content_filter": ("forbidden", "invalid_request_error", "content_policy_violation"),
+}
+
+#: Moonshot's error types (facts §7): their status and a message like the real one.
+ERROR_TYPES: dict[str, tuple[int, str]] = {
+    "invalid_request_error": (400, "Invalid request"),
+    "content_filter": (
+        400,
+        "The request was rejected because it was considered high risk (content moderation)",
+    ),
+    "invalid_authentication_error": (401, "Invalid Authentication"),
+    "incorrect_api_key_error": (401, "Incorrect API key provided"),
+    "permission_denied_error": (403, "Permission denied: the API key may not use this resource"),
+    "resource_not_found_error": (404, "Not found"),
+    "engine_overloaded_error": (
+        429,
+        "The engine is currently overloaded, please try again later",
+    ),
+    "rate_limit_reached_error": (
+        429,
+        "Your account org-emulator<ak-emulator> request reached organization max RPM: 3, "
+        "please try again after 1 seconds",
+    ),
+    "exceeded_current_quota_error": (
+        429,
+        "Your account org-emulator<ak-emulator> is suspended (insufficient balance), please "
+        "check your plan and billing details",
+    ),
+    "server_error": (500, "Internal server error, please retry later"),
+    "unexpected_output": (500, "The model produced an unexpected output, please retry"),
 }
 
 
@@ -259,14 +289,16 @@ def error_response(dialect: Dialect, err: ApiError, trace_id: str) -> tuple[int,
     if style == "acedata":
         if kind == "model_not_found":
             status = 400  # AceData validates the model against its list: a bad request
-        if kind == "exceeded_current_quota_error":
-            status = 403
+        if kind in ("exceeded_current_quota_error", "content_filter"):
+            status = 403  # AceData: used_up (balance) and forbidden (moderation) are 403s
         return status, {
             "success": False,
             "error": {"code": ace_code, "message": message},
             "trace_id": trace_id,
         }
     if style == "gptproto":
+        if kind == "exceeded_current_quota_error":
+            status = 403  # GPTProto: insufficient balance is a 403
         return status, {"error": {"message": message, "type": str(status)}}
     return status, {"error": {"message": message, "type": oa_type, "param": None, "code": oa_code}}
 
