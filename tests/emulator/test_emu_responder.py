@@ -217,6 +217,43 @@ def test_json_object_mode(moonshot: KimiEmulator) -> None:
     assert isinstance(json.loads(result.message["content"]), dict)
 
 
+def test_json_object_uses_the_keys_the_prompt_names(moonshot: KimiEmulator) -> None:
+    result = ask(
+        client_for(moonshot),
+        "Tell me a joke about cats. Return the result as a JSON with 'setup' and "
+        "'punchline' keys. Return nothing other than JSON.",
+        response_format={"type": "json_object"},
+    )
+    value = json.loads(result.message["content"])
+    assert set(value) == {"setup", "punchline"}
+    assert all(isinstance(v, str) and v for v in value.values())
+
+
+def test_quoted_unicode_names_become_arguments(moonshot: KimiEmulator) -> None:
+    customer = fn(
+        "unicode_customer",
+        "Tool for creating a customer with Unicode name.",
+        {"customer_name": {"type": "string"}, "description": {"type": "string"}},
+        ["customer_name", "description"],
+    )
+    text = "Create a customer named '你好啊集团' (Hello Group) - a Chinese technology company"
+    result = ask(client_for(moonshot), text, tools=[customer], tool_choice="required")
+    ((name, args),) = calls_of(result)
+    assert name == "unicode_customer"
+    assert args["customer_name"] == "你好啊集团"
+    assert (
+        "你好啊集团"
+        in chat(
+            moonshot,
+            {
+                "model": "kimi-k2-turbo-preview",
+                "messages": [{"role": "user", "content": text}],
+                "tools": [customer],
+            },
+        ).text
+    )  # sent as UTF-8, not \u escapes
+
+
 def test_json_object_follows_a_schema_in_the_prompt(moonshot: KimiEmulator) -> None:
     schema = {
         "type": "object",

@@ -425,7 +425,7 @@ class _Builder:
     def _string(self, node: Mapping[str, Any], key_words: set[str]) -> str:
         values = self.values
         if key_words & _LOCATION_KEYS or key_words & _NAME_KEYS:
-            found = values.place() or values.quote()
+            found = values.quote() or values.place()
             if found:
                 return found
         if key_words & _QUERY_KEYS:
@@ -587,6 +587,24 @@ def _embedded_schema(call: ChatCall) -> Mapping[str, Any] | None:
     return None
 
 
+_KEY_RE = re.compile(r"[\"'`]([A-Za-z_][A-Za-z0-9_]{0,40})[\"'`]")
+
+
+def _named_keys(call: ChatCall, text: str) -> dict[str, Any]:
+    """JSON for a prompt that names its keys ("a JSON with 'setup' and 'punchline' keys")."""
+    prompt = " ".join(
+        _content_text(m.get("content"))
+        for m in call.messages
+        if m.get("role") in ("system", "user")
+    )
+    keys: list[str] = []
+    if re.search(r"\b(keys?|fields?|properties|attributes)\b", prompt, re.IGNORECASE):
+        keys = list(dict.fromkeys(m.group(1) for m in _KEY_RE.finditer(prompt)))
+    if not keys:
+        return {"answer": _snippet(text)}
+    return {key: f"{key} for: {_snippet(text, 60)}" for key in keys}
+
+
 # --------------------------------------------------------------------------- respond
 
 
@@ -637,7 +655,7 @@ def respond(call: ChatCall) -> Choice:
             plan_note = "I will answer with JSON that follows the schema."
         elif call.response_format == "json_object":
             schema = _embedded_schema(call)
-            value = build_instance(schema, text) if schema else {"answer": _snippet(text)}
+            value = build_instance(schema, text) if schema else _named_keys(call, text)
             choice.content = json.dumps(value, ensure_ascii=False)
             plan_note = "I will answer with a JSON object."
         else:
