@@ -93,6 +93,10 @@ def ask(client: kc.KimiClient, text: str, **kw: Any) -> kc.ChatResult:
         ),
         ("What's the weather in city: Lyon?", [("get_weather", {"city": "Lyon"})]),
         (
+            "What is the weather in San Francisco, CA?",
+            [("get_weather", {"city": "San Francisco, CA"})],
+        ),
+        (
             "Weather in Paris and London?",
             [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})],
         ),

@@ -36,7 +36,11 @@ __all__ = ["respond", "truncate_tokens"]
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\w)")
 _QUOTED_RE = re.compile(r"(?:^|(?<=[\s(:=,]))[\"“'‘]([^\"”'’\n]{1,200})[\"”'’]")
-_CAPS_RE = re.compile(r"\b[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|de|del|la|le|of))*")
+# Capitalised names ("New York", "Rio de Janeiro"), with a state or country code after a
+# comma kept as part of the name ("San Francisco, CA").
+_CAPS_RE = re.compile(
+    r"\b[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|de|del|la|le|of))*(?:,\s*[A-Z]{2,3}\b)?"
+)
 _STOP_WORDS = (
     "a an the is are was were be been am do does did what whats what's which who whom "
     "whose when where why how can could would should will shall may might must please "
