@@ -36,10 +36,10 @@ Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
 ``/kimi/chat/completions``; others: ``http://host:port/v1``), ``url`` (the root),
 ``chat_url``, ``port``, ``provider`` (the matching kimi_core provider name), ``api_key``,
 ``dialect``, ``requests`` (a copy of the recorded requests: ``.method .path .query
-.headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``)),
-``request_count``, ``last_request``, ``chat_requests``, ``files`` (uploaded file
-objects), ``running``, and the settable ``models``, ``accept_any_model``,
-``stream_delay``, ``balance`` (what ``/v1/users/me/balance`` returns). The package also
+.headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``); the latest
+100,000), ``request_count`` (all since the last reset), ``last_request``,
+``chat_requests``, ``files`` (uploaded file objects), ``running``, and the settable
+``models``, ``accept_any_model``, ``stream_delay``, ``balance`` (what ``/v1/users/me/balance`` returns). The package also
 exports ``RecordedRequest``, ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears
 scripts, faults, recorded requests, the prompt cache and files, and restores the
 constructor's options.

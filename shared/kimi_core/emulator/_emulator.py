@@ -47,6 +47,8 @@ from ._wire import (
 __all__ = ["FAULT_KINDS", "KimiEmulator"]
 
 DEFAULT_KEY = "sk-kimi-emulator"
+#: How many recent requests ``requests`` keeps (``request_count`` counts them all).
+MAX_RECORDED = 100_000
 
 FAULT_KINDS = frozenset(
     {
@@ -209,14 +211,16 @@ class KimiEmulator:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received since the last reset, oldest first (a copy)."""
+        """The requests received since the last reset, oldest first (a copy; the most
+        recent 100,000 of them)."""
         with self._lock:
             return list(self._requests)
 
     @property
     def request_count(self) -> int:
+        """How many requests arrived since the last reset."""
         with self._lock:
-            return len(self._requests)
+            return self._request_total
 
     @property
     def last_request(self) -> RecordedRequest | None:
@@ -358,7 +362,9 @@ class KimiEmulator:
     def _reset_state(self) -> None:
         self._scripts: deque[_Script] = deque()
         self._faults: list[_Fault] = []
-        self._requests: list[RecordedRequest] = []
+        # The most recent requests (a long soak must not grow without bound) and a total.
+        self._requests: deque[RecordedRequest] = deque(maxlen=MAX_RECORDED)
+        self._request_total = 0
         self._cache: dict[str, int] = {}
         self._files: dict[str, dict[str, Any]] = {}
         self._call_counter = 0
@@ -554,6 +560,7 @@ class KimiEmulator:
     async def _dispatch(self, req: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
         with self._lock:
             self._requests.append(req)
+            self._request_total += 1
         trace_id = new_trace_id()
         keep = req.headers.get("connection", "").lower() != "close"
         endpoint, method_ok = self._route(req.method, req.path)
