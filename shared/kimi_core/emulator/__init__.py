@@ -39,10 +39,10 @@ Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
 .headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``); the latest
 100,000), ``request_count`` (all since the last reset), ``last_request``,
 ``chat_requests``, ``files`` (uploaded file objects), ``running``, and the settable
-``models``, ``accept_any_model``, ``stream_delay``, ``balance`` (what ``/v1/users/me/balance`` returns). The package also
-exports ``RecordedRequest``, ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears
-scripts, faults, recorded requests, the prompt cache and files, and restores the
-constructor's options.
+``models``, ``accept_any_model``, ``stream_delay``, ``balance`` (what
+``/v1/users/me/balance`` returns). The package also exports ``RecordedRequest``,
+``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears scripts, faults, recorded
+requests, the prompt cache and files, and restores the constructor's options.
 
 Dialects
 --------
