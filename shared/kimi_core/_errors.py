@@ -396,6 +396,8 @@ def stream_error_event(
 ) -> StreamError:
     """The error for an ``{"error": {...}}`` object received inside a stream."""
     code, message, trace = error_fields(payload)
+    if code is not None and _is_status_text(code):
+        code = None  # GPTProto's status-as-type, as on the HTTP path
     return StreamError(
         f"error event inside the stream: {message or json.dumps(payload)[:_EXCERPT]}",
         code=code,

@@ -308,6 +308,15 @@ def test_stream_error_event() -> None:
     assert "overloaded mid-stream" in str(err)
 
 
+def test_stream_error_event_drops_a_status_used_as_code() -> None:
+    err = stream_error_event(
+        {"error": {"message": "upstream failed", "type": "500"}},
+        provider="gptproto",
+        request_id=None,
+    )
+    assert err.code is None and "upstream failed" in str(err)
+
+
 def test_errors_pickle_with_their_fields() -> None:
     err = make_status_error(
         429,
