@@ -41,6 +41,8 @@ class ProviderProfile:
     response_formats: frozenset[str] | None = None
     #: Content part types accepted in messages; None = any.
     content_parts: frozenset[str] | None = None
+    #: URL prefixes accepted in image_url / video_url parts; None = any.
+    media_url_prefixes: tuple[str, ...] | None = None
     #: Field(s) carrying reasoning in responses, in the order the provider sends them.
     reasoning_fields: tuple[str, ...] = ("reasoning_content",)
     #: Where usage arrives in a stream.
@@ -118,6 +120,7 @@ _MOONSHOT = ProviderProfile(
     top_p_range=(0.0, 1.0),
     response_formats=frozenset({"text", "json_object", "json_schema"}),
     content_parts=frozenset({"text", "image_url", "video_url"}),
+    media_url_prefixes=("data:", "ms://"),
     reasoning_fields=("reasoning_content",),
     stream_usage=("final_choice", "trailing_chunk"),
     error_dialect="moonshot",

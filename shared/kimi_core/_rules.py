@@ -505,13 +505,26 @@ def _parts(
                 f"content parts of type {', '.join(sorted(allowed))}",
             )
         capability = _MEDIA_PARTS.get(kind)
-        if capability is not None and not getattr(ctx.model, capability):
-            raise ctx.error(
-                f"messages[{i}].content[{j}].type",
-                kind,
-                f"this model takes no {kind.split('_')[0]} input",
-                by="model",
-            )
+        if capability is not None:
+            if not getattr(ctx.model, capability):
+                raise ctx.error(
+                    f"messages[{i}].content[{j}].type",
+                    kind,
+                    f"this model takes no {kind.split('_')[0]} input",
+                    by="model",
+                )
+            prefixes = ctx.profile.media_url_prefixes
+            url = (part.get(kind) or {}).get("url") if isinstance(part.get(kind), Mapping) else None
+            if not isinstance(url, str) or not url:
+                raise ctx.error(f"messages[{i}].content[{j}].{kind}.url", url, "a URL string")
+            if prefixes is not None and not url.startswith(prefixes):
+                raise ctx.error(
+                    f"messages[{i}].content[{j}].{kind}.url",
+                    url,
+                    "a base64 data URI ('data:image/png;base64,...') or an uploaded file "
+                    "id ('ms://<file_id>', see KimiClient.upload_file); download the "
+                    "file and send its bytes",
+                )
     if allowed == frozenset({"text"}):
         # The provider takes string content only: join text parts (same meaning).
         return {**msg, "content": "".join(str(p.get("text") or "") for p in parts)}

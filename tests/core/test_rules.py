@@ -340,6 +340,22 @@ def test_content_parts_per_provider_and_model() -> None:
     )
 
 
+def test_media_urls_on_moonshot_must_be_data_uris_or_file_ids() -> None:
+    web = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+    err = raises(
+        r"messages\[0\].content\[1\].image_url.url='https://example.com/cat.png' .*provider 'moonshot'.*base64 data URI.*ms://",
+        messages=[{"role": "user", "content": [{"type": "text", "text": "what is it?"}, web]}],
+    )
+    assert err.param == "messages[0].content[1].image_url.url"
+    assert build(
+        GPT, messages=[{"role": "user", "content": [{"type": "text", "text": "x"}, web]}]
+    ).body
+    raises(
+        r"image_url.url=None .*a URL string",
+        messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+    )
+
+
 def test_text_parts_are_joined_for_string_only_providers() -> None:
     parts = [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
     assert (
