@@ -20,7 +20,12 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_serializer
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -45,6 +50,8 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["DEFAULT_MODEL", "Kimi"]
+
+dispatcher = get_dispatcher(__name__)
 
 #: The model used when none is given (or the provider's closest documented one).
 DEFAULT_MODEL = "kimi-k2.6"
@@ -248,6 +255,10 @@ class Kimi(FunctionCallingLLM):
         **kwargs: Any,
     ) -> None:
         profile = kc.resolve_provider(provider, api_base)
+        headers = kwargs.get("default_headers")
+        if headers:
+            # A dump masks credential headers; do not send the mask back.
+            kwargs["default_headers"] = {k: v for k, v in headers.items() if v != _MASK}
         super().__init__(
             model=model or _default_model(profile),
             api_key=api_key,
@@ -263,6 +274,14 @@ class Kimi(FunctionCallingLLM):
     @classmethod
     def class_name(cls) -> str:
         return "Kimi_LLM"
+
+    @field_serializer("default_headers")
+    def _serialize_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
+        return _redact_headers(headers)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, _redact_headers(value) if name == "default_headers" else value
 
     # ------------------------------------------------------------------ configuration
 
@@ -617,6 +636,7 @@ class Kimi(FunctionCallingLLM):
         )
         return _with_system_instruction(messages, instruction), kwargs
 
+    @dispatcher.span
     def structured_predict(
         self,
         output_cls: type[Model],
@@ -630,10 +650,18 @@ class Kimi(FunctionCallingLLM):
             return cast(
                 "Model", super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
             )
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
         messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args, method)
         response = self.chat(messages, **kwargs)
-        return _validate_json(output_cls, response.message.content or "")
+        output = _validate_json(output_cls, response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=output))
+        return output
 
+    @dispatcher.span
     async def astructured_predict(
         self,
         output_cls: type[Model],
@@ -648,9 +676,16 @@ class Kimi(FunctionCallingLLM):
                 output_cls, prompt, llm_kwargs, **prompt_args
             )
             return cast("Model", result)
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
         messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args, method)
         response = await self.achat(messages, **kwargs)
-        return _validate_json(output_cls, response.message.content or "")
+        output = _validate_json(output_cls, response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=output))
+        return output
 
     def _structured_stream_call(
         self,
@@ -725,6 +760,17 @@ class Kimi(FunctionCallingLLM):
                     yield current
 
         return gen()
+
+
+_MASK = "**********"
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|signature", re.IGNORECASE)
+
+
+def _redact_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Headers with the values of credential-like ones masked (for repr and dumps)."""
+    if not headers:
+        return headers
+    return {k: _MASK if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
 
 
 def _compact_json(value: Any) -> str:
