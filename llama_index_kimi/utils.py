@@ -5,9 +5,10 @@ Pure module-level functions: LlamaIndex messages, blocks and tools in, the plain
 ``ChatResponse`` / ``CompletionResponse`` out. Nothing here does IO (except reading a
 local file an ``ImageBlock``/``VideoBlock``/``DocumentBlock`` points at).
 
-Streamed responses are built straight from the event dicts with ``model_construct``:
-the values are produced here with the right types, so pydantic validation per chunk
-would only cost time.
+Streamed responses are built straight from the event dicts: one ``TextBlock`` (and a
+``ThinkingBlock`` / ``ToolCallBlock`` when they change), ``ChatMessage.model_construct``
+(its validated ``__init__`` costs twice as much and the values are built here with the
+right types) and a ``ChatResponse``. Blocks that did not change are reused.
 """
 
 from __future__ import annotations
@@ -364,15 +365,8 @@ def message_from_wire(msg: Mapping[str, Any], *, reasoning_tokens: int = 0) -> C
     blocks: list[Any] = []
     reasoning = msg.get("reasoning_content")
     if isinstance(reasoning, str) and reasoning:
-        blocks.append(
-            ThinkingBlock.model_construct(
-                block_type="thinking",
-                content=reasoning,
-                num_tokens=reasoning_tokens or None,
-                additional_information={},
-            )
-        )
-    blocks.append(TextBlock.model_construct(block_type="text", text=_text_of(msg.get("content"))))
+        blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens or None))
+    blocks.append(TextBlock(text=_text_of(msg.get("content"))))
     extra: dict[str, Any] = {}
     calls = msg.get("tool_calls")
     if calls:
@@ -386,12 +380,7 @@ def message_from_wire(msg: Mapping[str, Any], *, reasoning_tokens: int = 0) -> C
 
 def _call_block(tc: Mapping[str, Any]) -> ToolCallBlock:
     fn = tc["function"]
-    return ToolCallBlock.model_construct(
-        block_type="tool_call",
-        tool_call_id=tc["id"],
-        tool_name=fn["name"],
-        tool_kwargs=fn["arguments"],
-    )
+    return ToolCallBlock(tool_call_id=tc["id"], tool_name=fn["name"], tool_kwargs=fn["arguments"])
 
 
 def chat_response_from_completion(
@@ -411,7 +400,7 @@ def chat_response_from_completion(
     extra = usage_kwargs(usage)
     if request_id:
         extra["request_id"] = request_id
-    return ChatResponse.model_construct(
+    return ChatResponse(
         message=message, raw=body, delta=None, logprobs=None, additional_kwargs=extra
     )
 
@@ -429,7 +418,7 @@ def completion_response_from_chat(response: ChatResponse) -> CompletionResponse:
             text = block.text if not text else text + "\n" + block.text
         elif isinstance(block, ThinkingBlock) and response.delta is None and block.content:
             extra = {**extra, "thinking": block.content}
-    return CompletionResponse.model_construct(
+    return CompletionResponse(
         text=text,
         additional_kwargs=extra,
         raw=response.raw,
@@ -455,7 +444,7 @@ class ChatStreamState:
         self._content = ""
         self._reasoning = ""
         self._thinking_block: ThinkingBlock | None = None
-        self._text_block: TextBlock = TextBlock.model_construct(block_type="text", text="")
+        self._text_block: TextBlock = TextBlock(text="")
         # index -> [id, name, arguments, block or None]
         self._calls: dict[int, list[Any]] = {}
         self._wire: list[dict[str, Any]] | None = None
@@ -477,26 +466,21 @@ class ChatStreamState:
             self._thinking_block = None
         if text:
             self._content += text
-            self._text_block = TextBlock.model_construct(block_type="text", text=self._content)
+            self._text_block = TextBlock(text=self._content)
         calls = delta.get("tool_calls")
         if calls:
             self._add_calls(calls)
         blocks: list[Any] = []
         if self._reasoning:
             if self._thinking_block is None:
-                self._thinking_block = ThinkingBlock.model_construct(
-                    block_type="thinking",
-                    content=self._reasoning,
-                    num_tokens=None,
-                    additional_information={},
-                )
+                self._thinking_block = ThinkingBlock(content=self._reasoning)
             blocks.append(self._thinking_block)
         blocks.append(self._text_block)
         extra: dict[str, Any] = {}
         if self._calls:
             blocks.extend(self._call_blocks())
             extra["tool_calls"] = self._wire_calls()
-        return ChatResponse.model_construct(
+        return ChatResponse(
             message=ChatMessage.model_construct(
                 role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
             ),
@@ -526,11 +510,8 @@ class ChatStreamState:
         out = []
         for _, state in sorted(self._calls.items()):
             if state[3] is None:
-                state[3] = ToolCallBlock.model_construct(
-                    block_type="tool_call",
-                    tool_call_id=state[0],
-                    tool_name=state[1],
-                    tool_kwargs=state[2],
+                state[3] = ToolCallBlock(
+                    tool_call_id=state[0], tool_name=state[1], tool_kwargs=state[2]
                 )
             out.append(state[3])
         return out
@@ -561,7 +542,7 @@ class ChatStreamState:
         extra = usage_kwargs(usage)
         if request_id:
             extra["request_id"] = request_id
-        return ChatResponse.model_construct(
+        return ChatResponse(
             message=message, raw=completion, delta="", logprobs=None, additional_kwargs=extra
         )
 
