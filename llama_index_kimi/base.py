@@ -238,6 +238,7 @@ class Kimi(FunctionCallingLLM):
 
     _http_client: httpx.Client | None = PrivateAttr(default=None)
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    _retry_policy: kc.RetryPolicy | None = PrivateAttr(default=None)
     _client: kc.KimiClient | None = PrivateAttr(default=None)
     _aclient: kc.AsyncKimiClient | None = PrivateAttr(default=None)
     _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
@@ -252,6 +253,7 @@ class Kimi(FunctionCallingLLM):
         provider: str | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
+        retry_policy: kc.RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         profile = kc.resolve_provider(provider, api_base)
@@ -268,6 +270,7 @@ class Kimi(FunctionCallingLLM):
         )
         self._http_client = http_client
         self._async_http_client = async_http_client
+        self._retry_policy = retry_policy
         # Resolve the key and check the configuration now: a clear error at construction.
         self._get_client()
 
@@ -333,6 +336,7 @@ class Kimi(FunctionCallingLLM):
             "total_timeout": self.total_timeout,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
+            "retry_policy": self._retry_policy,
         }
 
     def _get_client(self) -> kc.KimiClient:
