@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,6 +20,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.tools import FunctionTool
+from pydantic import Field
 
 from llama_index_kimi import Kimi
 
@@ -50,7 +52,7 @@ def get_weather(city: str) -> str:
 class Events(BaseEventHandler):
     """Collects LlamaIndex instrumentation events."""
 
-    events: list[BaseEvent] = []
+    events: list[BaseEvent] = Field(default_factory=list)
 
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
         self.events.append(event)
@@ -61,7 +63,7 @@ class Events(BaseEventHandler):
 
 @pytest.fixture
 def events() -> Iterator[Events]:
-    handler = Events(events=[])
+    handler = Events()
     root = get_dispatcher()
     root.add_event_handler(handler)
     yield handler
@@ -93,7 +95,7 @@ def _check_stream(chunks: list[ChatResponse], emu: KimiEmulator) -> None:
     # each chunk carries the cumulative message so far
     grown = [c.message.content for c in chunks]
     assert all(
-        a is not None and b is not None and b.startswith(a) for a, b in zip(grown, grown[1:])
+        a is not None and b is not None and b.startswith(a) for a, b in itertools.pairwise(grown)
     )
     # usage once, on the last response, equal to what the provider counted
     with_usage = [c for c in chunks if "total_tokens" in c.additional_kwargs]
