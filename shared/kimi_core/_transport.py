@@ -403,29 +403,21 @@ def _check_required_tool(
 class _EventParser:
     """Bytes in, normalised event dicts out; knows how a stream must end."""
 
-    __slots__ = ("acc", "decoder", "done", "failed", "provider", "request_id")
+    __slots__ = ("acc", "decoder", "done", "provider", "request_id")
 
     def __init__(self, provider: str, request_id: str | None) -> None:
         self.decoder = SSEDecoder()
         self.acc = StreamAccumulator()
         self.done = False
-        self.failed: StreamError | None = None
         self.provider = provider
         self.request_id = request_id
 
     def feed(self, raw: bytes) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+        out = []
         for data in self.decoder.decode(raw):
             if self.done:
                 break
-            try:
-                event = self._event(data)
-            except StreamError as err:
-                if not out:
-                    raise
-                # Deliver the events that arrived before the failure, then raise it.
-                self.failed = err
-                break
+            event = self._event(data)
             if event is not None:
                 out.append(event)
         return out
@@ -696,8 +688,6 @@ class ChatStream:
                     for event in events:
                         delivered = True
                         yield event
-                    if parser.failed is not None:
-                        raise parser.failed
                     if parser.done:
                         break
                     if deadline is not None and time.monotonic() > deadline:
@@ -910,8 +900,6 @@ class AsyncChatStream:
                     for event in events:
                         delivered = True
                         yield event
-                    if parser.failed is not None:
-                        raise parser.failed
                     if parser.done:
                         break
                     if deadline is not None and time.monotonic() > deadline:
