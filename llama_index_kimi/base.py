@@ -108,8 +108,17 @@ class Kimi(FunctionCallingLLM):
         (or the provider's variable: ``ACEDATACLOUD_API_TOKEN``, ``EVOLINK_API_KEY``,
         ``GPTPROTO_API_KEY``; ``KIMI_API_KEY`` works for all).
 
+    Args (besides the fields below, and LlamaIndex's ``callback_manager``,
+    ``system_prompt``, ``pydantic_program_mode`` ...):
+        http_client: an ``httpx.Client`` to send with (default: a pool shared per
+            configuration).
+        async_http_client: an ``httpx.AsyncClient`` for the async methods (default: a
+            pool per configuration and event loop).
+        retry_policy: a ``kimi_core.RetryPolicy`` (backoff base and caps).
+
     Examples:
         ```python
+        from llama_index.core.llms import ChatMessage
         from llama_index.llms.kimi import Kimi
 
         llm = Kimi(model="kimi-k2.6")
