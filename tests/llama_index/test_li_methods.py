@@ -19,6 +19,7 @@ from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import Field
 
@@ -184,6 +185,20 @@ def test_several_event_loops_in_a_row(llm: Kimi, emu: KimiEmulator) -> None:
     assert len(emu.chat_requests) == 4
 
 
+def test_predict_and_stream_helpers(llm: Kimi, emu: KimiEmulator) -> None:
+    """LLM.predict / stream / apredict go through chat (Kimi is a chat model)."""
+    prompt = PromptTemplate("Say {word}.")
+    assert llm.predict(prompt, word="yes")
+    assert emu.last_request.json["messages"] == [{"role": "user", "content": "Say yes."}]
+    assert "".join(llm.stream(prompt, word="no"))
+    assert emu.last_request.json["stream"] is True
+
+    async def both() -> str:
+        return await llm.apredict(prompt, word="maybe")
+
+    assert asyncio.run(both())
+
+
 def test_sync_stream_can_stop_early(llm: Kimi, emu: KimiEmulator) -> None:
     emu.script(text="word " * 200)
     stream = llm.stream_chat(_user())
@@ -267,15 +282,17 @@ def test_tool_turn_without_reasoning_still_sends_reasoning_content(
     assert emu.last_request.json["messages"][1]["reasoning_content"] == ""
 
 
-def test_streamed_parallel_calls_without_index(llm: Kimi, emu: KimiEmulator) -> None:
-    """The recorded Kimi quirk: two calls in one delta, the first without an index."""
+@pytest.mark.parametrize("quirk", ["omit", "zero"])
+def test_streamed_parallel_calls_without_index(llm: Kimi, emu: KimiEmulator, quirk: str) -> None:
+    """Recorded quirks: two calls in one delta, the first without an index ("omit"), or
+    every call under index 0 ("zero")."""
     emu.script(
         reasoning="Two cities.",
         tool_calls=[
             {"name": "get_weather", "arguments": {"city": "Paris"}},
             {"name": "get_weather", "arguments": {"city": "Tokyo"}},
         ],
-        tool_call_index="omit",
+        tool_call_index=quirk,
     )
     tool = FunctionTool.from_defaults(get_weather)
     chunks = list(
