@@ -389,6 +389,14 @@ class Kimi(FunctionCallingLLM):
                     extra_body.update(value or {})
                 elif name not in _IGNORED:
                     extra_body[name] = value
+        if params.get("tools"):
+            # LlamaIndex tools passed straight to chat(tools=...) are converted too.
+            params["tools"] = [
+                t if isinstance(t, Mapping) else to_wire_tool(t, strict=self.strict)
+                for t in params["tools"]
+            ]
+        if params.get("tool_choice") is not None:
+            params["tool_choice"] = resolve_tool_choice(params["tool_choice"])
         return self._get_client().prepare(
             model=model,
             messages=to_wire_messages(messages),

@@ -317,3 +317,16 @@ def test_import_pulls_in_neither_openai_nor_langchain() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_tools_and_tool_choice_straight_to_chat() -> None:
+    llm = Kimi(api_key="k", model="kimi-k2-0905-preview", strict=True)
+    tool = FunctionTool.from_defaults(get_weather)
+    body = llm._prepare(_user(), False, {"tools": [tool], "tool_choice": "get_weather"}).body
+    assert body["tools"][0]["function"]["name"] == "get_weather"
+    assert body["tools"][0]["function"]["strict"] is True
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    assert (
+        llm._prepare(_user(), False, {"tools": [tool], "tool_choice": "any"}).body["tool_choice"]
+        == "required"
+    )
