@@ -81,6 +81,8 @@ _REQUEST_PARAMS = frozenset(
 #: Keywords that are not request parameters (LlamaIndex or OpenAI habits): dropped.
 _IGNORED = frozenset({"stream", "stream_options", "formatted", "use_chat_completions"})
 
+_PROBE_TOOL = {"type": "function", "function": {"name": "probe", "parameters": {}}}
+
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
 
 
@@ -606,11 +608,17 @@ class Kimi(FunctionCallingLLM):
     # ------------------------------------------------------------------ structured output
 
     def _can_force_tool_call(self) -> bool:
-        """Whether a forced tool call can be sent as such (possibly with thinking off)."""
-        info = self.model_info
-        if not info.thinking_enabled(self.thinking) or info.forced_tool_choice_while_thinking:
-            return True
-        return info.thinking_switchable and self.thinking is None
+        """Whether a forced tool call goes out as such with these settings (possibly with
+        thinking off for the call), asked of ``kimi_core``'s rules (nothing is sent)."""
+        try:
+            request = self._prepare(
+                [ChatMessage(role=MessageRole.USER, content="?")],
+                False,
+                {"tools": [_PROBE_TOOL], "tool_choice": "required"},
+            )
+        except kc.ConfigurationError:
+            return False  # e.g. a model without tools
+        return request.required_tool is None
 
     def _json_method(self) -> StructuredOutputMethod | None:
         """The JSON method structured output uses, or None for LlamaIndex's programs."""

@@ -330,3 +330,11 @@ def test_tools_and_tool_choice_straight_to_chat() -> None:
         llm._prepare(_user(), False, {"tools": [tool], "tool_choice": "any"}).body["tool_choice"]
         == "required"
     )
+
+
+def test_structured_output_method_follows_the_core_rules() -> None:
+    # a temperature other than the thinking-off one keeps thinking on: no forced call
+    assert Kimi(api_key="k", model="kimi-k2.6", temperature=1.0)._json_method() == "json_schema"
+    assert Kimi(api_key="k", model="kimi-k2.6", temperature=0.6)._json_method() is None
+    assert Kimi(api_key="k", model="moonshot-v1-8k")._json_method() is None
+    assert Kimi(api_key="k", model="kimi-k2.5", thinking=False)._json_method() is None
