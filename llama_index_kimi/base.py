@@ -1,0 +1,827 @@
+"""``Kimi``: the LlamaIndex ``FunctionCallingLLM`` for Kimi (Moonshot AI), over ``kimi_core``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import httpx
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    TextBlock,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_serializer
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.types import Model, PydanticProgramMode
+
+import kimi_core as kc
+
+from .utils import (
+    ChatStreamState,
+    chat_response_from_completion,
+    completion_response_from_chat,
+    parse_json_output,
+    resolve_tool_choice,
+    to_wire_messages,
+    to_wire_tool,
+    tool_selections,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.prompts import PromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["DEFAULT_MODEL", "Kimi"]
+
+dispatcher = get_dispatcher(__name__)
+
+#: The model used when none is given (or the provider's closest documented one).
+DEFAULT_MODEL = "kimi-k2.6"
+_PREFERRED_MODELS = (DEFAULT_MODEL, "kimi-k2.5")
+
+#: Parameters ``kimi_core`` validates; any other keyword goes into the body as is.
+_REQUEST_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "n",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "thinking",
+        "prompt_cache_key",
+        "safety_identifier",
+        "stream_usage",
+    }
+)
+#: Keywords that are not request parameters (LlamaIndex or OpenAI habits): dropped.
+_IGNORED = frozenset({"stream", "stream_options", "formatted", "use_chat_completions"})
+
+_PROBE_TOOL = {"type": "function", "function": {"name": "probe", "parameters": {}}}
+
+StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
+
+
+def _default_model(profile: kc.ProviderProfile) -> str:
+    if not profile.models:
+        return DEFAULT_MODEL
+    for model in _PREFERRED_MODELS:
+        if model in profile.models:
+            return model
+    return profile.models[0]
+
+
+class Kimi(FunctionCallingLLM):
+    """Kimi (Moonshot AI) chat models for LlamaIndex, on every provider that serves them.
+
+    Talks to the official Moonshot platform (``moonshot``, ``moonshot-cn``), AceData Cloud
+    (``acedata``), EvoLink (``evolink``), GPTProto (``gptproto``) or any OpenAI-compatible
+    gateway (``openai-compatible`` with ``api_base``) through ``kimi_core``: requests are
+    checked against the provider's and the model's rules before anything is sent,
+    reasoning comes back as ``ThinkingBlock`` and goes back to Kimi on the next turn,
+    and errors are ``kimi_core``'s typed errors.
+
+    Setup:
+        ``pip install "kimi-integrations[llama-index]"`` and set ``MOONSHOT_API_KEY``
+        (or the provider's variable: ``ACEDATACLOUD_API_TOKEN``, ``EVOLINK_API_KEY``,
+        ``GPTPROTO_API_KEY``; ``KIMI_API_KEY`` works for all).
+
+    Args (besides the fields below, and LlamaIndex's ``callback_manager``,
+    ``system_prompt``, ``pydantic_program_mode`` ...):
+        http_client: an ``httpx.Client`` to send with (default: a pool shared per
+            configuration).
+        async_http_client: an ``httpx.AsyncClient`` for the async methods (default: a
+            pool per configuration and event loop).
+        retry_policy: a ``kimi_core.RetryPolicy`` (backoff base and caps).
+
+    Examples:
+        ```python
+        from llama_index.core.llms import ChatMessage
+        from llama_index.llms.kimi import Kimi
+
+        llm = Kimi(model="kimi-k2.6")
+        print(llm.complete("Say hello in French."))
+
+        for r in llm.stream_chat([ChatMessage(role="user", content="Why is the sky blue?")]):
+            print(r.additional_kwargs.get("thinking_delta") or r.delta, end="")
+        ```
+
+    Thinking models (kimi-k2.6, kimi-k2.5 by default; kimi-k2-thinking always) work in
+    ``FunctionAgent`` and ``ReActAgent``: the reasoning of each tool-call turn is sent
+    back as Kimi requires. ``structured_predict`` works on them too (see
+    ``structured_output_method``).
+    """
+
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description=(
+            "The Kimi model id (kimi-k2.6, kimi-k2.5, kimi-k2-thinking, moonshot-v1-128k, "
+            "or any id the provider serves). Default: kimi-k2.6, or the provider's "
+            "closest documented model."
+        ),
+    )
+    provider: str | None = Field(
+        default=None,
+        description=(
+            "Who serves the model: moonshot, moonshot-cn, acedata, evolink, gptproto or "
+            "openai-compatible. Default: chosen from api_base, else moonshot."
+        ),
+    )
+    api_base: str | None = Field(
+        default=None,
+        description="Base URL of the provider's API; default: the provider's own.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description=(
+            "API key. Default: the provider's environment variable, else KIMI_API_KEY. "
+            "Never serialized or shown."
+        ),
+    )
+    temperature: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=2.0,
+        description=(
+            "Sampling temperature. Default: unset (the model's own; kimi-k2.5/k2.6 fix it "
+            "and refuse other values)."
+        ),
+    )
+    top_p: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Nucleus sampling. Default: unset."
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="Maximum number of tokens to generate (sent as the provider names it).",
+    )
+    thinking: bool | None = Field(
+        default=None,
+        description=(
+            "Whether the model thinks: True, False, or None for the model's default "
+            "(kimi-k2.6/k2.5 think unless disabled; kimi-k2-thinking always thinks)."
+        ),
+    )
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="Context window in tokens. Default: from the model catalogue.",
+    )
+    num_output: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Tokens reserved for the output. Default: max_tokens, else the model's "
+            "maximum output from the catalogue."
+        ),
+    )
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Timeout in seconds for each attempt (read timeout between bytes). Default: "
+            "10 s to connect, 600 s between bytes (thinking models pause)."
+        ),
+    )
+    total_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="Upper bound in seconds for a whole call, retries included.",
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description=(
+            "Retries of 408/409/429/5xx and connection errors, with backoff (never "
+            "after a stream delivered its first event; never on exhausted quota)."
+        ),
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Extra request parameters for every call (e.g. stop, prompt_cache_key, "
+            "safety_identifier, presence_penalty); others go into the body as given."
+        ),
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None, description="Headers added to every request."
+    )
+    strict: bool = Field(
+        default=False, description="Mark tool schemas strict (function.strict = true)."
+    )
+    structured_output_method: StructuredOutputMethod | None = Field(
+        default=None,
+        description=(
+            "How structured_predict and as_structured_llm get a structured answer: "
+            "'function_calling' (a forced tool call through FunctionCallingProgram), "
+            "'json_schema' (response_format json_schema, where the provider has it) or "
+            "'json_mode' (response_format json_object and the schema in the prompt). "
+            "Default: function_calling when the model can be made to call a tool "
+            "(thinking is switched off for that call), else json_schema or json_mode."
+        ),
+    )
+
+    _http_client: httpx.Client | None = PrivateAttr(default=None)
+    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    _retry_policy: kc.RetryPolicy | None = PrivateAttr(default=None)
+    _client: kc.KimiClient | None = PrivateAttr(default=None)
+    _aclient: kc.AsyncKimiClient | None = PrivateAttr(default=None)
+    _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        api_key: str | SecretStr | None = None,
+        api_base: str | None = None,
+        provider: str | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        retry_policy: kc.RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        profile = kc.resolve_provider(provider, api_base)
+        headers = kwargs.get("default_headers")
+        if headers:
+            # A dump masks credential headers; do not send the mask back.
+            kwargs["default_headers"] = {k: v for k, v in headers.items() if v != _MASK}
+        super().__init__(
+            model=model or _default_model(profile),
+            api_key=api_key,
+            api_base=api_base,
+            provider=profile.name,
+            **kwargs,
+        )
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        self._retry_policy = retry_policy
+        # Resolve the key and check the configuration now: a clear error at construction.
+        self._get_client()
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "Kimi_LLM"
+
+    @field_serializer("default_headers")
+    def _serialize_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
+        return _redact_headers(headers)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, _redact_headers(value) if name == "default_headers" else value
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def model_info(self) -> kc.ModelInfo:
+        """The catalogue entry of ``model`` (context window, modalities, thinking, ...)."""
+        return kc.get_model_info(self.model)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        info = self.model_info
+        return LLMMetadata(
+            context_window=self.context_window or info.context_window,
+            num_output=self.num_output or self.max_tokens or info.max_output,
+            is_chat_model=True,
+            is_function_calling_model=info.tools,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        """What instrumentation events and callbacks get: metadata and settings, no key."""
+        return {
+            **super().to_payload(),
+            "provider": self.provider,
+            "api_base": self._get_client().base_url,
+            "thinking": self.thinking,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+
+    def _config(self) -> tuple[Any, ...]:
+        return (
+            self.provider,
+            self.api_base,
+            self.api_key.get_secret_value() if self.api_key is not None else None,
+            self.timeout,
+            self.total_timeout,
+            self.max_retries,
+            tuple(sorted((self.default_headers or {}).items())),
+        )
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
+            "base_url": self.api_base,
+            "timeout": self.timeout,
+            "total_timeout": self.total_timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "retry_policy": self._retry_policy,
+        }
+
+    def _get_client(self) -> kc.KimiClient:
+        key = self._config()
+        if self._client is None or self._client_key != key:
+            self._client = kc.KimiClient(http_client=self._http_client, **self._client_kwargs())
+            self._client_key = key
+        return self._client
+
+    def _get_aclient(self) -> kc.AsyncKimiClient:
+        key = self._config()
+        if self._aclient is None or self._aclient_key != key:
+            self._aclient = kc.AsyncKimiClient(
+                http_client=self._async_http_client, **self._client_kwargs()
+            )
+            self._aclient_key = key
+        return self._aclient
+
+    def _prepare(
+        self, messages: Sequence[ChatMessage], stream: bool, kwargs: Mapping[str, Any]
+    ) -> kc.ChatRequest:
+        """Validate and build the request body (raises ``kc.ConfigurationError``)."""
+        params: dict[str, Any] = {}
+        for name, value in (
+            ("temperature", self.temperature),
+            ("top_p", self.top_p),
+            ("max_tokens", self.max_tokens),
+            ("thinking", self.thinking),
+        ):
+            if value is not None:
+                params[name] = value
+        extra_body: dict[str, Any] = {}
+        model = self.model
+        for source in (self.additional_kwargs, kwargs):
+            for name, value in source.items():
+                if name in _REQUEST_PARAMS:
+                    params[name] = value
+                elif name == "model":
+                    model = value
+                elif name == "extra_body":
+                    extra_body.update(value or {})
+                elif name not in _IGNORED:
+                    extra_body[name] = value
+        if params.get("tools"):
+            # LlamaIndex tools passed straight to chat(tools=...) are converted too.
+            params["tools"] = [
+                t if isinstance(t, Mapping) else to_wire_tool(t, strict=self.strict)
+                for t in params["tools"]
+            ]
+        if params.get("tool_choice") is not None:
+            params["tool_choice"] = resolve_tool_choice(params["tool_choice"])
+        return self._get_client().prepare(
+            model=model,
+            messages=to_wire_messages(messages),
+            stream=stream,
+            extra_body=extra_body or None,
+            **{k: v for k, v in params.items() if v is not None},
+        )
+
+    # ------------------------------------------------------------------ chat
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """A whole answer: ``ThinkingBlock`` (if the model reasoned), text, tool calls;
+        token counts in ``additional_kwargs`` and the response body in ``raw``."""
+        return self._chat(messages, **kwargs)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request = self._prepare(messages, False, kwargs)
+        result = self._get_client().chat(request)
+        return chat_response_from_completion(result.body, result.request_id)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the answer: each response has the cumulative message, the text
+        ``delta`` and ``additional_kwargs["thinking_delta"]``; a last response with
+        ``delta=""`` carries the token counts and the whole completion as ``raw``."""
+        return self._stream_chat(messages, **kwargs)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request = self._prepare(messages, True, kwargs)
+        stream = self._get_client().stream(request)
+
+        def gen() -> ChatResponseGen:
+            state = ChatStreamState()
+            respond = state.response
+            for event in stream:
+                response = respond(event)
+                if response is not None:
+                    yield response
+            final = state.final(stream.accumulator, stream.request_id)
+            if final is not None:
+                yield final
+
+        return gen()
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async :meth:`chat`, native on ``httpx.AsyncClient``."""
+        return await self._achat(messages, **kwargs)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request = self._prepare(messages, False, kwargs)
+        result = await self._get_aclient().chat(request)
+        return chat_response_from_completion(result.body, result.request_id)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async :meth:`stream_chat`, native on ``httpx.AsyncClient`` (no thread hop)."""
+        return await self._astream_chat(messages, **kwargs)
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        request = self._prepare(messages, True, kwargs)
+        stream = self._get_aclient().stream(request)
+
+        async def gen() -> ChatResponseAsyncGen:
+            state = ChatStreamState()
+            respond = state.response
+            async for event in stream:
+                response = respond(event)
+                if response is not None:
+                    yield response
+            final = state.final(stream.accumulator, stream.request_id)
+            if final is not None:
+                yield final
+
+        return gen()
+
+    # ------------------------------------------------------------------ completion
+
+    def _prompt_messages(self, prompt: str, formatted: bool) -> list[ChatMessage]:
+        if not formatted:
+            to_prompt = cast("Callable[[str], str] | None", self.completion_to_prompt)
+            if to_prompt is not None:
+                prompt = to_prompt(prompt)
+        return [
+            ChatMessage.model_construct(
+                role=MessageRole.USER,
+                blocks=[TextBlock(text=prompt)],
+                additional_kwargs={},
+            )
+        ]
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete a prompt (sent as one user message: Kimi has no completions endpoint).
+        The reasoning, if any, is in ``additional_kwargs["thinking"]``."""
+        response = self._chat(self._prompt_messages(prompt, formatted), **kwargs)
+        return completion_response_from_chat(response)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Stream a completion (through chat); reasoning in
+        ``additional_kwargs["thinking_delta"]``."""
+        responses = self._stream_chat(self._prompt_messages(prompt, formatted), **kwargs)
+
+        def gen() -> CompletionResponseGen:
+            for response in responses:
+                yield completion_response_from_chat(response)
+
+        return gen()
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Async :meth:`complete`."""
+        response = await self._achat(self._prompt_messages(prompt, formatted), **kwargs)
+        return completion_response_from_chat(response)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Async :meth:`stream_complete`."""
+        responses = await self._astream_chat(self._prompt_messages(prompt, formatted), **kwargs)
+
+        async def gen() -> CompletionResponseAsyncGen:
+            async for response in responses:
+                yield completion_response_from_chat(response)
+
+        return gen()
+
+    # ------------------------------------------------------------------ tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a turn with tools.
+
+        ``tool_required`` (or ``tool_choice="required"`` / a tool name) forces a call; on a
+        thinking model ``kimi_core`` switches thinking off for that call where the model
+        allows it, and otherwise sends ``auto`` and raises ``ToolCallMissingError`` if no
+        call comes back. Tool schemas are normalised by ``kimi_core``.
+        """
+        specs = [to_wire_tool(t, strict=self.strict if strict is None else strict) for t in tools]
+        messages = list(chat_history or [])
+        if user_msg is not None:
+            if isinstance(user_msg, str):
+                user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+            messages.append(user_msg)
+        out: dict[str, Any] = {"messages": messages, **kwargs}
+        if specs:
+            out["tools"] = specs
+            choice = resolve_tool_choice(tool_choice, tool_required)
+            if choice is not None:
+                out["tool_choice"] = choice
+            out["parallel_tool_calls"] = allow_parallel_tool_calls
+        return out
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call when parallel calls were not allowed."""
+        if not allow_parallel_tool_calls:
+            calls = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+            if len(calls) > 1:
+                first = calls[0]
+                response.message.blocks = [
+                    b
+                    for b in response.message.blocks
+                    if not isinstance(b, ToolCallBlock) or b is first
+                ]
+                wire = response.message.additional_kwargs.get("tool_calls")
+                if wire:
+                    response.message.additional_kwargs["tool_calls"] = wire[:1]
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls of a response, whole or streamed (works on every chunk: partial
+        arguments are parsed as far as they go)."""
+        return tool_selections(response.message, error_on_no_tool_call=error_on_no_tool_call)
+
+    # ------------------------------------------------------------------ structured output
+
+    def _can_force_tool_call(self) -> bool:
+        """Whether a forced tool call goes out as such with these settings (possibly with
+        thinking off for the call), asked of ``kimi_core``'s rules (nothing is sent)."""
+        try:
+            request = self._prepare(
+                [ChatMessage(role=MessageRole.USER, content="?")],
+                False,
+                {"tools": [_PROBE_TOOL], "tool_choice": "required"},
+            )
+        except kc.ConfigurationError:
+            return False  # e.g. a model without tools
+        return request.required_tool is None
+
+    def _json_method(self) -> StructuredOutputMethod | None:
+        """The JSON method structured output uses, or None for LlamaIndex's programs."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return None
+        method = self.structured_output_method
+        if method is None:
+            if self._can_force_tool_call():
+                return None
+            method = "json_schema" if self._has_json_schema() else "json_mode"
+        return None if method == "function_calling" else method
+
+    def _has_json_schema(self) -> bool:
+        formats = self._get_client().profile.response_formats
+        return self.model_info.json_schema and (formats is None or "json_schema" in formats)
+
+    def _json_request(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+        method: StructuredOutputMethod,
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        kwargs = {
+            k: v
+            for k, v in (llm_kwargs or {}).items()
+            if k not in ("tool_choice", "tool_required", "allow_parallel_tool_calls")
+        }
+        schema = output_cls.model_json_schema()
+        if method == "json_schema":
+            name = re.sub(r"[^a-zA-Z0-9_-]", "_", str(schema.get("title") or output_cls.__name__))
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": name[:64], "schema": schema},
+            }
+            return messages, kwargs
+        # json_object: Kimi wants the format spelled out in the prompt.
+        kwargs["response_format"] = {"type": "json_object"}
+        instruction = (
+            "Answer with one JSON object, and nothing else, that conforms to this JSON "
+            f"Schema:\n{_compact_json(schema)}"
+        )
+        return _with_system_instruction(messages, instruction), kwargs
+
+    @dispatcher.span
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """A Pydantic object from the model (see ``structured_output_method``)."""
+        method = self._json_method()
+        if method is None:
+            return cast(
+                "Model", super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            )
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args, method)
+        response = self.chat(messages, **kwargs)
+        output = _validate_json(output_cls, response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=output))
+        return output
+
+    @dispatcher.span
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Async :meth:`structured_predict`."""
+        method = self._json_method()
+        if method is None:
+            result = await super().astructured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return cast("Model", result)
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args, method)
+        response = await self.achat(messages, **kwargs)
+        output = _validate_json(output_cls, response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=output))
+        return output
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
+        from llama_index.core.program.function_program import FunctionCallingProgram
+        from llama_index.core.program.streaming_utils import (
+            process_streaming_content_incremental,
+        )
+
+        method = self._json_method()
+        if method is None:
+            if self.pydantic_program_mode not in (
+                PydanticProgramMode.DEFAULT,
+                PydanticProgramMode.FUNCTION,
+            ):
+                return super()._structured_stream_call(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            # FunctionCallingProgram streams with tool_choice only: force the call.
+            program = FunctionCallingProgram.from_defaults(
+                output_cls=output_cls, llm=self, prompt=prompt, tool_choice="required"
+            )
+            return program.stream_call(llm_kwargs=llm_kwargs, **prompt_args)
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args, method)
+
+        def gen() -> Generator[Model | FlexibleModel, None, None]:
+            current: Model | FlexibleModel | None = None
+            for response in self.stream_chat(messages, **kwargs):
+                if response.delta or current is None:
+                    current = process_streaming_content_incremental(response, output_cls, current)
+                    yield current
+
+        return gen()
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+        from llama_index.core.program.function_program import FunctionCallingProgram
+        from llama_index.core.program.streaming_utils import (
+            process_streaming_content_incremental,
+        )
+
+        method = self._json_method()
+        if method is None:
+            if self.pydantic_program_mode not in (
+                PydanticProgramMode.DEFAULT,
+                PydanticProgramMode.FUNCTION,
+            ):
+                return await super()._structured_astream_call(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            program = FunctionCallingProgram.from_defaults(
+                output_cls=output_cls, llm=self, prompt=prompt, tool_choice="required"
+            )
+            return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)
+        messages, kwargs = self._json_request(output_cls, prompt, llm_kwargs, prompt_args, method)
+        responses = await self.astream_chat(messages, **kwargs)
+
+        async def gen() -> AsyncGenerator[Model | FlexibleModel, None]:
+            current: Model | FlexibleModel | None = None
+            async for response in responses:
+                if response.delta or current is None:
+                    current = process_streaming_content_incremental(response, output_cls, current)
+                    yield current
+
+        return gen()
+
+
+_MASK = "**********"
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|signature", re.IGNORECASE)
+
+
+def _redact_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Headers with the values of credential-like ones masked (for repr and dumps)."""
+    if not headers:
+        return headers
+    return {k: _MASK if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
+
+
+def _compact_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _with_system_instruction(messages: list[ChatMessage], instruction: str) -> list[ChatMessage]:
+    """``messages`` with ``instruction`` added to the first system message (or a new one)."""
+    out = list(messages)
+    for i, msg in enumerate(out):
+        if msg.role in (MessageRole.SYSTEM, MessageRole.DEVELOPER):
+            out[i] = msg.model_copy(update={"blocks": [*msg.blocks, TextBlock(text=instruction)]})
+            return out
+    return [ChatMessage(role=MessageRole.SYSTEM, content=instruction), *out]
+
+
+def _validate_json(output_cls: type[Model], text: str) -> Model:
+    try:
+        return output_cls.model_validate_json(parse_json_output(text))
+    except ValueError as exc:
+        raise ValueError(
+            f"Structured output: the model's answer is not a valid {output_cls.__name__}: {exc}"
+        ) from exc

@@ -1,0 +1,620 @@
+"""Conversion between LlamaIndex types and Kimi wire dicts.
+
+Pure module-level functions: LlamaIndex messages, blocks and tools in, the plain dicts
+``kimi_core`` validates and sends out; response and stream-event dicts in, LlamaIndex
+``ChatResponse`` / ``CompletionResponse`` out. Nothing here does IO (except reading a
+local file an ``ImageBlock``/``VideoBlock``/``DocumentBlock`` points at).
+
+Streamed responses are built straight from the event dicts: one ``TextBlock`` (and a
+``ThinkingBlock`` / ``ToolCallBlock`` when they change), ``ChatMessage.model_construct``
+(its validated ``__init__`` costs twice as much and the values are built here with the
+right types) and a ``ChatResponse``. Blocks that did not change are reused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from io import IOBase
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    CitableBlock,
+    CitationBlock,
+    CompletionResponse,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+    VideoBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+import kimi_core as kc
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = [
+    "ChatStreamState",
+    "chat_response_from_completion",
+    "completion_response_from_chat",
+    "message_from_wire",
+    "parse_json_output",
+    "resolve_tool_choice",
+    "to_wire_message",
+    "to_wire_messages",
+    "to_wire_tool",
+    "tool_selections",
+    "usage_kwargs",
+]
+
+_ROLES: dict[str, str] = {
+    MessageRole.SYSTEM.value: "system",
+    MessageRole.DEVELOPER.value: "system",
+    MessageRole.USER.value: "user",
+    MessageRole.ASSISTANT.value: "assistant",
+    MessageRole.TOOL.value: "tool",
+    MessageRole.FUNCTION.value: "tool",
+    MessageRole.CHATBOT.value: "assistant",
+    MessageRole.MODEL.value: "assistant",
+}
+
+# Magic numbers of the media types Kimi takes, for blocks that carry no mimetype.
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"BM", 0, "image/bmp"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"\x1a\x45\xdf\xa3", 0, "video/webm"),
+)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """LlamaIndex chat messages as Kimi message dicts (see :func:`to_wire_message`)."""
+    return [to_wire_message(m, index=i) for i, m in enumerate(messages)]
+
+
+def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:
+    """One LlamaIndex ``ChatMessage`` as a Kimi message dict.
+
+    - text blocks become the ``content`` string (joined with newlines, as
+      ``ChatMessage.content`` does); with media blocks, ``content`` is a list of parts:
+      ``ImageBlock`` -> ``image_url``, ``VideoBlock`` -> ``video_url`` (URLs as given,
+      bytes and paths as base64 data URIs), ``DocumentBlock`` -> ``file``
+      (``{filename, file_data}``), ``AudioBlock`` -> ``input_audio``. Which part types a
+      provider and a model take is checked by ``kimi_core`` before sending;
+    - ``ThinkingBlock`` on an assistant message -> ``reasoning_content`` (what Kimi needs
+      back on tool-call turns while thinking);
+    - ``ToolCallBlock`` -> ``tool_calls`` with the ids unchanged (else the message's
+      ``additional_kwargs["tool_calls"]``);
+    - a tool message takes ``tool_call_id`` (and ``name``) from ``additional_kwargs``;
+      an assistant message with ``additional_kwargs["partial"] = True`` is Kimi's partial
+      mode prefix.
+    """
+    role = _ROLES.get(_role_value(message.role))
+    if role is None:
+        raise kc.ConfigurationError(
+            f"messages[{index}].role={_role_value(message.role)!r} is not accepted by Kimi: "
+            "system, developer, user, assistant, tool",
+            param=f"messages[{index}].role",
+        )
+    texts: list[str] = []
+    parts: list[dict[str, Any]] = []
+    media = False
+    reasoning: list[str] | None = None
+    calls: list[dict[str, Any]] = []
+    for j, block in enumerate(message.blocks):
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+            parts.append({"type": "text", "text": block.text})
+        elif isinstance(block, ThinkingBlock):
+            if role == "assistant":
+                reasoning = reasoning if reasoning is not None else []
+                if block.content:
+                    reasoning.append(block.content)
+        elif isinstance(block, ToolCallBlock):
+            calls.append(_tool_call_from_block(block))
+        elif isinstance(block, CachePoint):
+            continue  # Kimi caches by itself (prompt_cache_key), nothing to send
+        else:
+            for part in _media_parts(block, f"messages[{index}].blocks[{j}]"):
+                media = media or part["type"] != "text"
+                if part["type"] == "text":
+                    texts.append(part["text"])
+                parts.append(part)
+
+    extra = message.additional_kwargs
+    out: dict[str, Any] = {"role": role}
+    if media:
+        out["content"] = [p for p in parts if p["type"] != "text" or p["text"]]
+    else:
+        out["content"] = "\n".join(texts)
+
+    if role == "assistant":
+        if not calls and extra.get("tool_calls"):
+            calls = [_tool_call_from_any(tc) for tc in extra["tool_calls"]]
+        if calls:
+            out["tool_calls"] = calls
+            if not out["content"]:
+                del out["content"]
+        if reasoning is None and isinstance(extra.get("reasoning_content"), str):
+            reasoning = [extra["reasoning_content"]]
+        if reasoning is not None:
+            out["reasoning_content"] = "".join(reasoning)
+        if extra.get("partial") is True:
+            out["partial"] = True
+            if isinstance(extra.get("name"), str):
+                out["name"] = extra["name"]
+    elif role == "tool":
+        call_id = extra.get("tool_call_id")
+        if call_id is not None:
+            out["tool_call_id"] = call_id
+        if isinstance(extra.get("name"), str):
+            out["name"] = extra["name"]
+    return out
+
+
+def _role_value(role: Any) -> str:
+    return role.value if isinstance(role, MessageRole) else str(role)
+
+
+def _tool_call_from_block(block: ToolCallBlock) -> dict[str, Any]:
+    args = block.tool_kwargs
+    return {
+        "id": block.tool_call_id or "",
+        "type": "function",
+        "function": {
+            "name": block.tool_name,
+            "arguments": args if isinstance(args, str) else json.dumps(args, ensure_ascii=False),
+        },
+    }
+
+
+def _tool_call_from_any(tc: Any) -> dict[str, Any]:
+    """A tool call from ``additional_kwargs["tool_calls"]``: a dict, or an SDK object."""
+    if not isinstance(tc, Mapping):
+        dump = getattr(tc, "model_dump", None)
+        tc = dump() if callable(dump) else {}
+    fn = tc.get("function") or {}
+    args = fn.get("arguments")
+    if not isinstance(args, str):
+        args = json.dumps(args if args is not None else {}, ensure_ascii=False)
+    return {
+        "id": tc.get("id") or "",
+        "type": tc.get("type") or "function",
+        "function": {"name": fn.get("name") or "", "arguments": args},
+    }
+
+
+def _media_parts(block: Any, where: str) -> list[dict[str, Any]]:
+    if isinstance(block, ImageBlock):
+        return [image_part(block, where)]
+    if isinstance(block, VideoBlock):
+        return [video_part(block, where)]
+    if isinstance(block, DocumentBlock):
+        return [document_part(block, where)]
+    if isinstance(block, AudioBlock):
+        data = _base64_of(block.audio, block.path, block.url)
+        return [{"type": "input_audio", "input_audio": {"data": data, "format": block.format}}]
+    if isinstance(block, CitableBlock):
+        out: list[dict[str, Any]] = []
+        for k, inner in enumerate(block.content):
+            if isinstance(inner, TextBlock):
+                out.append({"type": "text", "text": inner.text})
+            else:
+                out.extend(_media_parts(inner, f"{where}.content[{k}]"))
+        return out
+    if isinstance(block, CitationBlock):
+        return []  # a citation marker of an earlier answer; its text is in the text blocks
+    raise kc.ConfigurationError(
+        f"{where} is a {type(block).__name__}, which Kimi does not take: use TextBlock, "
+        "ImageBlock, VideoBlock, DocumentBlock, ThinkingBlock or ToolCallBlock",
+        param=where,
+    )
+
+
+def image_part(block: ImageBlock, where: str = "image") -> dict[str, Any]:
+    """An ``ImageBlock`` as an ``image_url`` part.
+
+    A URL is sent as given (``https://...``, a ``data:`` URI, or Moonshot's
+    ``ms://<file_id>``); bytes, base64 and paths become a base64 data URI.
+    """
+    if block.url is not None and not block.image and block.path is None:
+        return {"type": "image_url", "image_url": {"url": str(block.url)}}
+    b64 = _base64_of(block.image, block.path, block.url)
+    mime = block.image_mimetype or _sniff(b64, where, "ImageBlock", "image_mimetype")
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{b64}"}}
+
+
+def video_part(block: VideoBlock, where: str = "video") -> dict[str, Any]:
+    """A ``VideoBlock`` as a ``video_url`` part (URL as given, else a base64 data URI)."""
+    if block.url is not None and not block.video and block.path is None:
+        return {"type": "video_url", "video_url": {"url": str(block.url)}}
+    b64 = _base64_of(block.video, block.path, block.url)
+    mime = block.video_mimetype or _sniff(b64, where, "VideoBlock", "video_mimetype")
+    return {"type": "video_url", "video_url": {"url": f"data:{mime};base64,{b64}"}}
+
+
+def document_part(block: DocumentBlock, where: str = "document") -> dict[str, Any]:
+    """A ``DocumentBlock`` as a ``file`` part ``{filename, file_data}`` (GPTProto's form)."""
+    if block.url and not block.data and not block.path:
+        data = str(block.url)
+    else:
+        b64 = _base64_of(block.data, block.path, block.url)
+        mime = block.document_mimetype or _sniff(b64, where, "DocumentBlock", "document_mimetype")
+        data = f"data:{mime};base64,{b64}"
+    return {"type": "file", "file": {"filename": block.title or "document", "file_data": data}}
+
+
+def _base64_of(data: Any, path: Any, url: Any) -> str:
+    """Base64 text of a block's bytes (LlamaIndex stores bytes as base64 already)."""
+    if isinstance(data, IOBase):
+        data.seek(0)
+        data = data.read()
+    if isinstance(data, bytes) and data:
+        try:
+            base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            return base64.b64encode(data).decode("ascii")
+        return data.decode("ascii")
+    if path is not None:
+        from pathlib import Path
+
+        return base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    if url is not None:
+        raise kc.ConfigurationError(
+            f"cannot inline {url!r}: pass the URL alone, or the bytes", param="url"
+        )
+    raise kc.ConfigurationError("a media block has no data, path or url", param="blocks")
+
+
+def _sniff(b64: str, where: str, kind: str, field: str) -> str:
+    head = base64.b64decode(b64[:64] + "=" * (-len(b64[:64]) % 4))
+    for magic, offset, mime in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
+    raise kc.ConfigurationError(
+        f"{where}: the {kind} has no {field} and its format was not recognised; "
+        f"set {field} (e.g. {field}='{'video/mp4' if 'Video' in kind else 'image/png'}')",
+        param=where,
+    )
+
+
+def to_wire_tool(tool: BaseTool | Mapping[str, Any], *, strict: bool = False) -> dict[str, Any]:
+    """A LlamaIndex tool as a Kimi tool dict; a dict (e.g. the ``$web_search`` builtin,
+    ``{"type": "builtin_function", "function": {"name": "$web_search"}}``) passes as is.
+
+    Schemas are normalised to Moonshot flavored JSON Schema by ``kimi_core``.
+    """
+    if isinstance(tool, Mapping):
+        return dict(tool)
+    spec: dict[str, Any] = tool.metadata.to_openai_tool(skip_length_check=True)
+    if strict and spec.get("type") == "function":
+        spec["function"]["strict"] = True
+    return spec
+
+
+def resolve_tool_choice(
+    tool_choice: str | Mapping[str, Any] | None, tool_required: bool = False
+) -> str | dict[str, Any] | None:
+    """LlamaIndex's ``tool_choice`` / ``tool_required`` as the wire ``tool_choice``.
+
+    ``None`` -> ``"required"`` when a call is required, else nothing (the API's ``auto``);
+    ``"any"`` -> ``"required"``; a tool name -> ``{"type": "function", "function":
+    {"name": ...}}``. While the model thinks, ``kimi_core`` turns a forced choice into what
+    Kimi accepts.
+    """
+    if tool_choice is None:
+        return "required" if tool_required else None
+    if isinstance(tool_choice, Mapping):
+        return dict(tool_choice)
+    if tool_choice == "any":
+        return "required"
+    if tool_choice in ("auto", "none", "required"):
+        return tool_choice
+    return {"type": "function", "function": {"name": tool_choice}}
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def usage_kwargs(usage: kc.Usage | None) -> dict[str, Any]:
+    """Token counts for ``additional_kwargs`` (prompt, completion, total, cached, reasoning)."""
+    return dict(usage) if usage else {}
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(p.get("text") or "")
+            for p in content
+            if isinstance(p, Mapping) and p.get("type") == "text"
+        )
+    return ""
+
+
+def message_from_wire(msg: Mapping[str, Any], *, reasoning_tokens: int = 0) -> ChatMessage:
+    """A Kimi assistant message dict as a ``ChatMessage``.
+
+    Blocks: a ``ThinkingBlock`` (when the model reasoned), a ``TextBlock``, and one
+    ``ToolCallBlock`` per tool call (``tool_kwargs`` is the arguments string as sent, so
+    it goes back unchanged). ``additional_kwargs["tool_calls"]`` holds the calls as dicts.
+    """
+    blocks: list[Any] = []
+    reasoning = msg.get("reasoning_content")
+    if isinstance(reasoning, str) and reasoning:
+        blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens or None))
+    blocks.append(TextBlock(text=_text_of(msg.get("content"))))
+    extra: dict[str, Any] = {}
+    calls = msg.get("tool_calls")
+    if calls:
+        wire = [_tool_call_from_any(tc) for tc in calls]
+        blocks.extend(_call_block(tc) for tc in wire)
+        extra["tool_calls"] = wire
+    return ChatMessage.model_construct(
+        role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
+    )
+
+
+def _call_block(tc: Mapping[str, Any]) -> ToolCallBlock:
+    fn = tc["function"]
+    return ToolCallBlock(tool_call_id=tc["id"], tool_name=fn["name"], tool_kwargs=fn["arguments"])
+
+
+def chat_response_from_completion(
+    body: Mapping[str, Any], request_id: str | None = None
+) -> ChatResponse:
+    """A whole (normalised) chat completion as a ``ChatResponse``.
+
+    ``raw`` is the response body; ``additional_kwargs`` holds the token counts (and the
+    provider's request id when it sent one).
+    """
+    choices = body.get("choices") or [{}]
+    usage = kc.usage_of(body.get("usage"))
+    message = message_from_wire(
+        choices[0].get("message") or {},
+        reasoning_tokens=usage["reasoning_tokens"] if usage else 0,
+    )
+    extra = usage_kwargs(usage)
+    if request_id:
+        extra["request_id"] = request_id
+    return ChatResponse(
+        message=message, raw=body, delta=None, logprobs=None, additional_kwargs=extra
+    )
+
+
+def completion_response_from_chat(response: ChatResponse) -> CompletionResponse:
+    """A ``ChatResponse`` (whole or streamed) as a ``CompletionResponse``.
+
+    The reasoning goes to ``additional_kwargs["thinking"]`` (whole) or stays in
+    ``additional_kwargs["thinking_delta"]`` (streamed).
+    """
+    extra = response.additional_kwargs
+    text = ""
+    for block in response.message.blocks:
+        if isinstance(block, TextBlock):
+            text = block.text if not text else text + "\n" + block.text
+        elif isinstance(block, ThinkingBlock) and response.delta is None and block.content:
+            extra = {**extra, "thinking": block.content}
+    return CompletionResponse(
+        text=text,
+        additional_kwargs=extra,
+        raw=response.raw,
+        logprobs=None,
+        delta=response.delta,
+    )
+
+
+class ChatStreamState:
+    """Builds one ``ChatResponse`` per streamed event, straight from the event dict.
+
+    Each response carries the cumulative message (``ThinkingBlock``, ``TextBlock``,
+    ``ToolCallBlock`` s), the content ``delta``, the reasoning delta in
+    ``additional_kwargs["thinking_delta"]``, and the event as ``raw``. Feed it the events
+    ``kimi_core`` yields (already normalised: reasoning in ``reasoning_content``, every
+    tool-call delta with its index); after the stream, :meth:`final` gives the closing
+    response with the token counts, counted once.
+    """
+
+    __slots__ = ("_calls", "_content", "_reasoning", "_text_block", "_thinking_block", "_wire")
+
+    def __init__(self) -> None:
+        self._content = ""
+        self._reasoning = ""
+        self._thinking_block: ThinkingBlock | None = None
+        self._text_block: TextBlock = TextBlock(text="")
+        # index -> [id, name, arguments, block or None]
+        self._calls: dict[int, list[Any]] = {}
+        self._wire: list[dict[str, Any]] | None = None
+
+    def response(self, event: Mapping[str, Any]) -> ChatResponse | None:
+        """The response for one event, or None for an event without a choice 0
+        (a usage-only chunk: its counts come with :meth:`final`)."""
+        choices = event.get("choices")
+        if not choices:
+            return None
+        choice = choices[0]
+        if choice.get("index", 0) not in (0, None):
+            return None
+        delta = choice.get("delta") or {}
+        text = delta.get("content") or ""
+        thought = delta.get("reasoning_content") or ""
+        if thought:
+            self._reasoning += thought
+            self._thinking_block = None
+        if text:
+            self._content += text
+            self._text_block = TextBlock(text=self._content)
+        calls = delta.get("tool_calls")
+        if calls:
+            self._add_calls(calls)
+        blocks: list[Any] = []
+        if self._reasoning:
+            if self._thinking_block is None:
+                self._thinking_block = ThinkingBlock(content=self._reasoning)
+            blocks.append(self._thinking_block)
+        blocks.append(self._text_block)
+        extra: dict[str, Any] = {}
+        if self._calls:
+            blocks.extend(self._call_blocks())
+            extra["tool_calls"] = self._wire_calls()
+        return ChatResponse(
+            message=ChatMessage.model_construct(
+                role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
+            ),
+            raw=event,
+            delta=text,
+            logprobs=None,
+            additional_kwargs={"thinking_delta": thought} if thought else {},
+        )
+
+    def _add_calls(self, calls: Sequence[Mapping[str, Any]]) -> None:
+        for tc in calls:
+            index = tc.get("index") or 0
+            state = self._calls.get(index)
+            if state is None:
+                state = self._calls[index] = ["", "", "", None]
+            fn = tc.get("function") or {}
+            if tc.get("id") and not state[0]:
+                state[0] = tc["id"]
+            if fn.get("name") and not state[1]:
+                state[1] = fn["name"]
+            if fn.get("arguments"):
+                state[2] += fn["arguments"]
+            state[3] = None
+        self._wire = None
+
+    def _call_blocks(self) -> list[ToolCallBlock]:
+        out = []
+        for _, state in sorted(self._calls.items()):
+            if state[3] is None:
+                state[3] = ToolCallBlock(
+                    tool_call_id=state[0], tool_name=state[1], tool_kwargs=state[2]
+                )
+            out.append(state[3])
+        return out
+
+    def _wire_calls(self) -> list[dict[str, Any]]:
+        if self._wire is None:
+            self._wire = [
+                {"id": s[0], "type": "function", "function": {"name": s[1], "arguments": s[2]}}
+                for _, s in sorted(self._calls.items())
+            ]
+        # A fresh list per response: a consumer may keep or change an earlier one.
+        return [{**tc, "function": dict(tc["function"])} for tc in self._wire]
+
+    def final(
+        self, acc: kc.StreamAccumulator, request_id: str | None = None
+    ) -> ChatResponse | None:
+        """The closing response: the whole message again, ``delta=""``, the token counts
+        in ``additional_kwargs`` and the whole completion (usage included) as ``raw``.
+        None when the provider reported no usage."""
+        usage = acc.usage
+        if usage is None:
+            return None
+        completion = acc.completion()
+        choices = completion.get("choices") or [{}]
+        message = message_from_wire(
+            choices[0].get("message") or {}, reasoning_tokens=usage["reasoning_tokens"]
+        )
+        extra = usage_kwargs(usage)
+        if request_id:
+            extra["request_id"] = request_id
+        return ChatResponse(
+            message=message, raw=completion, delta="", logprobs=None, additional_kwargs=extra
+        )
+
+
+# --------------------------------------------------------------------------- tool calls
+
+
+def tool_selections(
+    message: ChatMessage, *, error_on_no_tool_call: bool = True
+) -> list[ToolSelection]:
+    """The tool calls of a (whole or partly streamed) assistant message.
+
+    Read from ``ToolCallBlock`` s, else from ``additional_kwargs["tool_calls"]``. Partial
+    JSON arguments (mid-stream) are parsed as far as they go; unparsable ones give ``{}``.
+    """
+    selections: list[ToolSelection] = []
+    blocks = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    if blocks:
+        for b in blocks:
+            selections.append(
+                ToolSelection(
+                    tool_id=b.tool_call_id or "",
+                    tool_name=b.tool_name,
+                    tool_kwargs=_parse_args(b.tool_kwargs),
+                )
+            )
+    else:
+        for tc in message.additional_kwargs.get("tool_calls") or ():
+            wire = _tool_call_from_any(tc)
+            selections.append(
+                ToolSelection(
+                    tool_id=wire["id"],
+                    tool_name=wire["function"]["name"],
+                    tool_kwargs=_parse_args(wire["function"]["arguments"]),
+                )
+            )
+    if not selections and error_on_no_tool_call:
+        raise ValueError("Expected at least one tool call, but the response has none.")
+    return selections
+
+
+def _parse_args(args: dict[str, Any] | str) -> dict[str, Any]:
+    if isinstance(args, dict):
+        return args
+    if not args.strip():
+        return {}
+    try:
+        value = json.loads(args)
+    except ValueError:
+        try:
+            value = parse_partial_json(args)
+        except (ValueError, TypeError):
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+# --------------------------------------------------------------------------- JSON output
+
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+
+
+def parse_json_output(text: str) -> str:
+    """The JSON object in a model's answer: the text itself, inside a Markdown code fence,
+    or from the first ``{`` to the last ``}``. Raises ``ValueError`` when there is none."""
+    s = text.strip()
+    fenced = _FENCE.match(s)
+    if fenced:
+        s = fenced.group(1).strip()
+    if s.startswith(("{", "[")):
+        return s
+    start, end = s.find("{"), s.rfind("}")
+    if start != -1 and end > start:
+        return s[start : end + 1]
+    shown = text if len(text) < 200 else text[:197] + "..."
+    raise ValueError(f"the model's answer holds no JSON object: {shown!r}")
