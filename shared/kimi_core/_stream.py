@@ -70,23 +70,26 @@ def _int(value: Any) -> int:
 class _ToolCalls:
     """Tool-call state of one choice: indexes, ids, and argument fragments."""
 
-    __slots__ = ("by_id", "calls", "last")
+    __slots__ = ("alias", "by_id", "calls", "last")
 
     def __init__(self) -> None:
         self.calls: dict[int, dict[str, Any]] = {}
         self.by_id: dict[str, int] = {}
+        self.alias: dict[int, int] = {}  # provider index -> our index, when they differ
         self.last = -1
 
     def place(self, tc: dict[str, Any], position: int, count: int) -> int:
         """The index a tool-call delta belongs to (written back into the delta)."""
-        index = tc.get("index")
+        given = tc.get("index")
         tid = tc.get("id")
-        if isinstance(index, int) and not isinstance(index, bool):
+        if isinstance(given, int) and not isinstance(given, bool):
+            index = self.alias.get(given, given)
             existing = self.calls.get(index)
             if tid and existing is not None and existing["id"] and existing["id"] != tid:
                 # A new call under an index already used (gateways that send 0 for every
-                # call): keep the calls apart.
+                # call): keep the calls apart, and send later fragments to the new one.
                 index = self.by_id.get(tid, self._next())
+                self.alias[given] = index
         elif tid and tid in self.by_id:
             index = self.by_id[tid]
         elif tid or (tc.get("function") or {}).get("name"):

@@ -1,0 +1,335 @@
+"""Error mapping from every provider dialect (facts §7) to the typed tree."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import kimi_core as kc
+from kimi_core._errors import make_status_error, parse_error_body, stream_error_event
+
+
+def moonshot(kind: str, message: str) -> dict[str, object]:
+    return {"error": {"type": kind, "message": message}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "code"),
+    [
+        (
+            400,
+            moonshot("invalid_request_error", "Invalid request: bad"),
+            kc.BadRequestError,
+            "invalid_request_error",
+        ),
+        (
+            400,
+            moonshot(
+                "content_filter", "The request was rejected because it was considered high risk"
+            ),
+            kc.ContentFilterError,
+            "content_filter",
+        ),
+        (
+            400,
+            moonshot(
+                "invalid_request_error",
+                "Your request exceeded model token limit: 262144 (requested: 269030)",
+            ),
+            kc.ContextWindowExceededError,
+            "invalid_request_error",
+        ),
+        (
+            400,
+            moonshot("invalid_request_error", "Input token length too long"),
+            kc.ContextWindowExceededError,
+            "invalid_request_error",
+        ),
+        (
+            401,
+            moonshot("invalid_authentication_error", "Invalid Authentication"),
+            kc.AuthenticationError,
+            "invalid_authentication_error",
+        ),
+        (
+            401,
+            moonshot("incorrect_api_key_error", "Incorrect API key provided"),
+            kc.AuthenticationError,
+            "incorrect_api_key_error",
+        ),
+        (
+            403,
+            moonshot("permission_denied_error", "denied"),
+            kc.PermissionDeniedError,
+            "permission_denied_error",
+        ),
+        (
+            404,
+            moonshot("resource_not_found_error", "Not found the model kimi-x or Permission denied"),
+            kc.NotFoundError,
+            "resource_not_found_error",
+        ),
+        (
+            429,
+            moonshot("engine_overloaded_error", "The engine is currently overloaded"),
+            kc.RateLimitError,
+            "engine_overloaded_error",
+        ),
+        (
+            429,
+            moonshot("rate_limit_reached_error", "max RPM: 3, please try again after 1 seconds"),
+            kc.RateLimitError,
+            "rate_limit_reached_error",
+        ),
+        (
+            429,
+            moonshot("exceeded_current_quota_error", "Your account is suspended"),
+            kc.InsufficientQuotaError,
+            "exceeded_current_quota_error",
+        ),
+        (500, moonshot("server_error", "boom"), kc.InternalServerError, "server_error"),
+        (
+            500,
+            moonshot("unexpected_output", "bad output"),
+            kc.InternalServerError,
+            "unexpected_output",
+        ),
+        # AceData, with and without "success": false.
+        (
+            400,
+            {"error": {"code": "bad_request", "message": "bad"}, "trace_id": "t1"},
+            kc.BadRequestError,
+            "bad_request",
+        ),
+        (
+            400,
+            {
+                "success": False,
+                "error": {"code": "token_mismatched", "message": "x"},
+                "trace_id": "t",
+            },
+            kc.BadRequestError,
+            "token_mismatched",
+        ),
+        (
+            401,
+            {"error": {"code": "invalid_token", "message": "invalid token"}, "trace_id": "t"},
+            kc.AuthenticationError,
+            "invalid_token",
+        ),
+        (
+            403,
+            {"error": {"code": "used_up", "message": "balance used up"}, "trace_id": "t"},
+            kc.InsufficientQuotaError,
+            "used_up",
+        ),
+        (
+            403,
+            {"error": {"code": "disabled", "message": "disabled"}, "trace_id": "t"},
+            kc.PermissionDeniedError,
+            "disabled",
+        ),
+        (
+            404,
+            {"error": {"code": "no_api", "message": "no api"}, "trace_id": "t"},
+            kc.NotFoundError,
+            "no_api",
+        ),
+        (
+            429,
+            {
+                "success": False,
+                "error": {"code": "too_many_requests", "message": "slow down"},
+                "trace_id": "t",
+            },
+            kc.RateLimitError,
+            "too_many_requests",
+        ),
+        (
+            500,
+            {
+                "success": False,
+                "error": {"code": "api_error", "message": "fetch failed"},
+                "trace_id": "2cf86e86",
+            },
+            kc.InternalServerError,
+            "api_error",
+        ),
+        (
+            504,
+            {"error": {"code": "timeout", "message": "timeout"}, "trace_id": "t"},
+            kc.InternalServerError,
+            "timeout",
+        ),
+        # GPTProto: the status as the type.
+        (
+            401,
+            {"error": {"message": "API key is missing or invalid", "type": "401"}},
+            kc.AuthenticationError,
+            None,
+        ),
+        (
+            403,
+            {
+                "error": {
+                    "message": "insufficient balance for the requested operation",
+                    "type": "403",
+                }
+            },
+            kc.InsufficientQuotaError,
+            None,
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "message": "Content blocked due to content policy violation",
+                    "type": "400",
+                }
+            },
+            kc.ContentFilterError,
+            None,
+        ),
+        # OpenAI style.
+        (
+            429,
+            {
+                "error": {
+                    "message": "quota",
+                    "type": "insufficient_quota",
+                    "code": "insufficient_quota",
+                }
+            },
+            kc.InsufficientQuotaError,
+            "insufficient_quota",
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "message": "context_length_exceeded: maximum context length",
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+            },
+            kc.ContextWindowExceededError,
+            "context_length_exceeded",
+        ),
+        (408, {"error": {"message": "timeout", "type": "timeout"}}, kc.BadRequestError, "timeout"),
+    ],
+)
+def test_dialects_map_to_the_tree(
+    status: int, body: dict[str, object], cls: type, code: str | None
+) -> None:
+    import json
+
+    err = make_status_error(status, json.dumps(body).encode(), headers={}, provider="p")
+    assert type(err) is cls
+    assert err.status_code == status
+    assert err.code == code
+    assert err.message and err.message in str(err)
+    assert f"HTTP {status}" in str(err)
+    assert err.body == body
+
+
+def test_quota_is_not_a_rate_limit_and_is_never_retryable() -> None:
+    err = make_status_error(
+        429, b'{"error":{"type":"exceeded_current_quota_error","message":"insufficient balance"}}'
+    )
+    assert isinstance(err, kc.InsufficientQuotaError)
+    assert not isinstance(err, kc.RateLimitError)
+    assert err.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (408, True),
+        (409, True),
+        (429, True),
+        (500, True),
+        (503, True),
+        (400, False),
+        (401, False),
+        (404, False),
+    ],
+)
+def test_retryable_statuses(status: int, retryable: bool) -> None:
+    assert make_status_error(status, b"{}").retryable is retryable
+
+
+def test_request_id_sources() -> None:
+    body = b'{"error":{"type":"server_error","message":"x"}}'
+    assert make_status_error(500, body, headers={"x-trace-id": "tr"}).request_id == "tr"
+    assert make_status_error(500, body, headers={"x-request-id": "rq"}).request_id == "rq"
+    acedata = b'{"error":{"code":"api_error","message":"x"},"trace_id":"body-trace"}'
+    err = make_status_error(500, acedata, headers={})
+    assert err.request_id == "body-trace"
+    assert "request_id=body-trace" in str(err)
+
+
+def test_html_body_from_a_proxy_gives_a_readable_excerpt() -> None:
+    html = b"<html><head><title>502 Bad Gateway</title><style>p{}</style></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+    err = make_status_error(502, html, headers={"content-type": "text/html"}, provider="moonshot")
+    assert isinstance(err, kc.InternalServerError)
+    assert err.status_code == 502
+    assert "502 Bad Gateway" in err.message
+    assert "<" not in err.message
+    assert "provider=moonshot" in str(err)
+
+
+def test_plain_text_and_empty_bodies() -> None:
+    assert make_status_error(503, b"upstream connect error").message == "upstream connect error"
+    empty = make_status_error(503, b"", provider="evolink")
+    assert "503" in empty.message and "evolink" in empty.message
+
+
+def test_error_body_under_200_uses_the_code_status() -> None:
+    err = make_status_error(
+        200, b'{"success":false,"error":{"code":"too_many_requests","message":"x"}}'
+    )
+    assert isinstance(err, kc.RateLimitError) and err.status_code == 429
+
+
+def test_parse_error_body_keeps_non_json() -> None:
+    body, code, message, trace = parse_error_body(b"<b>oops</b>")
+    assert body == "<b>oops</b>" and code is None and message == "oops" and trace is None
+
+
+def test_stream_error_event() -> None:
+    err = stream_error_event(
+        {"error": {"type": "server_error", "message": "overloaded mid-stream"}},
+        provider="moonshot",
+        request_id="r1",
+    )
+    assert isinstance(err, kc.StreamError)
+    assert err.code == "server_error" and err.request_id == "r1"
+    assert "overloaded mid-stream" in str(err)
+
+
+def test_errors_pickle_with_their_fields() -> None:
+    err = make_status_error(
+        429,
+        b'{"error":{"type":"rate_limit_reached_error","message":"slow"}}',
+        headers={"x-trace-id": "t"},
+        provider="moonshot",
+    )
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is kc.RateLimitError
+    assert (back.status_code, back.code, back.request_id, back.provider, back.message) == (
+        429,
+        "rate_limit_reached_error",
+        "t",
+        "moonshot",
+        "slow",
+    )
+    assert str(back) == str(err)
+
+
+def test_configuration_error_is_a_value_error() -> None:
+    err = kc.ConfigurationError(
+        "n=9 is not accepted", param="n", provider="moonshot", model="kimi-k2.5"
+    )
+    assert isinstance(err, ValueError) and isinstance(err, kc.KimiError)
+    assert str(err) == "n=9 is not accepted" and err.param == "n"

@@ -1,0 +1,177 @@
+"""Provider profiles, key resolution and the model catalogue."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+import kimi_core as kc
+from kimi_core import _models
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+@pytest.mark.parametrize(
+    ("name", "base", "path", "env"),
+    [
+        ("moonshot", "https://api.moonshot.ai/v1", "/chat/completions", "MOONSHOT_API_KEY"),
+        ("moonshot-cn", "https://api.moonshot.cn/v1", "/chat/completions", "MOONSHOT_API_KEY"),
+        (
+            "acedata",
+            "https://api.acedata.cloud",
+            "/kimi/chat/completions",
+            "ACEDATACLOUD_API_TOKEN",
+        ),
+        ("evolink", "https://direct.evolink.ai/v1", "/chat/completions", "EVOLINK_API_KEY"),
+        ("gptproto", "https://gptproto.com/v1", "/chat/completions", "GPTPROTO_API_KEY"),
+    ],
+)
+def test_profiles(name: str, base: str, path: str, env: str) -> None:
+    p = kc.get_provider(name)
+    assert (p.base_url, p.chat_path, p.key_env) == (base, path, env)
+    assert p.key_variables == (env, "KIMI_API_KEY")
+
+
+def test_documented_limits() -> None:
+    moon, ace, evo, gpt = (
+        kc.get_provider(n) for n in ("moonshot", "acedata", "evolink", "gptproto")
+    )
+    assert moon.n_range == (1, 5) and ace.n_range == (1, 128) and evo.n_range == (1, 5)
+    assert (moon.max_stop, moon.max_stop_bytes) == (5, 32) and gpt.max_stop == 4
+    assert ace.temperature_range == (0, 2) and gpt.temperature_range == (0, 1)
+    assert moon.response_formats == {"text", "json_object", "json_schema"}
+    assert ace.response_formats == {"text", "json_object"}
+    assert ace.reasoning_fields == ("reasoning_content", "reasoning")
+    assert moon.stream_usage[0] == "final_choice" and ace.stream_usage == ("trailing_chunk",)
+    assert (moon.error_dialect, ace.error_dialect, gpt.error_dialect) == (
+        "moonshot",
+        "acedata",
+        "gptproto",
+    )
+    assert moon.max_tokens_param == "max_completion_tokens" and ace.max_tokens_param == "max_tokens"
+    assert gpt.content_parts == {"text", "image_url", "file"}
+
+
+def test_unknown_provider_names_the_choices() -> None:
+    with pytest.raises(
+        kc.ConfigurationError, match="provider='kimi-cloud' is unknown; choose one of moonshot"
+    ):
+        kc.get_provider("kimi-cloud")
+
+
+def test_base_url_overrides_the_host_and_keeps_the_chat_path() -> None:
+    p = kc.resolve_provider("acedata", "http://127.0.0.1:9000/")
+    assert p.base_url == "http://127.0.0.1:9000" and p.chat_path == "/kimi/chat/completions"
+    p = kc.resolve_provider("moonshot", "http://127.0.0.1:9000/v1/chat/completions")
+    assert p.base_url == "http://127.0.0.1:9000/v1"
+
+
+def test_provider_inferred_from_the_base_url() -> None:
+    assert kc.resolve_provider(None, None).name == "moonshot"
+    assert kc.resolve_provider(None, "https://api.moonshot.cn/v1").name == "moonshot-cn"
+    assert kc.resolve_provider(None, "https://gptproto.com/v1").name == "gptproto"
+    assert kc.resolve_provider(None, "https://openrouter.ai/api/v1").name == "openai-compatible"
+
+
+def test_openai_compatible_needs_a_base_url() -> None:
+    with pytest.raises(kc.ConfigurationError, match="needs base_url"):
+        kc.resolve_provider("openai-compatible", None)
+
+
+def test_bad_base_url() -> None:
+    with pytest.raises(kc.ConfigurationError, match=r"base_url='api\.moonshot\.ai' is not an http"):
+        kc.resolve_provider("moonshot", "api.moonshot.ai")
+
+
+def test_key_resolution_order() -> None:
+    p = kc.get_provider("acedata")
+    env = {"ACEDATACLOUD_API_TOKEN": "ace", "KIMI_API_KEY": "kimi"}
+    assert kc.resolve_api_key(p, "arg", env) == "arg"
+    assert kc.resolve_api_key(p, None, env) == "ace"
+    assert kc.resolve_api_key(p, None, {"KIMI_API_KEY": "kimi"}) == "kimi"
+    assert kc.resolve_api_key(p, None, {"ACEDATACLOUD_API_TOKEN": "  ", "KIMI_API_KEY": "k"}) == "k"
+
+
+def test_missing_key_names_the_variables() -> None:
+    with pytest.raises(kc.ConfigurationError) as info:
+        kc.resolve_api_key(kc.get_provider("moonshot"), None, {})
+    assert "MOONSHOT_API_KEY or KIMI_API_KEY" in str(info.value)
+    assert info.value.param == "api_key"
+
+
+def seed_model_ids() -> set[str]:
+    ids: set[str] = set()
+    for f in SEEDS.glob("*.txt"):
+        ids |= set(re.findall(r"\b(kimi-k2[\w.-]*|moonshot-v1[\w-]*)", f.read_text()))
+    return {i.rstrip(".,") for i in ids}
+
+
+def test_catalogue_covers_the_seeds_and_the_named_models() -> None:
+    ids = seed_model_ids()
+    assert {
+        "kimi-k2.5",
+        "kimi-k2-thinking",
+        "kimi-k2-thinking-turbo",
+        "kimi-k2-instruct-0905",
+    } <= ids
+    required = ids | {
+        "kimi-k2.6",
+        "kimi-k3",
+        "moonshot-v1-8k",
+        "moonshot-v1-32k",
+        "moonshot-v1-128k",
+        "moonshot-v1-auto",
+        "moonshot-v1-8k-vision-preview",
+    }
+    missing = required - set(kc.MODELS)
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("model", "thinking", "ctx"),
+    [
+        ("kimi-k2.5", "default_on", 262_144),
+        ("kimi-k2.6", "default_on", 262_144),
+        ("kimi-k2-thinking", "always", 262_144),
+        ("kimi-k2-turbo-preview", "none", 262_144),
+        ("kimi-k2-0711-preview", "none", 131_072),
+        ("moonshot-v1-8k", "none", 8_192),
+        ("moonshot-v1-32k", "none", 32_768),
+        ("moonshot-v1-128k", "none", 131_072),
+    ],
+)
+def test_catalogue_entries(model: str, thinking: str, ctx: int) -> None:
+    info = kc.get_model_info(model)
+    assert info.thinking == thinking and info.context_window == ctx and info.known
+
+
+def test_k25_fixed_values_and_capabilities() -> None:
+    info = kc.get_model_info("kimi-k2.5")
+    assert info.fixed_temperature == (1.0, 0.6) and info.fixed_top_p == 0.95
+    assert info.fixed_n == 1 and info.fixed_penalties == 0.0
+    assert info.image_input and info.video_input and info.json_schema
+    assert not info.forced_tool_choice_while_thinking
+    assert info.thinking_enabled(None) and not info.thinking_enabled(False)
+    assert kc.get_model_info("moonshot-v1-8k-vision-preview").image_input
+    assert not kc.get_model_info("kimi-k2-thinking").image_input
+
+
+def test_gateway_spellings_resolve_to_the_entry_and_keep_the_id() -> None:
+    info = kc.get_model_info("moonshotai/kimi-k2-0905")
+    assert info.id == "moonshotai/kimi-k2-0905" and info.known and info.context_window == 262_144
+    assert kc.get_model_info("moonshotai/Kimi-K2.5").fixed_temperature == (1.0, 0.6)
+
+
+def test_unknown_ids_are_permissive_and_warn_once() -> None:
+    _models._warned.discard("kimi-k9-preview")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = kc.get_model_info("kimi-k9-preview")
+        b = kc.get_model_info("kimi-k9-preview")
+    assert len([w for w in caught if issubclass(w.category, kc.UnknownModelWarning)]) == 1
+    assert a == b and not a.known and a.fixed_temperature is None and a.thinking == "default_off"
+    with pytest.warns(kc.UnknownModelWarning):
+        assert kc.get_model_info("vendor/kimi-k9-thinking").thinking == "always"

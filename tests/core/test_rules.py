@@ -1,0 +1,398 @@
+"""Request rules: every check runs before anything is sent, and every error names the
+parameter, the value, what is allowed and whose rule it is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import kimi_core as kc
+
+MOON = kc.get_provider("moonshot")
+ACE = kc.get_provider("acedata")
+EVO = kc.get_provider("evolink")
+GPT = kc.get_provider("gptproto")
+USER = [{"role": "user", "content": "hi"}]
+
+
+def build(
+    profile: kc.ProviderProfile = MOON, model: str = "kimi-k2.5", **kw: Any
+) -> kc.ChatRequest:
+    kw.setdefault("messages", USER)
+    return kc.build_chat_request(profile, model=model, **kw)
+
+
+def fn(name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": name,
+            "parameters": params or {"type": "object", "properties": {}},
+        },
+    }
+
+
+def raises(match: str, **kw: Any) -> kc.ConfigurationError:
+    with pytest.raises(kc.ConfigurationError, match=match) as info:
+        build(**kw)
+    return info.value
+
+
+# -- fixed sampling ---------------------------------------------------------------
+
+
+def test_fixed_sampling_values_are_left_out_when_unset() -> None:
+    body = build().body
+    for key in ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty"):
+        assert key not in body
+
+
+def test_conflicting_temperature_names_the_allowed_value() -> None:
+    err = raises(
+        r"temperature=0.7 is not accepted by model 'kimi-k2.5'.*with thinking enabled: only 1 is allowed",
+        temperature=0.7,
+    )
+    assert err.param == "temperature" and err.model == "kimi-k2.5" and err.provider == "moonshot"
+    raises(
+        r"temperature=1 .*thinking disabled: only 0.6 is allowed", temperature=1.0, thinking=False
+    )
+    assert build(temperature=0.6, thinking=False).body["temperature"] == 0.6
+    assert build(model="kimi-k2.6", temperature=1).body["temperature"] == 1
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "allowed"),
+    [("top_p", 0.9, "0.95"), ("presence_penalty", 0.5, "0"), ("frequency_penalty", -1, "0")],
+)
+def test_other_fixed_values(param: str, value: float, allowed: str) -> None:
+    raises(rf"{param}={value} .*only {allowed} is allowed", **{param: value})
+
+
+def test_fixed_n() -> None:
+    raises(r"n=2 is not accepted by model 'kimi-k2.5': the value is fixed: only 1", n=2)
+    assert build(n=1).body["n"] == 1
+
+
+# -- provider ranges ----------------------------------------------------------------
+
+
+def test_temperature_ranges_per_provider() -> None:
+    raises(
+        r"temperature=1.5 is not accepted by provider 'moonshot'.*from 0 to 1",
+        model="kimi-k2-turbo-preview",
+        temperature=1.5,
+    )
+    assert build(ACE, "kimi-k2-turbo-preview", temperature=1.5).body["temperature"] == 1.5
+    raises(
+        r"provider 'gptproto'.*from 0 to 1",
+        profile=GPT,
+        model="kimi-k2-turbo-preview",
+        temperature=1.2,
+    )
+    raises(
+        r"temperature=nan .*a finite number",
+        model="kimi-k2-turbo-preview",
+        temperature=float("nan"),
+    )
+    raises(r"temperature=True .*a finite number", model="kimi-k2-turbo-preview", temperature=True)
+
+
+def test_n_ranges() -> None:
+    raises(r"n=6 .*provider 'moonshot'.*from 1 to 5", model="kimi-k2-turbo-preview", n=6)
+    assert build(ACE, "kimi-k2-turbo-preview", n=100).body["n"] == 100
+    raises(r"n=129 .*from 1 to 128", profile=ACE, model="kimi-k2-turbo-preview", n=129)
+    raises(r"n=0 ", model="kimi-k2-turbo-preview", n=0)
+    raises(
+        r"n must be 1 when temperature is close to 0",
+        model="kimi-k2-turbo-preview",
+        n=2,
+        temperature=0,
+    )
+
+
+def test_stop_limits() -> None:
+    assert build(stop="END").body["stop"] == ["END"]
+    raises(r"stop=\[.*at most 5 stop sequences", stop=list("abcdef"))
+    raises(r"at most 4 stop sequences", profile=GPT, stop=list("abcde"))
+    raises(r"each stop sequence at most 32 bytes \(this one is 33\)", stop=["é" * 16 + "x"])
+    assert build(ACE, stop=["x" * 100]).body["stop"] == ["x" * 100]
+    raises(r"non-empty string", stop=[""])
+
+
+def test_max_tokens_goes_under_the_documented_name() -> None:
+    assert build(max_tokens=100).body == {**build().body, "max_completion_tokens": 100}
+    assert build(ACE, max_tokens=100).body["max_tokens"] == 100
+    assert "max_completion_tokens" not in build(ACE, max_completion_tokens=100).body
+    raises(r"not both", max_tokens=10, max_completion_tokens=20)
+    raises(r"max_tokens=0 .*a positive integer", max_tokens=0)
+    raises(r"max_tokens=300000 .*at most the context window, 262144 tokens", max_tokens=300_000)
+
+
+# -- thinking -------------------------------------------------------------------------
+
+
+def test_thinking_switch() -> None:
+    assert build(thinking=False).body["thinking"] == {"type": "disabled"}
+    assert build(thinking=True).body["thinking"] == {"type": "enabled"}
+    assert "thinking" not in build().body
+    assert build().thinking and not build(thinking=False).thinking
+    raises(
+        r"thinking=False .*'kimi-k2-thinking'.*always thinks",
+        model="kimi-k2-thinking",
+        thinking=False,
+    )
+    assert "thinking" not in build(model="kimi-k2-thinking", thinking=True).body
+    raises(
+        r"thinking=True .*'kimi-k2-turbo-preview'.*does not think",
+        model="kimi-k2-turbo-preview",
+        thinking=True,
+    )
+    assert "thinking" not in build(model="kimi-k2-turbo-preview", thinking=False).body
+    raises(r"thinking='yes'", thinking="yes")
+
+
+# -- tools -----------------------------------------------------------------------------
+
+
+def test_tool_names_and_counts() -> None:
+    raises(r"tools\[0\].function.name='1abc' .*\^\[a-zA-Z_\]", tools=[fn("1abc")])
+    raises(r"tools\[0\].function.name='ab' ", tools=[fn("ab")])
+    raises(
+        r"tools\[1\].function.name='get_weather' .*unique",
+        tools=[fn("get_weather"), fn("get_weather")],
+    )
+    raises(r"tools='129 tools' .*at most 128 tools", tools=[fn(f"tool_{i}") for i in range(129)])
+    assert len(build(ACE, tools=[fn(f"tool_{i}") for i in range(129)]).body["tools"]) == 129
+    ok = build(tools=[fn("get-weather_2")]).body
+    assert ok["tools"][0]["function"]["name"] == "get-weather_2"
+
+
+def test_tool_schemas_are_normalised() -> None:
+    params = {
+        "type": "object",
+        "properties": {"x": {"$ref": "#/$defs/X", "description": "the x"}},
+        "$defs": {"X": {"type": "string", "description": "X"}},
+    }
+    body = build(tools=[fn("tool_a", params)]).body
+    assert body["tools"][0]["function"]["parameters"] == {
+        "type": "object",
+        "properties": {"x": {"type": "string", "description": "the x"}},
+    }
+    assert params["properties"]["x"] == {
+        "$ref": "#/$defs/X",
+        "description": "the x",
+    }  # input untouched
+
+
+def test_builtin_web_search() -> None:
+    ws = {"type": "builtin_function", "function": {"name": "$web_search"}}
+    assert build(tools=[ws], thinking=False).body["tools"] == [ws]
+    raises(
+        r"a builtin such as '\$web_search'",
+        tools=[{"type": "builtin_function", "function": {"name": "web"}}],
+    )
+
+
+def test_tool_choice_values() -> None:
+    raises(
+        r"tool_choice='any' .*'auto', 'none', 'required'",
+        tools=[fn("get_weather")],
+        tool_choice="any",
+    )
+    raises(
+        r"tool_choice=.*name one of the tools: 'get_weather'",
+        tools=[fn("get_weather")],
+        tool_choice={"type": "function", "function": {"name": "nope"}},
+    )
+    raises(r"a forced tool_choice needs tools", tool_choice="required")
+    assert "tool_choice" not in build(tool_choice="auto").body
+
+
+def test_forced_tool_choice_disables_thinking_where_the_model_allows() -> None:
+    req = build(tools=[fn("get_weather")], tool_choice="required")
+    assert req.body["tool_choice"] == "required"
+    assert req.body["thinking"] == {"type": "disabled"}
+    assert not req.thinking and req.required_tool is None
+
+
+def test_forced_tool_choice_on_an_always_thinking_model_becomes_auto_plus_a_check() -> None:
+    named = {"type": "function", "function": {"name": "get_weather"}}
+    req = build(
+        model="kimi-k2-thinking", tools=[fn("get_weather"), fn("get_time")], tool_choice=named
+    )
+    assert req.body["tool_choice"] == "auto" and req.required_tool == "get_weather"
+    assert [t["function"]["name"] for t in req.body["tools"]] == ["get_weather"]
+    req = build(
+        model="kimi-k2-thinking", tools=[fn("get_weather"), fn("get_time")], tool_choice="required"
+    )
+    assert (
+        req.body["tool_choice"] == "auto"
+        and req.required_tool is True
+        and len(req.body["tools"]) == 2
+    )
+
+
+def test_explicit_thinking_or_a_thinking_temperature_keeps_thinking_on() -> None:
+    req = build(tools=[fn("get_weather")], tool_choice="required", thinking=True)
+    assert req.body["tool_choice"] == "auto" and req.required_tool is True and req.thinking
+    req = build(tools=[fn("get_weather")], tool_choice="required", temperature=1.0)
+    assert req.body["tool_choice"] == "auto" and req.required_tool is True
+
+
+def test_forced_tool_choice_without_thinking_is_sent_as_is() -> None:
+    req = build(model="kimi-k2-turbo-preview", tools=[fn("get_weather")], tool_choice="required")
+    assert req.body["tool_choice"] == "required" and "thinking" not in req.body
+
+
+# -- messages ---------------------------------------------------------------------------
+
+
+def test_empty_content_is_refused_with_its_index() -> None:
+    raises(
+        r"messages\[1\].content='' .*must not be empty",
+        messages=[*USER, {"role": "user", "content": ""}],
+    )
+    raises(r"messages\[0\].content=\[\]", messages=[{"role": "user", "content": []}])
+    raises(r"messages is empty", messages=[])
+    raises(r"messages\[0\].role='bot'", messages=[{"role": "bot", "content": "x"}])
+
+
+CALL = {
+    "id": "functions.get_weather:0",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": "{}"},
+}
+
+
+def test_reasoning_content_is_added_to_tool_call_messages_while_thinking() -> None:
+    msgs = [
+        *USER,
+        {"role": "assistant", "content": "", "tool_calls": [CALL]},
+        {"role": "tool", "tool_call_id": CALL["id"], "content": "sunny"},
+    ]
+    body = build(messages=msgs).body
+    assistant = body["messages"][1]
+    assert assistant == {"role": "assistant", "reasoning_content": "", "tool_calls": [CALL]}
+    assert "content" in msgs[1]  # the caller's dicts are not modified
+    kept = build(
+        messages=[
+            *USER,
+            {"role": "assistant", "reasoning_content": "because", "tool_calls": [CALL]},
+            msgs[2],
+        ]
+    ).body
+    assert kept["messages"][1]["reasoning_content"] == "because"
+    off = build(messages=msgs, thinking=False).body
+    assert "reasoning_content" not in off["messages"][1]
+
+
+def test_tool_message_needs_its_call_id() -> None:
+    raises(r"messages\[1\].tool_call_id=None", messages=[*USER, {"role": "tool", "content": "x"}])
+
+
+def test_partial_mode() -> None:
+    msgs = [*USER, {"role": "assistant", "content": "Once upon", "partial": True}]
+    assert build(messages=msgs).body["messages"][-1]["partial"] is True
+    raises(
+        r"partial mode .*cannot be combined with json_object",
+        messages=msgs,
+        response_format={"type": "json_object"},
+    )
+    raises(
+        r"messages\[0\].partial=True .*only the last message",
+        messages=[{"role": "assistant", "content": "x", "partial": True}, *USER],
+    )
+
+
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+VIDEO = {"type": "video_url", "video_url": {"url": "ms://file-1"}}
+
+
+def test_content_parts_per_provider_and_model() -> None:
+    parts = [{"type": "text", "text": "what is this?"}, IMAGE]
+    assert (
+        build(messages=[{"role": "user", "content": parts}]).body["messages"][0]["content"] == parts
+    )
+    raises(
+        r"messages\[0\].content\[1\].type='image_url' .*model 'kimi-k2-thinking': this model takes no image input",
+        model="kimi-k2-thinking",
+        messages=[{"role": "user", "content": parts}],
+    )
+    raises(
+        r"content\[1\].type='video_url' .*provider 'evolink'.*content parts of type image_url, text",
+        profile=EVO,
+        model="kimi-k2-thinking",
+        messages=[{"role": "user", "content": [parts[0], VIDEO]}],
+    )
+    raises(
+        r"content\[1\].type='image_url' .*provider 'acedata'",
+        profile=ACE,
+        messages=[{"role": "user", "content": parts}],
+    )
+    assert build(model="kimi-k2.5", messages=[{"role": "user", "content": [parts[0], VIDEO]}]).body
+    file_part = {"type": "file", "file": {"filename": "a.pdf", "file_data": "https://x/a.pdf"}}
+    assert build(GPT, messages=[{"role": "user", "content": [parts[0], file_part]}]).body
+    raises(
+        r"content\[1\].type='file' .*provider 'moonshot'",
+        messages=[{"role": "user", "content": [parts[0], file_part]}],
+    )
+
+
+def test_text_parts_are_joined_for_string_only_providers() -> None:
+    parts = [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
+    assert (
+        build(ACE, messages=[{"role": "user", "content": parts}]).body["messages"][0]["content"]
+        == "ab"
+    )
+
+
+# -- response_format ------------------------------------------------------------------
+
+
+def test_response_formats_per_provider() -> None:
+    schema = {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "x",
+            "schema": {"type": "object", "properties": {"a": {"const": 1}}},
+        },
+    }
+    body = build(response_format=schema).body
+    assert body["response_format"]["json_schema"]["schema"]["properties"]["a"] == {
+        "enum": [1],
+        "type": "integer",
+    }
+    raises(
+        r"response_format.type='json_schema' .*provider 'acedata'.*one of json_object, text",
+        profile=ACE,
+        response_format=schema,
+    )
+    raises(r"response_format.json_schema=None", response_format={"type": "json_schema"})
+    assert build(ACE, response_format={"type": "json_object"}).body["response_format"] == {
+        "type": "json_object"
+    }
+    raises(r"this model has no json_schema mode", model="kimi-latest", response_format=schema)
+
+
+# -- the rest ---------------------------------------------------------------------------
+
+
+def test_stream_options_and_extras() -> None:
+    assert build(stream=True).body["stream_options"] == {"include_usage": True}
+    assert "stream_options" not in build(stream=True, stream_usage=False).body
+    assert "stream_options" not in build(ACE, stream=True).body
+    body = build(
+        prompt_cache_key="session-1",
+        safety_identifier="u-hash",
+        extra_body={"thinking": {"type": "enabled", "keep": "all"}},
+    ).body
+    assert body["prompt_cache_key"] == "session-1" and body["safety_identifier"] == "u-hash"
+    assert body["thinking"] == {"type": "enabled", "keep": "all"}
+    raises(r"prompt_cache_key=''", prompt_cache_key="")
+
+
+def test_model_id_required() -> None:
+    with pytest.raises(kc.ConfigurationError, match="model='' is not a model id"):
+        kc.build_chat_request(MOON, model="", messages=USER)
