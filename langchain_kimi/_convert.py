@@ -427,6 +427,61 @@ def completion_to_result(
     return ChatResult(generations=generations)
 
 
+# Streamed text and reasoning deltas are by far the most frequent chunks. They are built
+# without running pydantic validation (which for them only copies what is given and
+# sets empty tool-call lists): the instance dict is filled from a template taken from a
+# validated instance, so the objects are equal to validated ones (tested). Deltas with
+# tool calls go through the validating constructor (its validator parses the calls).
+_new = object.__new__
+_setattr = object.__setattr__
+_CHUNK_TEMPLATE = dict(AIMessageChunk(content="").__dict__)
+_GEN_TEMPLATE = dict(ChatGenerationChunk(message=AIMessageChunk(content="")).__dict__)
+_CHUNK_RESET = ("additional_kwargs", "response_metadata", "tool_calls", "invalid_tool_calls",
+                "tool_call_chunks")  # fmt: skip
+_CHUNK_FIELDS_SET = frozenset({"content", "additional_kwargs", "response_metadata"})
+_GEN_FIELDS_SET = frozenset({"message", "text"})
+# Only when every mutable field of the template is one we renew per chunk (a future
+# langchain-core could add one); otherwise chunks are built by the constructors.
+_FAST_CHUNKS = all(
+    key in _CHUNK_RESET
+    for key, value in _CHUNK_TEMPLATE.items()
+    if isinstance(value, (list, dict, set))
+) and set(_GEN_TEMPLATE) == {"text", "generation_info", "type", "message"}
+
+
+def text_chunk(content: str, reasoning: str | None, provider: str) -> ChatGenerationChunk:
+    """A chunk of text and/or reasoning, equal to the one the constructors build."""
+    additional = {"reasoning_content": reasoning} if reasoning else {}
+    metadata = {"model_provider": provider}
+    if not _FAST_CHUNKS:
+        return ChatGenerationChunk(
+            message=AIMessageChunk(
+                content=content, additional_kwargs=additional, response_metadata=metadata
+            )
+        )
+    state = _CHUNK_TEMPLATE.copy()
+    state["content"] = content
+    state["additional_kwargs"] = additional
+    state["response_metadata"] = metadata
+    state["tool_calls"] = []
+    state["invalid_tool_calls"] = []
+    state["tool_call_chunks"] = []
+    message = _new(AIMessageChunk)
+    _setattr(message, "__dict__", state)
+    _setattr(message, "__pydantic_fields_set__", set(_CHUNK_FIELDS_SET))
+    _setattr(message, "__pydantic_extra__", None)
+    _setattr(message, "__pydantic_private__", None)
+    gen_state = _GEN_TEMPLATE.copy()
+    gen_state["text"] = content
+    gen_state["message"] = message
+    gen = _new(ChatGenerationChunk)
+    _setattr(gen, "__dict__", gen_state)
+    _setattr(gen, "__pydantic_fields_set__", set(_GEN_FIELDS_SET))
+    _setattr(gen, "__pydantic_extra__", None)
+    _setattr(gen, "__pydantic_private__", None)
+    return gen
+
+
 def chunk_from_event(event: Mapping[str, Any], provider: str) -> ChatGenerationChunk | None:
     """One normalised stream event as a chunk; None when it carries no delta content.
 
@@ -443,7 +498,9 @@ def chunk_from_event(event: Mapping[str, Any], provider: str) -> ChatGenerationC
     content = delta.get("content") or ""
     reasoning = delta.get("reasoning_content")
     calls = delta.get("tool_calls")
-    if not (content or reasoning or calls):
+    if not calls:
+        if content or reasoning:
+            return text_chunk(content, reasoning, provider)
         return None
     message = AIMessageChunk(
         content=content,
@@ -457,9 +514,7 @@ def chunk_from_event(event: Mapping[str, Any], provider: str) -> ChatGenerationC
                 type="tool_call_chunk",
             )
             for tc in calls
-        ]
-        if calls
-        else [],
+        ],
         response_metadata={"model_provider": provider},
     )
     return ChatGenerationChunk(message=message)
