@@ -26,7 +26,7 @@ ChatFactory = Callable[..., ChatKimi]
 
 
 @pytest.fixture(scope="session")
-def _emulators() -> Iterator[dict[str, KimiEmulator]]:
+def emulators() -> Iterator[dict[str, KimiEmulator]]:
     try:
         from kimi_core.emulator import KimiEmulator
     except ImportError:  # pragma: no cover - before the emulator is merged
@@ -46,29 +46,29 @@ def _fresh(emu: KimiEmulator) -> Iterator[KimiEmulator]:
 
 
 @pytest.fixture(params=list(DIALECT_MODELS))
-def emu(request: pytest.FixtureRequest, _emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
+def emu(request: pytest.FixtureRequest, emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
     """The emulator of each dialect in turn (reset for the test)."""
-    yield from _fresh(_emulators[request.param])
+    yield from _fresh(emulators[request.param])
 
 
 @pytest.fixture
-def moonshot(_emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
-    yield from _fresh(_emulators["moonshot"])
+def moonshot(emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
+    yield from _fresh(emulators["moonshot"])
 
 
 @pytest.fixture
-def acedata(_emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
-    yield from _fresh(_emulators["acedata"])
+def acedata(emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
+    yield from _fresh(emulators["acedata"])
 
 
 @pytest.fixture
-def gptproto(_emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
-    yield from _fresh(_emulators["gptproto"])
+def gptproto(emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
+    yield from _fresh(emulators["gptproto"])
 
 
 @pytest.fixture
-def evolink(_emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
-    yield from _fresh(_emulators["evolink"])
+def evolink(emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
+    yield from _fresh(emulators["evolink"])
 
 
 def chat_for(emu: Any, model: str | None = None, **kwargs: Any) -> ChatKimi:

@@ -244,7 +244,7 @@ async def test_structured_output_async_and_streamed(moonshot: Any) -> None:
 
 
 def test_structured_methods_refused_where_not_offered(acedata: Any) -> None:
-    with pytest.raises(kc.ConfigurationError, match="json_schema.*acedata"):
+    with pytest.raises(kc.ConfigurationError, match=r"json_schema.*acedata"):
         chat_for(acedata).with_structured_output(Person, method="json_schema")
     assert acedata.requests == []
 
@@ -389,9 +389,9 @@ def test_file_part_on_gptproto(gptproto: Any) -> None:
     ],
 )
 def test_unsupported_parts_fail_before_sending(
-    _emulators: dict[str, Any], dialect: str, model: str, part: dict[str, Any], match: str
+    emulators: dict[str, Any], dialect: str, model: str, part: dict[str, Any], match: str
 ) -> None:
-    emu = _emulators[dialect]
+    emu = emulators[dialect]
     emu.reset()
     with pytest.raises(kc.ConfigurationError, match=match) as info:
         chat_for(emu, model).invoke([HumanMessage(content=[QUESTION, part])])
