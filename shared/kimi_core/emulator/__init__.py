@@ -1,1 +1,168 @@
-"""A local Kimi-compatible HTTP server (placeholder until the emulator lands)."""
+"""A local Kimi-compatible server: a stand-in for the protocol, not a model.
+
+It speaks the chat-completions protocol the way the real systems do, per dialect, and
+rejects what they reject, with their status codes and error bodies, so that Kimi's
+rejections show up in tests instead of in production. Standard library only (asyncio);
+it carries hundreds of concurrent streams.
+
+Start it
+--------
+::
+
+    from kimi_core.emulator import KimiEmulator
+
+    with KimiEmulator(dialect="moonshot") as emu:       # background thread, free port
+        client = kimi_core.KimiClient(provider=emu.provider, base_url=emu.base_url,
+                                      api_key=emu.api_key)
+
+``KimiEmulator(dialect="moonshot", host="127.0.0.1", port=0, api_key=None, *,
+models=None, accept_any_model=False, stream_delay=0.0)``; also ``.start()`` (returns
+the emulator) and ``.stop()``. From a shell: ``kimi-emulator --port 8000 [--host H]
+[--dialect D] [--api-key KEY] [--accept-any-model] [--stream-delay S]`` or
+``python -m kimi_core.emulator`` with the same options. In pytest: the fixtures
+``kimi_emulator`` (a moonshot emulator, reset for each test) and
+``kimi_emulator_factory(dialect=..., **options)``.
+
+- ``api_key``: the only key accepted; without it any non-empty Bearer token is accepted.
+  A missing or wrong key gets the dialect's 401.
+- ``models``: the model ids served (default: the whole catalogue for moonshot, the
+  documented list for a gateway). Others get 404 ``Not found the model X or Permission
+  denied`` (AceData: 400 ``bad_request``). ``accept_any_model=True`` serves any id
+  (rules of unknown ids: no thinking unless asked, 256k context).
+- ``stream_delay``: seconds to sleep between streamed events (0: each response is written
+  in one buffer).
+
+Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
+``/kimi/chat/completions``; others: ``http://host:port/v1``), ``url`` (the root),
+``chat_url``, ``port``, ``provider`` (the matching kimi_core provider name), ``api_key``,
+``dialect``, ``requests`` (a copy of the recorded requests: ``.method .path .query
+.headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``)),
+``request_count``, ``last_request``, ``chat_requests``, ``files`` (uploaded file
+objects), and the settable ``models``, ``accept_any_model``, ``stream_delay``,
+``balance``. ``reset()`` clears scripts, faults, recorded requests, the prompt cache and
+files, and restores the constructor's options.
+
+Dialects
+--------
+=========  ==========================  =================================================
+dialect    chat path                   wire shape
+=========  ==========================  =================================================
+moonshot   ``/v1/chat/completions``    ``reasoning_content``; streamed usage inside the
+                                       final choice (and a trailing ``choices: []`` chunk
+                                       when ``stream_options.include_usage``);
+                                       ``x-trace-id`` header; ``tool_calls: []`` on
+                                       answers; ``cached_tokens``; ids ``chatcmpl-<24
+                                       hex>``, tool-call ids ``functions.NAME:N``;
+                                       errors ``{"error": {"message", "type"}}``;
+                                       ``/v1/models``, ``/v1/files`` (upload, list, get,
+                                       content, delete), ``/v1/tokenizers/estimate-
+                                       token-count``, ``/v1/users/me/balance``
+acedata    ``/kimi/chat/completions``  both ``reasoning_content`` and ``reasoning``;
+                                       usage in a trailing ``choices: []`` chunk always;
+                                       null padding fields; the finish reason on the
+                                       last delta; string content only; errors
+                                       ``{"success": false, "error": {"code",
+                                       "message"}, "trace_id"}``
+evolink    ``/v1/chat/completions``    OpenAI style: usage chunk only with
+                                       ``include_usage``; ids ``cmpl-<32 hex>``; tool-call
+                                       ids ``NAME:N``; OpenAI error bodies
+gptproto   ``/v1/chat/completions``    reasoning in ``reasoning`` only; tool-call ids
+                                       ``NAME_N``; errors ``{"error": {"message",
+                                       "type": "<status>"}}``
+=========  ==========================  =================================================
+
+Every stream starts with ``delta: {"role": "assistant", "content": ""}``, then
+reasoning, then content, then tool calls (first delta with id and name, then argument
+fragments), then the finish, usage and ``data: [DONE]``.
+
+Rules
+-----
+Sampling values fixed by kimi-k2.5/k2.6/k3 (``invalid temperature: only 1 is allowed for
+this model``; 0.6 with thinking disabled; top_p 0.95, n 1, penalties 0), documented
+ranges and limits per dialect (n, temperature, top_p, stop count and bytes, at most 128
+tools), tool names and duplicates, Moonshot flavored JSON Schema for tool parameters and
+``json_schema`` (``tools.function.parameters is not a valid moonshot flavored json
+schema, details: <At path '...': ...>``), thinking switches per model, ``tool_choice``
+``required``/named while thinking, ``reasoning_content`` missing in an assistant
+tool-call message while thinking, empty messages, content parts per dialect and model
+(images only as data URLs or ``ms://`` ids of uploaded files on moonshot), unknown
+``tool_call_id``, context window overflow (``Your request exceeded model token limit:
+262144 (requested: N)``, counting the prompt plus ``max_tokens``), partial mode with
+``json_object``, response formats per dialect. Details in ``_rules.py``.
+
+Deterministic responder
+-----------------------
+Without a script each request gets the same answer every time: reasoning when the model
+thinks; a call to the tool that best matches the user's words with arguments built from
+its schema and the message (``"What's the weather in Paris?"`` -> ``get_weather(city=
+"Paris")``; several places -> parallel calls); the ``$web_search`` builtin flow; an
+answer quoting tool results; JSON for ``json_object`` / ``json_schema`` that validates;
+partial mode continues the prefix; ``stop`` and ``max_tokens`` are honoured. Usage is
+counted consistently (prompt + completion, reasoning tokens), with cached tokens for
+message prefixes already seen.
+
+Scripts
+-------
+``emu.script(text=None, *, reasoning=None, tool_calls=None, usage=None,
+finish_reason=None, model=None, tool_call_index="normal", status=None, body=None,
+headers=None, chunk_size=None, chunks=None, delay=None, times=1)`` queues one exact
+response for the next chat request (FIFO):
+
+- ``tool_calls``: ``[{"name", "arguments": dict | str, "id": optional}]``;
+- ``tool_call_index="omit"``: the recorded Kimi quirk, all calls in one delta, the first
+  without ``index``; ``"zero"``: every call whole in its own delta, all under index 0;
+- ``usage``: the raw usage object to send (default: counted);
+- ``status`` (+ ``body`` dict or str, ``headers``): an error response; it answers any
+  request, valid or not. A success script still goes through the rules;
+- long streams: ``chunk_size=1`` (one character per delta) or ``chunks=N`` (N content
+  deltas; with no text, N deltas of ``"tok "``); ``delay``: per-event sleep;
+- ``times``: how many requests it answers (``None``: every request until reset). A
+  repeating script renders its stream once (its usage is the first request's) and only
+  swaps in a fresh id: use it for benchmarks.
+
+Faults
+------
+``emu.fault(kind, *, events=None, seconds=None, retry_after=1, body=None, headers=None,
+times=1, rate=None, seed=None, path=None)`` applies to the next chat request (``times``
+requests; or, with ``rate``, to each request with that probability, seeded by ``seed``;
+``path`` targets another endpoint by path suffix, e.g. ``"/models"``):
+
+- ``"429"`` (``Retry-After: retry_after``; ``None`` sends none), ``"500"`` (JSON error
+  body), ``"502_html"`` (an nginx HTML page), ``"503"`` (a plain-text proxy error);
+  ``body``/``headers`` override. These are answered before the rules run;
+- ``"slow_first_byte"``: wait ``seconds`` (default 1) before answering;
+- stream faults, after ``events`` SSE events (default 3, the role chunk counts):
+  ``"drop_after"`` (the connection is cut; ``events=0``: no response at all),
+  ``"stall"`` (``seconds``, default 10, then the rest), ``"malformed"`` (a bad event,
+  then the rest), ``"error_event"`` (``data: {"error": ...}`` in the dialect's shape or
+  ``body``, then the body ends), ``"truncated"`` (the body ends cleanly with no finish
+  reason and no ``[DONE]``; ``events`` defaults to every content event). On a
+  non-streamed request they cut, stall, corrupt or replace the JSON body.
+
+``emu.clear_faults()`` removes pending faults.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["DIALECT_NAMES", "FAULT_KINDS", "KimiEmulator", "RecordedRequest"]
+
+DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto")
+
+if TYPE_CHECKING:
+    from ._emulator import FAULT_KINDS, KimiEmulator
+    from ._http import RecordedRequest
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the pytest plugin imports this package in every pytest run.
+    if name in ("KimiEmulator", "FAULT_KINDS"):
+        from . import _emulator
+
+        return getattr(_emulator, name)
+    if name == "RecordedRequest":
+        from ._http import RecordedRequest
+
+        return RecordedRequest
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
