@@ -403,12 +403,14 @@ def _check_required_tool(
 class _EventParser:
     """Bytes in, normalised event dicts out; knows how a stream must end."""
 
-    __slots__ = ("acc", "decoder", "done", "provider", "request_id")
+    __slots__ = ("acc", "decoder", "done", "failure", "provider", "request_id")
 
     def __init__(self, provider: str, request_id: str | None) -> None:
         self.decoder = SSEDecoder()
         self.acc = StreamAccumulator()
         self.done = False
+        #: An error met after good events of the same read: raised once they are delivered.
+        self.failure: KimiError | None = None
         self.provider = provider
         self.request_id = request_id
 
@@ -417,7 +419,15 @@ class _EventParser:
         for data in self.decoder.decode(raw):
             if self.done:
                 break
-            event = self._event(data)
+            try:
+                event = self._event(data)
+            except KimiError as err:
+                if not out:
+                    raise
+                # Never lose a token: deliver the events before the bad one first.
+                self.failure = err
+                self.done = True
+                break
             if event is not None:
                 out.append(event)
         return out
@@ -688,6 +698,8 @@ class ChatStream:
                     for event in events:
                         delivered = True
                         yield event
+                    if parser.failure is not None:
+                        raise parser.failure
                     if parser.done:
                         break
                     if deadline is not None and time.monotonic() > deadline:
@@ -900,6 +912,8 @@ class AsyncChatStream:
                     for event in events:
                         delivered = True
                         yield event
+                    if parser.failure is not None:
+                        raise parser.failure
                     if parser.done:
                         break
                     if deadline is not None and time.monotonic() > deadline:
