@@ -8,7 +8,6 @@ import logging
 import pickle
 from typing import Any
 
-import kimi_core as kc
 import pytest
 from langchain_core.exceptions import (
     ContextOverflowError,
@@ -21,8 +20,9 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
 )
 from langchain_core.load import dumpd, dumps, loads
-from langchain_core.messages import AIMessageChunk, HumanMessage
+from langchain_core.messages import AIMessageChunk
 
+import kimi_core as kc
 import langchain_kimi as lk
 from langchain_kimi import ChatKimi
 
@@ -235,7 +235,8 @@ def test_errors_reach_callbacks(moonshot: Any) -> None:
     from langchain_core.callbacks import BaseCallbackHandler
 
     class Errors(BaseCallbackHandler):
-        seen: list[BaseException] = []
+        def __init__(self) -> None:
+            self.seen: list[BaseException] = []
 
         def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
             self.seen.append(error)
