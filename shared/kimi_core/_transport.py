@@ -415,7 +415,7 @@ class _EventParser:
         self.request_id = request_id
 
     def feed(self, raw: bytes) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         for data in self.decoder.decode(raw):
             if self.done:
                 break
