@@ -47,11 +47,13 @@ __all__ = [
 #: The name of Kimi's built-in web search tool.
 WEB_SEARCH = "$web_search"
 
-# Content blocks that only describe model output; never sent back as content.
+# Content blocks that only describe model output (LangChain v1, Anthropic and OpenAI
+# styles); never sent back as content. Tool calls go back through ``tool_calls``.
 _OUTPUT_ONLY = frozenset(
     {
         "reasoning",
         "thinking",
+        "redacted_thinking",
         "reasoning_content",
         "tool_call",
         "tool_call_chunk",
@@ -59,6 +61,10 @@ _OUTPUT_ONLY = frozenset(
         "server_tool_call",
         "server_tool_call_chunk",
         "server_tool_result",
+        "tool_use",
+        "server_tool_use",
+        "function_call",
+        "refusal",
     }
 )
 _MEDIA_WIRE = {"image": "image_url", "video": "video_url"}

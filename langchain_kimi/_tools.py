@@ -22,7 +22,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, Field
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import Field
 
 import kimi_core as kc
 
@@ -187,4 +188,5 @@ def response_format_to_wire(
 
 
 def is_pydantic_class(obj: Any) -> bool:
-    return isinstance(obj, type) and issubclass(obj, BaseModel)
+    """Whether ``obj`` is a Pydantic model class (v2, or v1 through ``pydantic.v1``)."""
+    return isinstance(obj, type) and is_basemodel_subclass(obj)
