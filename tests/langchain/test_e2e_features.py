@@ -582,3 +582,33 @@ def test_model_without_key_fails_at_the_first_call(
         model.invoke("hi")
     monkeypatch.setenv("KIMI_API_KEY", KEY)
     assert model.invoke("hi").content
+
+
+def test_malformed_tool_arguments_are_kept_not_raised(emu: Any) -> None:
+    emu.script(
+        reasoning="Call.", tool_calls=[{"name": "get_weather", "arguments": '{"city": "Par'}]
+    )
+    model = chat_for(emu).bind_tools([get_weather])
+    ai = model.invoke("What's the weather in Paris?")
+    assert ai.tool_calls == []
+    (bad,) = ai.invalid_tool_calls
+    assert (bad["name"], bad["args"]) == ("get_weather", '{"city": "Par')
+    assert "not valid JSON" in (bad["error"] or "")
+    # Sent back on the next turn as it came.
+    ai2 = model.invoke(
+        [
+            HumanMessage("What's the weather in Paris?"),
+            ai,
+            ToolMessage("bad call", tool_call_id=bad["id"] or ""),
+        ]
+    )
+    assert ai2.content
+    replay = _body(emu)["messages"][1]["tool_calls"][0]
+    assert replay["function"]["arguments"] == '{"city": "Par'
+
+
+def test_strict_tools_reach_the_body(moonshot: Any) -> None:
+    chat_for(moonshot).bind_tools([get_weather], strict=True).invoke("What's the weather in Paris?")
+    fn = _body(moonshot)["tools"][0]["function"]
+    assert fn["strict"] is True
+    assert fn["parameters"]["additionalProperties"] is False
