@@ -298,7 +298,8 @@ class ChatKimi(BaseChatModel):
     """Per-attempt timeout in seconds (or an ``httpx.Timeout``)."""
     total_timeout: float | None = None
     """Limit on a whole call, retries included (seconds)."""
-    max_retries: int = 2
+    max_retries: int = Field(default=2, ge=0)
+    """Retries of 408/409/429/5xx and connection errors (never of a started stream)."""
     default_headers: Mapping[str, str] | None = None
     http_client: Any | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` for sync calls (default: a shared pool)."""
@@ -482,7 +483,7 @@ class ChatKimi(BaseChatModel):
                     params[key] = value
             elif key == "extra_body":
                 extra.update(value or {})
-            elif key != "stream":
+            elif key not in ("stream", "stream_usage"):  # (they only concern streams)
                 raise kc.ConfigurationError(
                     f"{key}={value!r} is not a parameter of ChatKimi calls: use one of "
                     f"{', '.join(sorted(_REQUEST_PARAMS))}, or extra_body={{{key!r}: ...}} "

@@ -85,8 +85,8 @@ def test_bad_configuration_is_refused_at_construction() -> None:
         ChatKimi(model="kimi-k2.6", provider="openai-compatible", api_key="k")
     with pytest.raises(ValueError, match="base_url='ftp://x' is not an http"):
         ChatKimi(model="kimi-k2.6", base_url="ftp://x", api_key="k")
-    with pytest.raises(ValueError, match="max_retries=-1"):
-        ChatKimi(model="kimi-k2.6", api_key="k", max_retries=-1)
+    with pytest.raises(ValueError, match="max_retries"):
+        ChatKimi(model="kimi-k2.6", max_retries=-1)
 
 
 def test_unknown_constructor_arguments_go_to_model_kwargs() -> None:

@@ -487,6 +487,11 @@ def test_unknown_call_parameter_is_refused(moonshot: Any) -> None:
     assert _body(moonshot)["top_kk"] == 3
 
 
+def test_stream_usage_is_ignored_by_invoke(moonshot: Any) -> None:
+    assert chat_for(moonshot).invoke("hi", stream_usage=False).usage_metadata is not None
+    assert "stream_usage" not in _body(moonshot)
+
+
 def test_streaming_several_choices_is_refused(moonshot: Any) -> None:
     with pytest.raises(kc.ConfigurationError, match="n=2"):
         list(chat_for(moonshot, "kimi-k2-0905-preview", n=2).stream("hi"))
