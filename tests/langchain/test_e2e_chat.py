@@ -372,3 +372,23 @@ def test_n_choices(moonshot: Any, n: int) -> None:
 
     result = chat_for(moonshot, "kimi-k2-0905-preview", n=n).generate([[HumanMessage("hi")]])
     assert len(result.generations[0]) == n
+
+
+def test_leaving_a_stream_early_closes_it(chat: ChatFactory, emu: Any) -> None:
+    model = chat()
+    emu.script(chunks=200)
+    stream = model.stream(PROMPT)
+    first = next(stream)
+    assert first.additional_kwargs.get("reasoning_content") or first.content
+    stream.close()  # the response is closed; the pool stays usable
+    assert model.invoke(PROMPT).content
+    assert len(emu.chat_requests) == 2
+
+
+async def test_leaving_an_async_stream_early_closes_it(chat: ChatFactory, emu: Any) -> None:
+    model = chat()
+    emu.script(chunks=200)
+    stream = model.astream(PROMPT)
+    assert await stream.__anext__()
+    await stream.aclose()
+    assert (await model.ainvoke(PROMPT)).content
