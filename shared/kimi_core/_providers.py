@@ -221,12 +221,23 @@ def get_provider(name: str) -> ProviderProfile:
         ) from None
 
 
-def resolve_provider(provider: str | None, base_url: str | None) -> ProviderProfile:
+BASE_URL_ENV = "KIMI_BASE_URL"
+
+
+def resolve_provider(
+    provider: str | None,
+    base_url: str | None,
+    environ: Mapping[str, str] | None = None,
+) -> ProviderProfile:
     """The profile for a provider name and/or base URL.
 
-    With no provider name, a known host selects its profile, any other base URL
-    selects ``openai-compatible``, and no base URL selects ``moonshot``.
+    ``base_url`` defaults to the ``KIMI_BASE_URL`` environment variable (handy to point
+    an unchanged app at a gateway or at the emulator). With no provider name, a known
+    host selects its profile, any other base URL selects ``openai-compatible``, and no
+    base URL selects ``moonshot``.
     """
+    if not base_url:
+        base_url = (os.environ if environ is None else environ).get(BASE_URL_ENV, "").strip()
     if provider is None:
         if not base_url:
             return PROVIDERS["moonshot"]

@@ -70,15 +70,28 @@ def test_base_url_overrides_the_host_and_keeps_the_chat_path() -> None:
 
 
 def test_provider_inferred_from_the_base_url() -> None:
-    assert kc.resolve_provider(None, None).name == "moonshot"
+    assert kc.resolve_provider(None, None, {}).name == "moonshot"
     assert kc.resolve_provider(None, "https://api.moonshot.cn/v1").name == "moonshot-cn"
     assert kc.resolve_provider(None, "https://gptproto.com/v1").name == "gptproto"
     assert kc.resolve_provider(None, "https://openrouter.ai/api/v1").name == "openai-compatible"
 
 
+def test_base_url_from_the_environment() -> None:
+    env = {"KIMI_BASE_URL": "http://127.0.0.1:9000/v1"}
+    assert kc.resolve_provider("moonshot", None, env).base_url == "http://127.0.0.1:9000/v1"
+    assert (
+        kc.resolve_provider("moonshot", "https://x.example/v1", env).base_url
+        == "https://x.example/v1"
+    )
+    assert kc.resolve_provider(None, None, env).name == "openai-compatible"
+    assert (
+        kc.resolve_provider("openai-compatible", None, env).base_url == "http://127.0.0.1:9000/v1"
+    )
+
+
 def test_openai_compatible_needs_a_base_url() -> None:
     with pytest.raises(kc.ConfigurationError, match="needs base_url"):
-        kc.resolve_provider("openai-compatible", None)
+        kc.resolve_provider("openai-compatible", None, {})
 
 
 def test_bad_base_url() -> None:
