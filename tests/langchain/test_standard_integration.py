@@ -81,6 +81,11 @@ class _KimiSuite(ChatModelIntegrationTests):
         return False
 
     @property
+    def supports_anthropic_inputs(self) -> bool:
+        # Anthropic-style tools, image blocks, tool_use and thinking blocks in history.
+        return True
+
+    @property
     def supported_usage_metadata_details(self) -> dict[str, Any]:
         details = ["reasoning_output", "cache_read_input"]
         return {"invoke": details, "stream": details}
