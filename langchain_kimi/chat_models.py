@@ -1,0 +1,931 @@
+"""``ChatKimi``: the LangChain chat model for Kimi (Moonshot AI) on every provider."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput, ModelProfile
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.utils import _build_model_kwargs
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+import kimi_core as kc
+
+from ._convert import (
+    WEB_SEARCH,
+    chunk_from_event,
+    completion_to_result,
+    final_chunk,
+    messages_to_wire,
+)
+from ._errors import to_langchain_error
+from ._tools import (
+    convert_tools,
+    is_pydantic_class,
+    response_format_to_wire,
+    tool_choice_to_wire,
+    tool_names,
+)
+
+__all__ = ["ChatKimi"]
+
+# Parameters of kimi_core's prepare() that may come from the model, model_kwargs or a call.
+_REQUEST_PARAMS = frozenset(
+    {
+        "model",
+        "temperature",
+        "top_p",
+        "n",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "thinking",
+        "prompt_cache_key",
+        "safety_identifier",
+    }
+)
+
+StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
+
+
+class ChatKimi(BaseChatModel):
+    r"""Kimi (Moonshot AI) chat models, on Moonshot, AceData, EvoLink, GPTProto or any
+    OpenAI-compatible gateway.
+
+    Setup:
+        Install ``kimi-integrations[langchain]`` and set the key of your provider:
+        ``MOONSHOT_API_KEY`` (moonshot, moonshot-cn), ``ACEDATACLOUD_API_TOKEN``
+        (acedata), ``EVOLINK_API_KEY`` (evolink), ``GPTPROTO_API_KEY`` (gptproto), or
+        ``KIMI_API_KEY`` for any of them.
+
+        .. code-block:: bash
+
+            pip install -U "kimi-integrations[langchain]"
+            export MOONSHOT_API_KEY="sk-..."
+
+    Key init args — completion params:
+        model: str
+            Model id, e.g. ``"kimi-k2.6"``, ``"kimi-k2.5"``, ``"kimi-k2-thinking"``,
+            ``"moonshot-v1-8k"``. Ids outside the catalogue are accepted (with a
+            warning) and sent as given.
+        thinking: bool | None
+            ``True`` / ``False`` switches thinking on models that have a switch
+            (kimi-k2.5, kimi-k2.6); ``None`` (default) keeps the model's default.
+        temperature, top_p, n, presence_penalty, frequency_penalty:
+            Sampling. Values a model fixes (kimi-k2.5 and k2.6 fix all of them) are
+            left out unless given; a conflicting value is refused before sending.
+        max_tokens / max_completion_tokens: int | None
+            Output limit; sent under the name the provider documents.
+        stop: list[str] | str | None
+            Stop sequences (provider limits are checked).
+        prompt_cache_key, safety_identifier: str | None
+            Moonshot's cache session id and hashed end-user id.
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            The key; else the provider's environment variable, else ``KIMI_API_KEY``.
+        provider: str | None
+            ``"moonshot"`` (default), ``"moonshot-cn"``, ``"acedata"``, ``"evolink"``,
+            ``"gptproto"`` or ``"openai-compatible"``. Inferred from ``base_url``'s host
+            when not given.
+        base_url: str | None
+            Override the provider's base URL (an emulator, a proxy, a gateway).
+        timeout: float | httpx.Timeout | None
+            Per-attempt timeout (default: 10 s connect, 600 s between bytes).
+        max_retries: int
+            Retries of 408/409/429/5xx and connection errors (default 2). A stream is
+            never retried after its first event was delivered.
+        default_headers, http_client, http_async_client:
+            Extra headers; your own ``httpx.Client`` / ``httpx.AsyncClient``.
+        model_kwargs / extra_body: dict
+            More request fields. Known parameters in ``model_kwargs`` are validated like
+            the named ones; everything else (and ``extra_body``) goes into the JSON body
+            as is.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_kimi import ChatKimi
+
+            model = ChatKimi(model="kimi-k2.6")                       # Moonshot
+            model = ChatKimi(model="kimi-k2.5", provider="acedata")   # AceData Cloud
+            model = ChatKimi(model="kimi-k2-thinking", provider="evolink")
+
+    Invoke:
+        .. code-block:: python
+
+            msg = model.invoke([("system", "Be brief."), ("human", "Hello")])
+            msg.content                               # " Hello! How can I help you today?"
+            msg.additional_kwargs["reasoning_content"]  # the model's thinking
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in model.stream("Hello"):
+                print(chunk.additional_kwargs.get("reasoning_content", ""), chunk.content)
+
+            full = None
+            for chunk in model.stream("Hello"):
+                full = chunk if full is None else full + chunk
+            full.usage_metadata   # on the last chunk only; counted once
+
+    Async:
+        .. code-block:: python
+
+            await model.ainvoke("Hello")
+            async for chunk in model.astream("Hello"):
+                ...
+            await model.abatch(["Hello", "Bonjour"])
+
+        The async path is native (``httpx.AsyncClient``) and a model object can be
+        used from successive ``asyncio.run`` calls.
+
+    Reasoning:
+        Thinking models return their reasoning in
+        ``additional_kwargs["reasoning_content"]`` and as a standard ``reasoning``
+        block in ``msg.content_blocks`` (with ``output_version="v1"`` the content itself
+        is the list of blocks). Streamed chunks carry reasoning deltas. On the next
+        turn, the reasoning of earlier AI messages (from ``additional_kwargs`` or from v1
+        ``reasoning`` blocks) is sent back as ``reasoning_content``, which Kimi
+        requires on assistant tool-call messages while thinking (``""`` is sent when
+        there was none).
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given city.'''
+                city: str = Field(description="City name")
+
+            model_with_tools = model.bind_tools([GetWeather])
+            ai_msg = model_with_tools.invoke("Weather in Paris?")
+            ai_msg.tool_calls   # [{"name": "GetWeather", "args": {"city": "Paris"}, "id": ...}]
+
+        ``tool_choice``: ``"auto"``, ``"none"``, ``"required"`` (also ``"any"`` or
+        ``True``), or a tool name. Kimi refuses a forced choice (``"required"`` or a
+        name) while thinking. ``ChatKimi`` then sends what the API accepts: on a model
+        with a thinking switch (kimi-k2.5, k2.6) and ``thinking`` left unset, thinking
+        is disabled for that call; on a model that always thinks (kimi-k2-thinking), or
+        when you asked for ``thinking=True``, the choice is sent as ``"auto"`` (with
+        only the named tool) and the answer is checked: no call raises
+        ``kimi_core.ToolCallMissingError``.
+
+    Web search ($web_search):
+        Kimi's built-in search needs an "echo turn": the model calls ``$web_search``;
+        you send its arguments back unchanged; Kimi searches and answers.
+
+        .. code-block:: python
+
+            from langchain_kimi import web_search_echo
+
+            searcher = model.bind_web_search()
+            messages = [("human", "What happened in Paris today?")]
+            ai_msg = searcher.invoke(messages)
+            while ai_msg.tool_calls:                 # repeat while it calls $web_search
+                messages += [ai_msg, *web_search_echo(ai_msg)]
+                ai_msg = searcher.invoke(messages)
+            print(ai_msg.content)
+
+        In an agent, add ``KimiWebSearch()`` to the tools: the agent's tool node runs
+        the echo.
+
+    Partial mode:
+        Make the model continue a prefix: end the messages with an ``AIMessage`` marked
+        partial. The reply does not repeat the prefix.
+
+        .. code-block:: python
+
+            from langchain_core.messages import AIMessage
+
+            prefix = AIMessage('{"name": "', additional_kwargs={"partial": True})
+            reply = model.invoke([("human", "Give me a JSON user."), prefix])
+            text = prefix.content + reply.content
+
+    Structured output:
+        .. code-block:: python
+
+            class Joke(BaseModel):
+                setup: str
+                punchline: str
+
+            model.with_structured_output(Joke).invoke("Tell me a joke about cats")
+
+        Methods: ``"json_schema"`` (Moonshot only), ``"function_calling"``,
+        ``"json_mode"``. The default is ``"json_schema"`` where the provider documents
+        it (Moonshot) and the model has it, else ``"function_calling"``; both work on
+        thinking models (see ``with_structured_output``).
+
+    Multimodal:
+        LangChain image blocks (``{"type": "image", "base64": ..., "mime_type": ...}``,
+        ``"url"`` or ``"file_id"`` = a Moonshot file id, sent as ``ms://<id>``), OpenAI
+        ``image_url`` parts, video blocks on models that take video, and file blocks on
+        gateways that take files (GPTProto). Anything the provider or model does not
+        take is refused with a clear error before sending.
+
+    Token usage:
+        .. code-block:: python
+
+            msg.usage_metadata
+            # {"input_tokens": 9, "output_tokens": 184, "total_tokens": 193,
+            #  "input_token_details": {"cache_read": 0},
+            #  "output_token_details": {"reasoning": 0}}
+
+    Response metadata:
+        .. code-block:: python
+
+            msg.response_metadata
+            # {"model_name": "kimi-k2.5", "model_provider": "acedata",
+            #  "finish_reason": "stop", "id": "chatcmpl-...", "request_id": "..."}
+
+    Errors:
+        Provider errors are raised as classes that inherit both the ``kimi_core``
+        error and the ``langchain_core.exceptions`` class (``KimiRateLimitError`` is a
+        ``kimi_core.RateLimitError`` and a ``ModelRateLimitError``); see
+        ``langchain_kimi.KimiAPIError`` and friends. Bad parameters raise
+        ``kimi_core.ConfigurationError`` (a ``ValueError``) before anything is sent.
+    """
+
+    model_name: str = Field(alias="model")
+    """Model id, e.g. ``"kimi-k2.6"``."""
+    api_key: SecretStr | None = None
+    """API key; else the provider's environment variable, else ``KIMI_API_KEY``."""
+    provider: str | None = None
+    """Provider name (``moonshot``, ``moonshot-cn``, ``acedata``, ``evolink``,
+    ``gptproto``, ``openai-compatible``); inferred from ``base_url`` when not given."""
+    base_url: str | None = None
+    """Base URL override (the provider's default when not given)."""
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    """Default stop sequences."""
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    thinking: bool | None = None
+    """Thinking switch; ``None`` = the model's default."""
+    prompt_cache_key: str | None = None
+    safety_identifier: str | None = None
+    timeout: float | httpx.Timeout | None = None
+    """Per-attempt timeout in seconds (or an ``httpx.Timeout``)."""
+    total_timeout: float | None = None
+    """Limit on a whole call, retries included (seconds)."""
+    max_retries: int = Field(default=2, ge=0)
+    """Retries of 408/409/429/5xx and connection errors (never of a started stream)."""
+    default_headers: Mapping[str, str] | None = None
+    http_client: Any | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` for sync calls (default: a shared pool)."""
+    http_async_client: Any | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` for async calls (default: a shared pool per event loop)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """More request parameters (validated when known, else sent as is)."""
+    extra_body: dict[str, Any] | None = None
+    """Fields added to the JSON body as is."""
+    streaming: bool = False
+    """Whether ``invoke`` streams under the hood."""
+    stream_usage: bool = True
+    """Whether streams report token usage (on their last chunk)."""
+
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
+    )
+
+    _profile: kc.ProviderProfile = PrivateAttr()
+    _sync_client: kc.KimiClient | None = PrivateAttr(default=None)
+    _async_client: kc.AsyncKimiClient | None = PrivateAttr(default=None)
+
+    # ------------------------------------------------------------------ setup
+
+    @model_validator(mode="before")
+    @classmethod
+    def _build_extra(cls, values: dict[str, Any]) -> Any:
+        """Move unknown constructor arguments into ``model_kwargs`` (with a warning)."""
+        if not isinstance(values, dict):
+            return values
+        names = set()
+        for name, field in cls.model_fields.items():
+            names.add(name)
+            if field.alias:
+                names.add(field.alias)
+        return _build_model_kwargs(values, names)
+
+    @model_validator(mode="after")
+    def _setup_clients(self) -> Self:
+        """Resolve the provider and the key, and build the ``kimi_core`` clients.
+
+        A missing key is not an error here (a model can be built where no key is set,
+        e.g. to serialize it); the first request raises ``kimi_core.ConfigurationError``
+        naming the variables searched.
+        """
+        self._profile = kc.resolve_provider(self.provider, self.base_url)
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        try:
+            key = kc.resolve_api_key(self._profile, key)
+        except kc.ConfigurationError:
+            key = None
+        else:
+            if self.api_key is None:
+                self.api_key = SecretStr(key)
+            self._make_clients()
+        self._add_version("kimi-integrations", kc.__version__)
+        return self
+
+    def _make_clients(self) -> None:
+        common: dict[str, Any] = {
+            "provider": self._profile.name,
+            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
+            "base_url": self._profile.base_url or None,
+            "timeout": self.timeout,
+            "total_timeout": self.total_timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+        }
+        self._sync_client = kc.KimiClient(**common, http_client=self.http_client)
+        self._async_client = kc.AsyncKimiClient(**common, http_client=self.http_async_client)
+
+    @property
+    def _client(self) -> kc.KimiClient:
+        """The sync ``kimi_core`` client (built on first use when the key came late)."""
+        if self._sync_client is None:
+            self._make_clients()
+        return self._sync_client  # type: ignore[return-value]
+
+    @property
+    def _aclient(self) -> kc.AsyncKimiClient:
+        if self._async_client is None:
+            self._make_clients()
+        return self._async_client  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def model(self) -> str:
+        """Same as ``model_name``."""
+        return self.model_name
+
+    @property
+    def _llm_type(self) -> str:
+        return "kimi-chat"
+
+    @property
+    def _provider_name(self) -> str:
+        return self._profile.name
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        params = {
+            "model": self.model_name,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "n": self.n,
+            "max_tokens": self.max_tokens,
+            "max_completion_tokens": self.max_completion_tokens,
+            "stop": self.stop or None,
+            "presence_penalty": self.presence_penalty,
+            "frequency_penalty": self.frequency_penalty,
+            "thinking": self.thinking,
+            "prompt_cache_key": self.prompt_cache_key,
+            "safety_identifier": self.safety_identifier,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "provider": self._provider_name,
+            "base_url": self._profile.base_url,
+            **self._default_params,
+            **({"model_kwargs": self.model_kwargs} if self.model_kwargs else {}),
+            **({"extra_body": self.extra_body} if self.extra_body else {}),
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = {**self._default_params, **kwargs}
+        model = params.get("model")
+        ls_params = LangSmithParams(
+            ls_provider=self._provider_name,
+            ls_model_name=model if isinstance(model, str) else self.model_name,
+            ls_model_type="chat",
+        )
+        temperature = params.get("temperature")
+        if isinstance(temperature, (int, float)):
+            ls_params["ls_temperature"] = temperature
+        max_tokens = params.get("max_completion_tokens") or params.get("max_tokens")
+        if isinstance(max_tokens, int):
+            ls_params["ls_max_tokens"] = max_tokens
+        ls_stop = stop or params.get("stop")
+        if ls_stop:
+            ls_params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        return ls_params
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        profile = getattr(self, "_profile", None)
+        env = profile.key_env if profile is not None and profile.key_env else "KIMI_API_KEY"
+        return {"api_key": env}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """``["langchain_kimi", "chat_models"]``."""
+        return ["langchain_kimi", "chat_models"]
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        profile = kc.resolve_provider(self.provider, self.base_url)
+        return model_profile(self.model_name, profile)
+
+    # ------------------------------------------------------------------ requests
+
+    def _params(self, stop: list[str] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """``prepare()`` parameters: the model's, then model_kwargs, then the call's."""
+        params = self._default_params
+        extra: dict[str, Any] = dict(self.extra_body or {})
+        for key, value in self.model_kwargs.items():
+            if key in _REQUEST_PARAMS:
+                params[key] = value
+            else:
+                extra[key] = value
+        for key, value in kwargs.items():
+            if key in _REQUEST_PARAMS:
+                if value is not None:
+                    params[key] = value
+            elif key == "extra_body":
+                extra.update(value or {})
+            elif key not in ("stream", "stream_usage"):  # (they only concern streams)
+                raise kc.ConfigurationError(
+                    f"{key}={value!r} is not a parameter of ChatKimi calls: use one of "
+                    f"{', '.join(sorted(_REQUEST_PARAMS))}, or extra_body={{{key!r}: ...}} "
+                    "to send a provider-specific field",
+                    param=key,
+                )
+        if stop is not None:
+            params["stop"] = stop
+        tools = params.get("tools")
+        if tools:
+            params["tools"] = tools = convert_tools(tools)
+        if "tool_choice" in params:
+            params["tool_choice"] = tool_choice_to_wire(
+                params["tool_choice"], tool_names(tools or [])
+            )
+        response_format = params.get("response_format")
+        if response_format is not None and not (
+            isinstance(response_format, Mapping) and "type" in response_format
+        ):
+            params["response_format"] = response_format_to_wire(response_format)
+        if extra:
+            params["extra_body"] = extra
+        return params
+
+    def _prepare(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        *,
+        stream: bool = False,
+        stream_usage: bool = True,
+    ) -> kc.ChatRequest:
+        params = self._params(stop, kwargs)
+        if stream and (params.get("n") or 1) > 1:
+            raise kc.ConfigurationError(
+                f"n={params['n']} is not accepted when streaming: LangChain streams one "
+                "choice; use invoke() for several",
+                param="n",
+            )
+        return kc.build_chat_request(
+            self._profile,
+            messages=messages_to_wire(messages),
+            stream=stream,
+            stream_usage=stream_usage,
+            **params,
+        )
+
+    def _stream_usage(self, stream_usage: bool | None) -> bool:
+        return self.stream_usage if stream_usage is None else bool(stream_usage)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._prepare(messages, stop, kwargs)
+        try:
+            result = self._client.chat(request)
+        except kc.KimiError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+        return completion_to_result(
+            result.body, provider=self._provider_name, request_id=result.request_id
+        )
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._prepare(messages, stop, kwargs)
+        try:
+            result = await self._aclient.chat(request)
+        except kc.KimiError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+        return completion_to_result(
+            result.body, provider=self._provider_name, request_id=result.request_id
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        *,
+        stream_usage: bool | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        usage_on = self._stream_usage(stream_usage)
+        request = self._prepare(messages, stop, kwargs, stream=True, stream_usage=usage_on)
+        provider = self._provider_name
+        stream = self._client.stream(request)
+        try:
+            for event in stream:
+                chunk = chunk_from_event(event, provider)
+                if chunk is None:
+                    continue
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+        except kc.KimiError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+        acc = stream.accumulator
+        last = final_chunk(
+            acc.completion(),
+            acc.usage if usage_on else None,
+            provider=provider,
+            request_id=stream.request_id,
+        )
+        if run_manager:
+            run_manager.on_llm_new_token("", chunk=last)
+        yield last
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        *,
+        stream_usage: bool | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        usage_on = self._stream_usage(stream_usage)
+        request = self._prepare(messages, stop, kwargs, stream=True, stream_usage=usage_on)
+        provider = self._provider_name
+        stream = self._aclient.stream(request)
+        try:
+            async for event in stream:
+                chunk = chunk_from_event(event, provider)
+                if chunk is None:
+                    continue
+                if run_manager:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+        except kc.KimiError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+        acc = stream.accumulator
+        last = final_chunk(
+            acc.completion(),
+            acc.usage if usage_on else None,
+            provider=provider,
+            request_id=stream.request_id,
+        )
+        if run_manager:
+            await run_manager.on_llm_new_token("", chunk=last)
+        yield last
+
+    # ------------------------------------------------------------------ tools
+
+    def bind_tools(
+        self,
+        tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | Mapping[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools to the model.
+
+        Args:
+            tools: LangChain tools, Pydantic models, TypedDicts, functions, JSON schemas
+                or Kimi/OpenAI tool dicts; ``WEB_SEARCH_TOOL`` / ``KimiWebSearch()`` for
+                Kimi's built-in ``$web_search``. Schemas are normalised to what Kimi
+                accepts ("Moonshot flavored JSON Schema") when the request is built.
+            tool_choice: ``"auto"``, ``"none"``, ``"required"`` (also ``"any"`` or
+                ``True``), a tool name, or ``{"type": "function", "function": {"name":
+                ...}}``. A forced choice on a thinking model is sent as the API accepts
+                it (see the class docstring).
+            strict: Passed on as each function's ``strict`` flag.
+            parallel_tool_calls: ``False`` asks for one call at a time.
+            kwargs: More call parameters (``thinking``, ``temperature``, ...).
+
+        When ``$web_search`` is bound, ``thinking`` is unset and the model has a
+        thinking switch, thinking is disabled for these calls (Kimi's web search is
+        documented with thinking disabled); pass ``thinking=True`` to keep it.
+        """
+        formatted = convert_tools(tools, strict=strict)
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice_to_wire(tool_choice, tool_names(formatted))
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        if (
+            "thinking" not in kwargs
+            and self.thinking is None
+            and any(t["function"].get("name") == WEB_SEARCH for t in formatted)
+            and kc.get_model_info(self.model_name, warn=False).thinking_switchable
+        ):
+            kwargs["thinking"] = False
+        return self.bind(tools=formatted, **kwargs)
+
+    def bind_web_search(
+        self,
+        tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | BaseTool] = (),
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind Kimi's built-in ``$web_search`` (plus any other ``tools``).
+
+        Handle the echo turn with :func:`langchain_kimi.web_search_echo` (see the class
+        docstring for the loop), or use :class:`langchain_kimi.KimiWebSearch` in an
+        agent.
+        """
+        from ._tools import WEB_SEARCH_TOOL
+
+        return self.bind_tools([WEB_SEARCH_TOOL, *tools], **kwargs)
+
+    # ------------------------------------------------------------------ structured output
+
+    def _default_structured_method(self) -> StructuredMethod:
+        formats = self._profile.response_formats
+        info = kc.get_model_info(self.model_name, warn=False)
+        if formats is not None and "json_schema" in formats and info.json_schema:
+            return "json_schema"
+        return "function_calling"
+
+    def _check_structured_method(self, method: str) -> None:
+        formats = self._profile.response_formats
+        info = kc.get_model_info(self.model_name, warn=False)
+        where = f"provider {self._provider_name!r} ({self._profile.label})"
+        if method == "json_schema":
+            if formats is not None and "json_schema" not in formats:
+                raise kc.ConfigurationError(
+                    f"method='json_schema' is not accepted by {where}: it documents "
+                    f"response formats {', '.join(sorted(formats))}; use "
+                    "method='function_calling' or 'json_mode'",
+                    param="method",
+                    provider=self._provider_name,
+                    model=self.model_name,
+                )
+            if not info.json_schema:
+                raise kc.ConfigurationError(
+                    f"method='json_schema' is not accepted by model {self.model_name!r}: "
+                    "it has no json_schema mode; use method='function_calling'",
+                    param="method",
+                    provider=self._provider_name,
+                    model=self.model_name,
+                )
+        elif method == "json_mode":
+            if formats is not None and "json_object" not in formats:
+                raise kc.ConfigurationError(
+                    f"method='json_mode' is not accepted by {where}: it documents response "
+                    f"formats {', '.join(sorted(formats))}; use method='function_calling'",
+                    param="method",
+                    provider=self._provider_name,
+                    model=self.model_name,
+                )
+        elif method == "function_calling":
+            if not info.tools:
+                raise kc.ConfigurationError(
+                    f"method='function_calling' is not accepted by model "
+                    f"{self.model_name!r}: it does not call tools",
+                    param="method",
+                    provider=self._provider_name,
+                    model=self.model_name,
+                )
+        else:
+            raise kc.ConfigurationError(
+                f"method={method!r} is not accepted: 'function_calling', 'json_mode' or "
+                "'json_schema'",
+                param="method",
+            )
+
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod | None = None,
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """A runnable that returns output matching ``schema``.
+
+        Args:
+            schema: A Pydantic class (output: an instance), a TypedDict, a JSON Schema
+                or an OpenAI-style function/tool dict (output: a dict). May be None only
+                with ``method="json_mode"`` (output: the parsed JSON).
+            method:
+                - ``"json_schema"``: ``response_format={"type": "json_schema", ...}``
+                  with the schema normalised for Kimi. Moonshot only (AceData and
+                  EvoLink document json_object only; GPTProto documents none).
+                - ``"function_calling"``: one tool built from the schema, forced with
+                  ``tool_choice``. On a thinking model Kimi refuses a forced choice, so
+                  thinking is disabled for the call where the model allows it, and
+                  otherwise the choice is sent as ``"auto"`` and a missing call raises
+                  ``kimi_core.ToolCallMissingError``.
+                - ``"json_mode"``: ``response_format={"type": "json_object"}``; tell the
+                  model the JSON shape in the prompt (Kimi requires it).
+
+                Default (None): ``"json_schema"`` where the provider documents it and
+                the model has it (Moonshot), because it constrains the answer without a
+                forced tool call and so keeps the model thinking; otherwise
+                ``"function_calling"``, which works on every provider that takes tools
+                and on thinking models through the rule above. ``json_mode`` is never
+                the default: it does not carry the schema.
+            include_raw: Return ``{"raw": AIMessage, "parsed": ..., "parsing_error":
+                ...}`` instead of raising on a parsing error.
+            strict: Passed on as the schema's / function's ``strict`` flag.
+            kwargs: More call parameters (``thinking``, ``temperature``, ...).
+
+        Raises:
+            kimi_core.ConfigurationError: the method is not available on this provider
+                or model (raised here, before anything is sent).
+        """
+        method = method or self._default_structured_method()
+        self._check_structured_method(method)
+        is_pydantic = is_pydantic_class(schema)
+        if method != "json_mode" and schema is None:
+            raise kc.ConfigurationError(
+                f"schema=None is not accepted with method={method!r}: pass a Pydantic "
+                "class, a TypedDict or a JSON schema (only json_mode works without one)",
+                param="schema",
+            )
+        ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        parser: Runnable[Any, Any]
+        if method == "function_calling":
+            tool = convert_to_openai_tool(schema, strict=strict)  # type: ignore[arg-type]
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [tool], tool_choice=name, ls_structured_output_format=ls_format, **kwargs
+            )
+            if is_pydantic:
+                parser = PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+            else:
+                parser = JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        else:
+            if method == "json_schema":
+                response_format = response_format_to_wire(schema, strict=strict)  # type: ignore[arg-type]
+            else:
+                response_format = {"type": "json_object"}
+            llm = self.bind(
+                response_format=response_format,
+                ls_structured_output_format=ls_format,
+                **kwargs,
+            )
+            parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        if not include_raw:
+            return llm | parser
+        parse_raw = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse_raw.with_fallbacks(
+            [no_parse], exception_key="parsing_error"
+        )
+
+    # ------------------------------------------------------------------ tokens
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Count the tokens of ``messages`` (and ``tools``).
+
+        On Moonshot (``moonshot``, ``moonshot-cn``) this asks the platform's
+        ``/tokenizers/estimate-token-count`` endpoint, which counts with Kimi's
+        tokenizer. Other providers have no such endpoint: the count is LangChain's
+        ``count_tokens_approximately`` (about 4 characters per token, plus a few per
+        message), an approximation. Tool schemas are always approximated the same way.
+        """
+        tool_tokens = 0
+        if tools:
+            text = json.dumps(convert_tools(list(tools)), ensure_ascii=False)
+            tool_tokens = -(-len(text) // 4)
+        if not self._profile.has_platform_endpoints:
+            return count_tokens_approximately(messages) + tool_tokens
+        try:
+            count = self._client.estimate_token_count(self.model_name, messages_to_wire(messages))
+        except kc.KimiError as exc:
+            raise to_langchain_error(exc) from exc.__cause__
+        return count + tool_tokens
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens of ``text`` as one user message (see ``get_num_tokens_from_messages``)."""
+        return self.get_num_tokens_from_messages([HumanMessage(content=text)])
+
+
+def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:
+    """A LangChain model profile from the ``kimi_core`` catalogue and provider profile."""
+    info = kc.get_model_info(model, warn=False)
+    parts = provider.content_parts
+    formats = provider.response_formats
+
+    def takes(kind: str) -> bool:
+        return parts is None or kind in parts
+
+    image = info.image_input and takes("image_url")
+    return ModelProfile(
+        max_input_tokens=info.context_window,
+        max_output_tokens=info.max_output,
+        text_inputs=True,
+        text_outputs=True,
+        image_inputs=image,
+        # Moonshot takes images as data URIs or ms://<file_id>, not http(s) URLs.
+        image_url_inputs=image and not provider.name.startswith("moonshot"),
+        video_inputs=info.video_input and takes("video_url"),
+        pdf_inputs=parts is not None and "file" in parts,
+        audio_inputs=False,
+        image_tool_message=False,
+        pdf_tool_message=False,
+        reasoning_output=info.thinking != "none",
+        tool_calling=info.tools,
+        tool_choice=info.tools,
+        tool_call_streaming=info.tools,
+        structured_output=info.json_schema and formats is not None and "json_schema" in formats,
+        temperature=info.fixed_temperature is None,
+        status="deprecated" if info.deprecated else "active",
+    )
+
+
+def _allow_loading() -> None:
+    """Put ``ChatKimi`` on LangChain's list of trusted integrations.
+
+    ``langchain_core.load.loads(..., allowed_objects="all")`` revives only the partner
+    classes listed in ``langchain_core.load.mapping``; this adds ``ChatKimi`` (and
+    nothing else) once ``langchain_kimi`` is imported. The default
+    ``allowed_objects="core"`` still refuses it, and ``allowed_objects=[ChatKimi]``
+    works without this.
+    """
+    path = ("langchain_kimi", "chat_models", "ChatKimi")
+    try:
+        # The module, not the function of the same name that langchain_core.load exports.
+        lc_load = importlib.import_module("langchain_core.load.load")
+        lc_mapping = importlib.import_module("langchain_core.load.mapping")
+    except ImportError:  # pragma: no cover - layout of another langchain-core
+        return
+    lc_mapping.SERIALIZABLE_MAPPING.setdefault(path, path)
+    merged = getattr(lc_load, "ALL_SERIALIZABLE_MAPPINGS", None)
+    if isinstance(merged, dict):
+        merged.setdefault(path, path)
+    cache = getattr(lc_load, "_default_class_paths_cache", None)
+    if isinstance(cache, dict) and isinstance(cache.get("all"), set):
+        cache["all"].add(path)
+
+
+_allow_loading()

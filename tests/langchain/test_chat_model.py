@@ -1,0 +1,282 @@
+"""ChatKimi without a server: construction, identity, serialization, profile, binding."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from langchain_core.exceptions import (
+    ContextOverflowError,
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelInvalidRequestError,
+    ModelNotFoundError,
+    ModelPermissionDeniedError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
+from langchain_core.load import dumpd, load
+from langchain_core.runnables import RunnableBinding
+from pydantic import BaseModel
+
+import kimi_core as kc
+import langchain_kimi as lk
+from langchain_kimi import WEB_SEARCH_TOOL, ChatKimi
+from langchain_kimi._errors import to_langchain_error
+
+
+def test_import_pulls_in_neither_openai_nor_llama_index() -> None:
+    code = (
+        "import sys, langchain_kimi; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('openai', 'llama_index', 'langchain_openai', 'tiktoken')); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == ""
+
+
+def test_defaults_and_aliases() -> None:
+    model = ChatKimi(model="kimi-k2.6", api_key="k", stop_sequences=["x"], timeout=5)
+    assert model.model_name == model.model == "kimi-k2.6"
+    assert model.stop == ["x"]
+    assert model.max_retries == 2
+    assert model.stream_usage is True
+    assert model._llm_type == "kimi-chat"
+    assert ChatKimi(model_name="kimi-k2.5", api_key="k").model == "kimi-k2.5"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "provider", "variable"),
+    [
+        ({}, "moonshot", "MOONSHOT_API_KEY"),
+        ({"provider": "moonshot-cn"}, "moonshot-cn", "MOONSHOT_API_KEY"),
+        ({"provider": "acedata"}, "acedata", "ACEDATACLOUD_API_TOKEN"),
+        ({"base_url": "https://direct.evolink.ai/v1"}, "evolink", "EVOLINK_API_KEY"),
+        ({"provider": "gptproto"}, "gptproto", "GPTPROTO_API_KEY"),
+        ({"base_url": "https://gw.example.com/v1"}, "openai-compatible", "KIMI_API_KEY"),
+    ],
+)
+def test_provider_resolution_and_key_variables(
+    kwargs: dict[str, Any], provider: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, "from-env")
+    model = ChatKimi(model="kimi-k2.5", **kwargs)
+    assert model._get_ls_params()["ls_provider"] == provider
+    assert model.api_key is not None and model.api_key.get_secret_value() == "from-env"
+    assert model.lc_secrets == {"api_key": variable}
+
+
+def test_kimi_api_key_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOONSHOT_API_KEY", raising=False)
+    monkeypatch.setenv("KIMI_API_KEY", "fallback")
+    assert ChatKimi(model="kimi-k2.6").api_key.get_secret_value() == "fallback"  # type: ignore[union-attr]
+
+
+def test_bad_configuration_is_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="provider='nope' is unknown"):
+        ChatKimi(model="kimi-k2.6", provider="nope", api_key="k")
+    with pytest.raises(ValueError, match="needs base_url"):
+        ChatKimi(model="kimi-k2.6", provider="openai-compatible", api_key="k")
+    with pytest.raises(ValueError, match="base_url='ftp://x' is not an http"):
+        ChatKimi(model="kimi-k2.6", base_url="ftp://x", api_key="k")
+    with pytest.raises(ValueError, match="max_retries"):
+        ChatKimi(model="kimi-k2.6", max_retries=-1)
+
+
+def test_unknown_constructor_arguments_go_to_model_kwargs() -> None:
+    with pytest.warns(UserWarning, match="top_k"):
+        model = ChatKimi(model="kimi-k2-thinking", api_key="k", top_k=5)
+    assert model.model_kwargs == {"top_k": 5}
+
+
+def test_ls_params_follow_call_overrides() -> None:
+    model = ChatKimi(model="kimi-k2-0905-preview", api_key="k", temperature=0.3, max_tokens=50)
+    assert model._get_ls_params(model="kimi-k2.6", temperature=0.7, stop=["s"]) == {
+        "ls_provider": "moonshot",
+        "ls_model_name": "kimi-k2.6",
+        "ls_model_type": "chat",
+        "ls_temperature": 0.7,
+        "ls_max_tokens": 50,
+        "ls_stop": ["s"],
+    }
+
+
+def test_identifying_params_have_no_key() -> None:
+    model = ChatKimi(model="kimi-k2.6", api_key="sk-very-secret", thinking=False)
+    params = model._identifying_params
+    assert params["model_name"] == "kimi-k2.6"
+    assert params["provider"] == "moonshot"
+    assert params["base_url"] == "https://api.moonshot.ai/v1"
+    assert params["thinking"] is False
+    assert "sk-very-secret" not in repr(params) + repr(model.dict()) + repr(model)
+
+
+def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ChatKimi(model="kimi-k2.5", provider="acedata", api_key="sk-very-secret", n=2)
+    data = dumpd(model)
+    assert data["id"] == ["langchain_kimi", "chat_models", "ChatKimi"]
+    assert "sk-very-secret" not in repr(data)
+    monkeypatch.setenv("ACEDATACLOUD_API_TOKEN", "sk-from-env")
+    for allowed in ("all", [ChatKimi]):
+        revived = load(
+            data,
+            valid_namespaces=["langchain_kimi"],
+            allowed_objects=allowed,  # type: ignore[arg-type]
+            secrets_from_env=True,
+        )
+        assert isinstance(revived, ChatKimi)
+        assert revived.dict() == model.dict()
+        assert revived.api_key.get_secret_value() == "sk-from-env"  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="not allowed"):
+        load(data, valid_namespaces=["langchain_kimi"], allowed_objects="core")
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "expected"),
+    [
+        (
+            "kimi-k2.6",
+            "moonshot",
+            {"image_inputs": True, "video_inputs": True, "reasoning_output": True,
+             "structured_output": True, "temperature": False, "max_input_tokens": 262_144,
+             "pdf_inputs": False, "image_url_inputs": False},
+        ),
+        (
+            "kimi-k2.5",
+            "acedata",
+            {"image_inputs": False, "video_inputs": False, "structured_output": False},
+        ),
+        (
+            "kimi-k2.5",
+            "gptproto",
+            {"image_inputs": True, "pdf_inputs": True, "image_url_inputs": True},
+        ),
+        (
+            "moonshot-v1-8k",
+            "moonshot",
+            {"image_inputs": False, "reasoning_output": False, "max_input_tokens": 8_192,
+             "temperature": True},
+        ),
+        ("kimi-k2-thinking", "evolink", {"reasoning_output": True, "max_output_tokens": 65_536}),
+    ],
+)  # fmt: skip
+def test_profile_from_the_catalogue(model: str, provider: str, expected: dict[str, Any]) -> None:
+    profile = ChatKimi(model=model, provider=provider, api_key="k").profile
+    assert profile is not None
+    for key, value in expected.items():
+        assert profile[key] == value, key  # type: ignore[literal-required]
+
+
+def test_profile_of_an_unknown_model_does_not_warn() -> None:
+    # The catalogue warning comes once, when a request is prepared.
+    ChatKimi(model="kimi-k9-future", api_key="k")
+
+
+class Answer(BaseModel):
+    """An answer."""
+
+    text: str
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "expected"),
+    [
+        ("moonshot", "kimi-k2.6", "json_schema"),
+        ("moonshot", "kimi-k2-thinking", "json_schema"),
+        ("acedata", "kimi-k2.5", "function_calling"),
+        ("evolink", "kimi-k2-thinking", "function_calling"),
+        ("gptproto", "kimi-k2.5", "function_calling"),
+    ],
+)
+def test_default_structured_method(provider: str, model: str, expected: str) -> None:
+    chat = ChatKimi(model=model, provider=provider, api_key="k")
+    assert chat._default_structured_method() == expected
+    runnable = chat.with_structured_output(Answer)
+    bound = runnable.first  # type: ignore[attr-defined]
+    assert isinstance(bound, RunnableBinding)
+    if expected == "json_schema":
+        assert bound.kwargs["response_format"]["type"] == "json_schema"
+    else:
+        assert bound.kwargs["tool_choice"] == {"type": "function", "function": {"name": "Answer"}}
+
+
+def test_structured_methods_checked_before_sending() -> None:
+    with pytest.raises(kc.ConfigurationError, match="json_object"):
+        ChatKimi(model="kimi-k2.5", provider="acedata", api_key="k").with_structured_output(
+            Answer, method="json_schema"
+        )
+    with pytest.raises(kc.ConfigurationError, match="schema=None"):
+        ChatKimi(model="kimi-k2.6", api_key="k").with_structured_output(None)
+    with pytest.raises(kc.ConfigurationError, match="method='xml'"):
+        ChatKimi(model="kimi-k2.6", api_key="k").with_structured_output(Answer, method="xml")  # type: ignore[arg-type]
+
+
+def test_bind_web_search_disables_thinking_only_when_unset() -> None:
+    switchable = ChatKimi(model="kimi-k2.6", api_key="k")
+    bound = switchable.bind_web_search()
+    assert bound.kwargs["tools"] == [WEB_SEARCH_TOOL]  # type: ignore[attr-defined]
+    assert bound.kwargs["thinking"] is False  # type: ignore[attr-defined]
+    assert (
+        "thinking"
+        not in ChatKimi(model="kimi-k2.6", api_key="k", thinking=True).bind_web_search().kwargs
+    )  # type: ignore[attr-defined]
+    assert switchable.bind_web_search(thinking=True).kwargs["thinking"] is True  # type: ignore[attr-defined]
+    always = ChatKimi(model="kimi-k2-thinking", api_key="k").bind_web_search()
+    assert "thinking" not in always.kwargs  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("core", "lc", "twin"),
+    [
+        (kc.ContextWindowExceededError, ContextOverflowError, lk.KimiContextOverflowError),
+        (kc.ContentFilterError, ModelInvalidRequestError, lk.KimiContentFilterError),
+        (kc.BadRequestError, ModelInvalidRequestError, lk.KimiInvalidRequestError),
+        (kc.AuthenticationError, ModelAuthenticationError, lk.KimiAuthenticationError),
+        (kc.PermissionDeniedError, ModelPermissionDeniedError, lk.KimiPermissionDeniedError),
+        (kc.InsufficientQuotaError, ModelPermissionDeniedError, lk.KimiInsufficientQuotaError),
+        (kc.NotFoundError, ModelNotFoundError, lk.KimiNotFoundError),
+        (kc.RateLimitError, ModelRateLimitError, lk.KimiRateLimitError),
+        (kc.InternalServerError, ModelAPIError, lk.KimiAPIError),
+        (kc.APIStatusError, ModelAPIError, lk.KimiStatusError),
+        (kc.APITimeoutError, ModelTimeoutError, lk.KimiTimeoutError),
+        (kc.APIConnectionError, ModelConnectionError, lk.KimiConnectionError),
+        (kc.StreamError, ModelAPIError, lk.KimiStreamError),
+    ],
+)
+def test_error_twins_keep_every_field(core: type, lc: type, twin: type) -> None:
+    err = core("boom", status_code=418, code="c", request_id="r", provider="acedata", body={"x": 1})
+    err.partial = {"choices": []}
+    err.retryable = True
+    cause = OSError("socket")
+    err.__cause__ = cause
+    out = to_langchain_error(err)
+    assert type(out) is twin
+    assert isinstance(out, core)
+    assert isinstance(out, lc)
+    assert str(out) == str(err)
+    for field in (
+        "message",
+        "status_code",
+        "code",
+        "request_id",
+        "provider",
+        "body",
+        "partial",
+        "retryable",
+    ):
+        assert getattr(out, field) == getattr(err, field), field
+    assert out.__cause__ is cause
+    assert to_langchain_error(out) is out
+
+
+def test_configuration_errors_stay_as_they_are() -> None:
+    err = kc.ConfigurationError("bad", param="x")
+    assert to_langchain_error(err) is err
+    missing = kc.ToolCallMissingError("no call")
+    assert to_langchain_error(missing) is missing
