@@ -399,12 +399,14 @@ def test_unsupported_parts_fail_before_sending(
     assert emu.requests == []
 
 
-def test_http_image_url_on_moonshot_is_refused_by_the_server(moonshot: Any) -> None:
-    from langchain_core.exceptions import ModelInvalidRequestError
-
+def test_http_image_url_on_moonshot_is_refused_before_sending(moonshot: Any) -> None:
     url_image = {"type": "image", "url": "https://example.com/cat.png"}
-    with pytest.raises(ModelInvalidRequestError, match="data URLs and ms://"):
+    with pytest.raises(
+        kc.ConfigurationError,
+        match=r"image_url.url='https://example.com/cat.png' .*'moonshot'.*base64 data URI",
+    ):
         chat_for(moonshot, "kimi-k2.6").invoke([HumanMessage(content=[QUESTION, url_image])])
+    assert moonshot.requests == []
 
 
 # --------------------------------------------------------------------------- parameters

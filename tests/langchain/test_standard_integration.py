@@ -163,39 +163,6 @@ class TestChatKimiEmulator(_KimiSuite):
         # Moonshot takes images as data URLs or ms://<file_id> only.
         return False
 
-    # The emulator answers from rules, not from understanding: three standard tests ask
-    # for more than its deterministic responder does (they pass against a real model).
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="emulator: its json_object answer does not follow keys named in the prompt",
-    )
-    def test_json_mode(self, model: BaseChatModel) -> None:
-        super().test_json_mode(model)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="emulator: 'San Francisco, CA' reads as two places, so it makes two calls",
-    )
-    @pytest.mark.parametrize("model", [{}, {"output_version": "v1"}], indirect=True)
-    def test_agent_loop(self, model: BaseChatModel) -> None:
-        super().test_agent_loop(model)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="emulator: it builds tool arguments from capitalised words, not from Chinese text",
-    )
-    def test_unicode_tool_call_integration(
-        self,
-        model: BaseChatModel,
-        *,
-        tool_choice: str | None = None,  # noqa: PT028 - the standard signature
-        force_tool_call: bool = True,  # noqa: PT028
-    ) -> None:
-        super().test_unicode_tool_call_integration(
-            model, tool_choice=tool_choice, force_tool_call=force_tool_call
-        )
-
 
 # A 1x1 PNG.
 _PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
