@@ -235,7 +235,7 @@ def main() -> int:
         "model. Goals come from issues 4, 5 and 7.\n\n"
         + table(
             ["benchmark", "goal"],
-            [[name, _ok(met)] for (name, _), (_, met) in zip(steps, sections)],
+            [[name, _ok(met)] for (name, _), (_, met) in zip(steps, sections, strict=True)],
         )
         + "\n\n"
     )
