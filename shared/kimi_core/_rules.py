@@ -123,10 +123,17 @@ def build_chat_request(
     ctx = _Ctx(profile, info)
     body: dict[str, Any] = {"model": model}
 
-    if thinking is not None and not isinstance(thinking, bool):
-        raise ctx.error(
-            "thinking", thinking, "True, False or None (the model's default)", by="model"
-        )
+    _types(
+        ctx,
+        numbers={
+            "temperature": temperature,
+            "top_p": top_p,
+            "presence_penalty": presence_penalty,
+            "frequency_penalty": frequency_penalty,
+        },
+        integers={"n": n, "max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens},
+        flags={"thinking": thinking, "parallel_tool_calls": parallel_tool_calls},
+    )
     tool_list = _tools(ctx, tools)
     choice, thinking_sent, required_tool, tool_list = _tool_choice(
         ctx, tool_choice, tool_list, thinking, temperature
@@ -165,6 +172,32 @@ def build_chat_request(
     if extra_body:
         body.update(extra_body)
     return ChatRequest(body=body, model=info, thinking=thinking_on, required_tool=required_tool)
+
+
+def _types(
+    ctx: _Ctx,
+    *,
+    numbers: Mapping[str, Any],
+    integers: Mapping[str, Any],
+    flags: Mapping[str, Any],
+) -> None:
+    """Type checks first, so that no rule ever meets a value of the wrong type."""
+    for name, value in numbers.items():
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ctx.error(name, value, "a finite number")
+    for name, value in integers.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ctx.error(name, value, "an integer")
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            allowed = (
+                "True, False or None (the model's default)" if name == "thinking" else "a bool"
+            )
+            raise ctx.error(name, value, allowed)
 
 
 # --------------------------------------------------------------------------- thinking
@@ -271,12 +304,6 @@ def _sampling(
     for name, value, fixed, rng in checks:
         if value is None:
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
-            raise ctx.error(name, value, "a finite number")
         if fixed is not None:
             if not math.isclose(value, fixed, abs_tol=1e-9):
                 extra = f" with {mode}" if name == "temperature" else ""
@@ -291,8 +318,6 @@ def _sampling(
             raise ctx.error(name, value, f"a number from {_fmt(rng[0])} to {_fmt(rng[1])}")
         body[name] = value
     if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise ctx.error("n", n, "an integer")
         if info.fixed_n is not None and n != info.fixed_n:
             raise ctx.error(
                 "n", n, f"the value is fixed: only {info.fixed_n} is allowed", by="model"
@@ -327,7 +352,7 @@ def _max_tokens(
     if value is None:
         return
     name = "max_completion_tokens" if max_completion_tokens is not None else "max_tokens"
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if value < 1:
         raise ctx.error(name, value, "a positive integer")
     if value > ctx.model.context_window:
         raise ctx.error(
@@ -342,8 +367,10 @@ def _max_tokens(
 def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> None:
     if stop is None:
         return
-    stops = [stop] if isinstance(stop, str) else list(stop)
-    if not all(isinstance(s, str) and s for s in stops):
+    stops = (
+        [stop] if isinstance(stop, str) else list(stop) if isinstance(stop, (list, tuple)) else None
+    )
+    if stops is None or not all(isinstance(s, str) and s for s in stops):
         raise ctx.error("stop", stop, "a non-empty string or a list of non-empty strings")
     profile = ctx.profile
     if profile.max_stop is not None and len(stops) > profile.max_stop:
@@ -366,8 +393,10 @@ def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> 
 
 
 def _tools(ctx: _Ctx, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
-    if not tools:
+    if tools is None or (isinstance(tools, (list, tuple)) and not tools):
         return []
+    if not isinstance(tools, (list, tuple)):
+        raise ctx.error("tools", tools, "a list of tool dicts")
     profile = ctx.profile
     if not ctx.model.tools:
         raise ctx.error(
@@ -453,7 +482,14 @@ def _messages(
             raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
         m = msg
         content = msg.get("content")
-        if role == "assistant" and msg.get("tool_calls"):
+        if content is not None and not isinstance(content, (str, list)):
+            raise ctx.error(
+                f"messages[{i}].content", content, "a string or a list of content parts"
+            )
+        calls = msg.get("tool_calls")
+        if calls is not None:
+            _check_calls(ctx, i, role, calls)
+        if role == "assistant" and calls:
             if _is_empty(content) and "content" in msg:
                 m = {k: v for k, v in msg.items() if k != "content"}
             if thinking_on and not isinstance(msg.get("reasoning_content"), str):
@@ -483,6 +519,27 @@ def _messages(
         out.append(dict(m))
     body["messages"] = out
     return bool(messages[last].get("partial"))
+
+
+def _check_calls(ctx: _Ctx, i: int, role: Any, calls: Any) -> None:
+    where = f"messages[{i}].tool_calls"
+    if role != "assistant":
+        raise ctx.error(where, calls, "only assistant messages carry tool_calls")
+    if not isinstance(calls, list):
+        raise ctx.error(where, calls, "a list of {'id', 'type': 'function', 'function': {...}}")
+    for j, call in enumerate(calls):
+        fn = call.get("function") if isinstance(call, Mapping) else None
+        if (
+            not isinstance(fn, Mapping)
+            or not isinstance(call.get("id"), str)
+            or not isinstance(fn.get("name"), str)
+            or not isinstance(fn.get("arguments", ""), str)
+        ):
+            raise ctx.error(
+                f"{where}[{j}]",
+                call,
+                "{'id': str, 'type': 'function', 'function': {'name': str, 'arguments': str}}",
+            )
 
 
 def _parts(

@@ -288,6 +288,32 @@ def test_reasoning_content_is_added_to_tool_call_messages_while_thinking() -> No
     assert "reasoning_content" not in off["messages"][1]
 
 
+def test_malformed_messages_are_named() -> None:
+    raises(
+        r"messages\[0\].content=\{'text': 'x'\} .*a string or a list of content parts",
+        messages=[{"role": "user", "content": {"text": "x"}}],
+    )
+    raises(
+        r"messages\[1\].tool_calls=True .*a list of",
+        messages=[*USER, {"role": "assistant", "tool_calls": True}],
+    )
+    raises(
+        r"messages\[1\].tool_calls\[0\]=.*'arguments': str",
+        messages=[
+            *USER,
+            {
+                "role": "assistant",
+                "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": {"x": 1}}}],
+            },
+        ],
+    )
+    raises(
+        r"messages\[0\].tool_calls=.*only assistant messages",
+        messages=[{"role": "user", "content": "x", "tool_calls": [CALL]}],
+    )
+    raises(r"stop=\{'a': 1\} .*a non-empty string or a list", stop={"a": 1})
+
+
 def test_tool_message_needs_its_call_id() -> None:
     raises(r"messages\[1\].tool_call_id=None", messages=[*USER, {"role": "tool", "content": "x"}])
 
