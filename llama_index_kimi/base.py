@@ -435,7 +435,7 @@ class Kimi(FunctionCallingLLM):
             state = ChatStreamState()
             respond = state.response
             for event in stream:
-                response = respond(event)
+                response = respond(event, stream.accumulator)
                 if response is not None:
                     yield response
             final = state.final(stream.accumulator, stream.request_id)
@@ -471,7 +471,7 @@ class Kimi(FunctionCallingLLM):
             state = ChatStreamState()
             respond = state.response
             async for event in stream:
-                response = respond(event)
+                response = respond(event, stream.accumulator)
                 if response is not None:
                     yield response
             final = state.final(stream.accumulator, stream.request_id)

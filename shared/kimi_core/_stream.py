@@ -219,6 +219,13 @@ class StreamAccumulator:
         """Token counts, taken once (the last usage object seen)."""
         return usage_of(self.raw_usage)
 
+    def tool_calls(self, index: int = 0) -> list[dict[str, Any]]:
+        """The tool calls of one choice so far (arguments as received until now)."""
+        state = self.choices.get(index)
+        if state is None or state.tools is None:
+            return []
+        return state.tools.result()
+
     def message(self, index: int = 0) -> dict[str, Any]:
         """The assembled assistant message of one choice."""
         state = self.choices.get(index) or _Choice()

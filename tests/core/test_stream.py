@@ -154,6 +154,22 @@ def test_two_calls_at_once_with_no_index() -> None:
     ]
 
 
+def test_tool_calls_so_far() -> None:
+    acc = StreamAccumulator()
+    assert acc.tool_calls() == []
+    acc.add(
+        chunk(
+            {"tool_calls": [tc(index=0, id="a", type="function", name="get_x", arguments='{"q": ')]}
+        )
+    )
+    assert acc.tool_calls() == [
+        {"id": "a", "type": "function", "function": {"name": "get_x", "arguments": '{"q": '}}
+    ]
+    acc.add(chunk({"tool_calls": [tc(index=0, arguments='"y"}')]}))
+    assert acc.tool_calls()[0]["function"]["arguments"] == '{"q": "y"}'
+    assert acc.tool_calls(1) == []
+
+
 def test_sequential_calls_with_no_index() -> None:
     acc = run(
         [
