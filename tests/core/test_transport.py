@@ -425,3 +425,27 @@ def test_the_key_never_shows(emu: KimiEmulator, debug_logs: pytest.LogCaptureFix
     assert KEY not in str(info.value) and KEY not in repr(info.value.body)
     assert debug_logs.records, "httpx and kimi_core log at DEBUG"
     assert all(KEY not in r.getMessage() for r in debug_logs.records)
+
+
+def test_the_tls_context_is_built_once_for_every_pool_and_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kimi_core import _transport
+
+    built: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        built.append(object())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_transport, "_ssl", None)
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+
+    async def pool() -> httpx.AsyncClient:
+        return await _transport._async_pool(httpx.Timeout(7.25))
+
+    first, second = asyncio.run(pool()), asyncio.run(pool())
+    assert first is not second  # one pool per event loop...
+    _transport._sync_pool(httpx.Timeout(7.5))
+    assert len(built) == 1  # ...and a single TLS context for all of them
