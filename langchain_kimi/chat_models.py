@@ -32,7 +32,6 @@ from typing_extensions import Self
 import kimi_core as kc
 
 from ._convert import (
-    WEB_SEARCH,
     chunk_from_event,
     completion_to_result,
     final_chunk,
@@ -691,21 +690,14 @@ class ChatKimi(BaseChatModel):
             kwargs: More call parameters (``thinking``, ``temperature``, ...).
 
         When ``$web_search`` is bound, ``thinking`` is unset and the model has a
-        thinking switch, thinking is disabled for these calls (Kimi's web search is
-        documented with thinking disabled); pass ``thinking=True`` to keep it.
+        thinking switch, ``kimi_core`` disables thinking for these calls (Kimi's web
+        search is documented with thinking disabled); pass ``thinking=True`` to keep it.
         """
         formatted = convert_tools(tools, strict=strict)
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice_to_wire(tool_choice, tool_names(formatted))
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
-        if (
-            "thinking" not in kwargs
-            and self.thinking is None
-            and any(t["function"].get("name") == WEB_SEARCH for t in formatted)
-            and kc.get_model_info(self.model_name, warn=False).thinking_switchable
-        ):
-            kwargs["thinking"] = False
         return self.bind(tools=formatted, **kwargs)
 
     def bind_web_search(

@@ -22,6 +22,7 @@ __all__ = ["ChatRequest", "build_chat_request", "is_forced_tool_choice"]
 
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
 BUILTIN_NAME_RE = re.compile(r"^\$[a-z_]{2,63}$")
+WEB_SEARCH = "$web_search"
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 _MEDIA_PARTS = {"image_url": "image_input", "video_url": "video_input"}
 
@@ -138,6 +139,14 @@ def build_chat_request(
     choice, thinking_sent, required_tool, tool_list = _tool_choice(
         ctx, tool_choice, tool_list, thinking, temperature
     )
+    if (
+        thinking_sent is None
+        and info.thinking == "default_on"
+        and any(t["function"].get("name") == WEB_SEARCH for t in tool_list)
+        and _may_disable_thinking(info, None, temperature)
+    ):
+        # Kimi documents $web_search with thinking disabled (facts §4).
+        thinking_sent = False
     thinking_on = info.thinking_enabled(thinking_sent)
     if thinking_sent is not None:
         _thinking_switch(ctx, thinking_sent, body)
@@ -263,18 +272,24 @@ def _tool_choice(
         return tool_choice, thinking, None, tools
     if info.forced_tool_choice_while_thinking:
         return tool_choice, thinking, None, tools
-    fixed_off = info.fixed_temperature[1] if info.fixed_temperature else None
-    can_disable = (
-        info.thinking_switchable
-        and thinking is None
-        and (temperature is None or fixed_off is None or math.isclose(temperature, fixed_off))
-    )
-    if can_disable:
+    if _may_disable_thinking(info, thinking, temperature):
         return tool_choice, False, None, tools
     if isinstance(tool_choice, Mapping):
         name = tool_choice["function"]["name"]
         return "auto", thinking, name, [t for t in tools if t["function"]["name"] == name]
     return "auto", thinking, True, tools
+
+
+def _may_disable_thinking(info: ModelInfo, thinking: bool | None, temperature: Any) -> bool:
+    """Whether thinking can be switched off for a call without overriding the caller:
+    the model has the switch, the caller left ``thinking`` unset, and a temperature they
+    set is the one the model takes with thinking off."""
+    fixed_off = info.fixed_temperature[1] if info.fixed_temperature else None
+    return (
+        info.thinking_switchable
+        and thinking is None
+        and (temperature is None or fixed_off is None or math.isclose(temperature, fixed_off))
+    )
 
 
 # --------------------------------------------------------------------------- sampling

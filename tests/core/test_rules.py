@@ -189,6 +189,16 @@ def test_tool_schemas_are_normalised() -> None:
 def test_builtin_web_search() -> None:
     ws = {"type": "builtin_function", "function": {"name": "$web_search"}}
     assert build(tools=[ws], thinking=False).body["tools"] == [ws]
+    # Documented with thinking disabled: done for the caller who left thinking unset...
+    req = build(tools=[ws])
+    assert req.body["thinking"] == {"type": "disabled"} and not req.thinking
+    # ...but an explicit choice, or a temperature only valid while thinking, is kept.
+    assert (
+        "thinking" in build(tools=[ws], thinking=True).body
+        and build(tools=[ws], thinking=True).thinking
+    )
+    assert build(tools=[ws], temperature=1.0).thinking
+    assert "thinking" not in build(model="kimi-k2-thinking", tools=[ws]).body
     raises(
         r"a builtin such as '\$web_search'",
         tools=[{"type": "builtin_function", "function": {"name": "web"}}],
