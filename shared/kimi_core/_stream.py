@@ -183,7 +183,8 @@ class StreamAccumulator:
             if delta:
                 if "reasoning" in delta:
                     text = delta.pop("reasoning")
-                    if "reasoning_content" not in delta:
+                    # Gateways pad the other field with null or "": keep the text once.
+                    if text and not delta.get("reasoning_content"):
                         delta["reasoning_content"] = text
                 text = delta.get("reasoning_content")
                 if text:

@@ -340,6 +340,12 @@ class _Base(Generic[_T]):
             type(err).__name__,
         )
 
+    def _connection_error(self, exc: Exception) -> APIConnectionError:
+        err = _transport_error(exc, self.profile.name)
+        if self._api_key in err.message:  # never echo the key, whatever httpx says
+            err = type(err)(err.message.replace(self._api_key, "**********"), provider=err.provider)
+        return err
+
     def _status_error(self, response: httpx.Response, raw: bytes) -> APIStatusError:
         return make_status_error(
             response.status_code, raw, headers=response.headers, provider=self.profile.name
@@ -550,7 +556,7 @@ class KimiClient(_Base[httpx.Client]):
                 )
                 response = client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                err: KimiError = _transport_error(exc, self.profile.name)
+                err: KimiError = self._connection_error(exc)
                 cause: Exception | None = exc
             else:
                 if response.status_code < 400:
@@ -559,7 +565,7 @@ class KimiClient(_Base[httpx.Client]):
                             response.read()
                         except httpx.HTTPError as exc:
                             response.close()
-                            err, cause = _transport_error(exc, self.profile.name), exc
+                            err, cause = self._connection_error(exc), exc
                             if self._retry(err, attempt, deadline, None):
                                 continue
                             raise err from exc
@@ -775,7 +781,7 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                 )
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                err: KimiError = _transport_error(exc, self.profile.name)
+                err: KimiError = self._connection_error(exc)
                 cause: Exception | None = exc
             else:
                 if response.status_code < 400:
@@ -784,7 +790,7 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                             await response.aread()
                         except httpx.HTTPError as exc:
                             await response.aclose()
-                            err = _transport_error(exc, self.profile.name)
+                            err = self._connection_error(exc)
                             if await self._retry(err, attempt, deadline, None):
                                 continue
                             raise err from exc

@@ -117,6 +117,17 @@ def test_reasoning_from_either_field_once() -> None:
     assert acc.message() == {"role": "assistant", "content": "c", "reasoning_content": "ab"}
 
 
+def test_reasoning_next_to_a_padded_null_field_is_kept() -> None:
+    acc = run(
+        [
+            chunk({"reasoning_content": None, "reasoning": "thought"}),
+            chunk({"reasoning_content": "", "reasoning": " more"}),
+            chunk({"content": "ok"}, finish="stop"),
+        ]
+    )
+    assert acc.message()["reasoning_content"] == "thought more"
+
+
 def tc(**kw: Any) -> dict[str, Any]:
     fn = {k: kw.pop(k) for k in ("name", "arguments") if k in kw}
     return {**kw, **({"function": fn} if fn else {})}

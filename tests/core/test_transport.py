@@ -449,3 +449,11 @@ def test_the_tls_context_is_built_once_for_every_pool_and_loop(
     assert first is not second  # one pool per event loop...
     _transport._sync_pool(httpx.Timeout(7.5))
     assert len(built) == 1  # ...and a single TLS context for all of them
+
+
+def test_a_transport_error_never_echoes_the_key(emu: KimiEmulator) -> None:
+    c = client(emu, max_retries=0)
+    c._api_key = KEY + "\n"  # what resolve_api_key now refuses: httpx names the header
+    with pytest.raises(kc.APIConnectionError) as info:
+        c.chat(model="kimi-k2.5", messages=USER)
+    assert KEY not in str(info.value) and "**********" in str(info.value)
