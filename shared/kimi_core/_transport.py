@@ -340,11 +340,15 @@ class _Base(Generic[_T]):
             type(err).__name__,
         )
 
-    def _connection_error(self, exc: Exception) -> APIConnectionError:
+    def _connection_error(self, exc: Exception) -> tuple[APIConnectionError, Exception | None]:
+        """The error for a transport failure, and the exception to chain to it: never
+        the key, whatever httpx says (in a repr too), so then nothing is chained."""
         err = _transport_error(exc, self.profile.name)
-        if self._api_key in err.message:  # never echo the key, whatever httpx says
-            err = type(err)(err.message.replace(self._api_key, "**********"), provider=err.provider)
-        return err
+        key = self._api_key.strip()
+        if key and key in err.message:
+            err = type(err)(err.message.replace(key, "**********"), provider=err.provider)
+            return err, None
+        return err, exc
 
     def _status_error(self, response: httpx.Response, raw: bytes) -> APIStatusError:
         return make_status_error(
@@ -556,8 +560,9 @@ class KimiClient(_Base[httpx.Client]):
                 )
                 response = client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                err: KimiError = self._connection_error(exc)
-                cause: Exception | None = exc
+                err: KimiError
+                cause: Exception | None
+                err, cause = self._connection_error(exc)
             else:
                 if response.status_code < 400:
                     if not stream:
@@ -565,10 +570,10 @@ class KimiClient(_Base[httpx.Client]):
                             response.read()
                         except httpx.HTTPError as exc:
                             response.close()
-                            err, cause = self._connection_error(exc), exc
+                            err, cause = self._connection_error(exc)
                             if self._retry(err, attempt, deadline, None):
                                 continue
-                            raise err from exc
+                            raise err from cause
                     return response
                 try:
                     raw = response.read()
@@ -781,8 +786,9 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                 )
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                err: KimiError = self._connection_error(exc)
-                cause: Exception | None = exc
+                err: KimiError
+                cause: Exception | None
+                err, cause = self._connection_error(exc)
             else:
                 if response.status_code < 400:
                     if not stream:
@@ -790,10 +796,10 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                             await response.aread()
                         except httpx.HTTPError as exc:
                             await response.aclose()
-                            err = self._connection_error(exc)
+                            err, cause = self._connection_error(exc)
                             if await self._retry(err, attempt, deadline, None):
                                 continue
-                            raise err from exc
+                            raise err from cause
                     return response
                 try:
                     raw = await response.aread()

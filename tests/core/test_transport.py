@@ -457,3 +457,6 @@ def test_a_transport_error_never_echoes_the_key(emu: KimiEmulator) -> None:
     with pytest.raises(kc.APIConnectionError) as info:
         c.chat(model="kimi-k2.5", messages=USER)
     assert KEY not in str(info.value) and "**********" in str(info.value)
+    import traceback
+
+    assert KEY not in "".join(traceback.format_exception(info.value))
