@@ -23,7 +23,7 @@ from ._errors import (
     StreamError,
     ToolCallMissingError,
 )
-from ._models import MODELS, ModelInfo, UnknownModelWarning, get_model_info
+from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarning, get_model_info
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
 from ._rules import ChatRequest, build_chat_request, is_forced_tool_choice
 from ._schema import normalize_schema
@@ -72,6 +72,7 @@ __all__ = [
     "StreamAccumulator",
     "StreamError",
     "ToolCallMissingError",
+    "UnconfirmedRuleWarning",
     "UnknownModelWarning",
     "Usage",
     "__version__",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ConfigurationError
-from ._models import ModelInfo, get_model_info
+from ._models import ModelInfo, UnconfirmedRuleWarning, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
 
@@ -75,6 +76,18 @@ class _Ctx:
             param=param,
             provider=self.profile.name,
             model=self.model.id,
+        )
+
+    def model_rule(self, param: str, value: Any, allowed: str) -> None:
+        """A model rule was broken: refuse, or for a model whose rules are unconfirmed,
+        warn and let the value through (the server decides)."""
+        err = self.error(param, value, allowed, by="model")
+        if self.model.confirmed:
+            raise err
+        warnings.warn(
+            f"{err} (this rule of {self.model.id} is unconfirmed: sent anyway)",
+            UnconfirmedRuleWarning,
+            stacklevel=4,
         )
 
 
@@ -214,22 +227,17 @@ def _types(
 
 def _thinking_switch(ctx: _Ctx, thinking: bool, body: dict[str, Any]) -> None:
     mode = ctx.model.thinking
-    if mode == "none":
-        if thinking:
-            raise ctx.error(
-                "thinking", True, "this model does not think; leave thinking unset", by="model"
-            )
-        return
-    if mode == "always":
-        if not thinking:
-            raise ctx.error(
-                "thinking",
-                False,
-                "this model always thinks and cannot disable it; leave thinking unset "
-                "or use a model with a thinking switch (kimi-k2.6, kimi-k2.5)",
-                by="model",
-            )
-        return
+    if mode == "none" and thinking:
+        ctx.model_rule("thinking", True, "this model does not think; leave thinking unset")
+    elif mode == "always" and not thinking:
+        ctx.model_rule(
+            "thinking",
+            False,
+            "this model always thinks and cannot disable it; leave thinking unset "
+            "or use a model with a thinking switch (kimi-k2.6, kimi-k2.5)",
+        )
+    elif mode in ("none", "always"):
+        return  # asking for what the model does anyway: nothing to send
     body["thinking"] = {"type": "enabled" if thinking else "disabled"}
 
 
@@ -322,21 +330,18 @@ def _sampling(
         if fixed is not None:
             if not math.isclose(value, fixed, abs_tol=1e-9):
                 extra = f" with {mode}" if name == "temperature" else ""
-                raise ctx.error(
+                ctx.model_rule(
                     name,
                     value,
                     f"the value is fixed{extra}: only {_fmt(float(fixed))} is allowed "
                     f"(leave {name} unset and the model uses it)",
-                    by="model",
                 )
         elif rng is not None and not rng[0] <= value <= rng[1]:
             raise ctx.error(name, value, f"a number from {_fmt(rng[0])} to {_fmt(rng[1])}")
         body[name] = value
     if n is not None:
         if info.fixed_n is not None and n != info.fixed_n:
-            raise ctx.error(
-                "n", n, f"the value is fixed: only {info.fixed_n} is allowed", by="model"
-            )
+            ctx.model_rule("n", n, f"the value is fixed: only {info.fixed_n} is allowed")
         lo, hi = profile.n_range or (1, 1_000_000)
         if not lo <= n <= hi:
             raise ctx.error("n", n, f"an integer from {lo} to {hi}")

@@ -133,6 +133,18 @@ def test_max_tokens_goes_under_the_documented_name() -> None:
 # -- thinking -------------------------------------------------------------------------
 
 
+def test_unconfirmed_model_rules_warn_and_send() -> None:
+    with pytest.warns(kc.UnconfirmedRuleWarning, match=r"temperature=0.7 .*'kimi-k3'.*unconfirmed"):
+        assert build(model="kimi-k3", temperature=0.7).body["temperature"] == 0.7
+    with pytest.warns(kc.UnconfirmedRuleWarning, match=r"n=2 "):
+        assert build(model="kimi-k3", n=2).body["n"] == 2
+    with pytest.warns(kc.UnconfirmedRuleWarning, match=r"thinking=False .*'kimi-k2.7-code'"):
+        assert build(model="kimi-k2.7-code", thinking=False).body["thinking"] == {
+            "type": "disabled"
+        }
+    assert "temperature" not in build(model="kimi-k3").body  # the assumed defaults still apply
+
+
 def test_thinking_switch() -> None:
     assert build(thinking=False).body["thinking"] == {"type": "disabled"}
     assert build(thinking=True).body["thinking"] == {"type": "enabled"}
