@@ -430,7 +430,13 @@ def completion_to_result(
             meta["logprobs"] = choice["logprobs"]
         message = message_from_wire(choice.get("message") or {}, meta, usage if i == 0 else None)
         generations.append(ChatGeneration(message=message))
-    return ChatResult(generations=generations)
+    # As langchain-openai: the raw token counts and the model for LLMResult.llm_output.
+    llm_output: dict[str, Any] = {"model_name": body.get("model"), "model_provider": provider}
+    if body.get("usage"):
+        llm_output["token_usage"] = dict(body["usage"])
+    if body.get("system_fingerprint"):
+        llm_output["system_fingerprint"] = body["system_fingerprint"]
+    return ChatResult(generations=generations, llm_output=llm_output)
 
 
 # Streamed text and reasoning deltas are by far the most frequent chunks. They are built
@@ -543,3 +549,20 @@ def final_chunk(
         chunk_position="last",
     )
     return ChatGenerationChunk(message=message)
+
+
+def with_instruction(messages: Sequence[BaseMessage], instruction: str) -> list[BaseMessage]:
+    """``messages`` with ``instruction`` appended to the first system message (or in a
+    new one at the start)."""
+    out = list(messages)
+    for i, msg in enumerate(out):
+        if isinstance(msg, SystemMessage):
+            content = msg.content
+            merged: Any = (
+                f"{content}\n\n{instruction}"
+                if isinstance(content, str)
+                else [*content, {"type": "text", "text": instruction}]
+            )
+            out[i] = msg.model_copy(update={"content": merged})
+            return out
+    return [SystemMessage(content=instruction), *out]

@@ -154,5 +154,7 @@ def to_langchain_error(err: kc.KimiError) -> kc.KimiError:
             twin.args = err.args
             twin.__cause__ = err.__cause__
             twin.__traceback__ = err.__traceback__
+            # LangChain's retry machinery reads is_retryable: agree with kimi_core.
+            twin.is_retryable = err.retryable  # type: ignore[attr-defined]
             return twin
     return err

@@ -7,7 +7,7 @@ import importlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -22,9 +22,9 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
@@ -36,6 +36,7 @@ from ._convert import (
     completion_to_result,
     final_chunk,
     messages_to_wire,
+    with_instruction,
 )
 from ._errors import to_langchain_error
 from ._tools import (
@@ -330,6 +331,13 @@ class ChatKimi(BaseChatModel):
         """Move unknown constructor arguments into ``model_kwargs`` (with a warning)."""
         if not isinstance(values, dict):
             return values
+        headers = values.get("default_headers")
+        if headers:
+            # A dump masks credential headers; do not send the mask back.
+            values = {
+                **values,
+                "default_headers": {k: v for k, v in headers.items() if v != kc.MASK},
+            }
         names = set()
         for name, field in cls.model_fields.items():
             names.add(name)
@@ -357,6 +365,19 @@ class ChatKimi(BaseChatModel):
             self._make_clients()
         self._add_version("kimi-integrations", kc.__version__)
         return self
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, kc.redact_headers(value) if name == "default_headers" else value
+
+    def to_json(self) -> Any:
+        """LangChain's dump (what ``dumps`` and every callback's ``serialized`` get): the
+        key is a secret reference, and credential-like headers are masked."""
+        data = super().to_json()
+        kwargs = data.get("kwargs") if isinstance(data, dict) else None
+        if isinstance(kwargs, dict) and kwargs.get("default_headers"):
+            kwargs["default_headers"] = kc.redact_headers(kwargs["default_headers"])
+        return data
 
     def __getstate__(self) -> dict[Any, Any]:
         """Pickles carry a reference to the key, never the key (see ``kimi_core.key_ref``):
@@ -717,60 +738,6 @@ class ChatKimi(BaseChatModel):
 
     # ------------------------------------------------------------------ structured output
 
-    def _default_structured_method(self) -> StructuredMethod:
-        formats = self._profile.response_formats
-        info = kc.get_model_info(self.model_name, warn=False)
-        if formats is not None and "json_schema" in formats and info.json_schema:
-            return "json_schema"
-        return "function_calling"
-
-    def _check_structured_method(self, method: str) -> None:
-        formats = self._profile.response_formats
-        info = kc.get_model_info(self.model_name, warn=False)
-        where = f"provider {self._provider_name!r} ({self._profile.label})"
-        if method == "json_schema":
-            if formats is not None and "json_schema" not in formats:
-                raise kc.ConfigurationError(
-                    f"method='json_schema' is not accepted by {where}: it documents "
-                    f"response formats {', '.join(sorted(formats))}; use "
-                    "method='function_calling' or 'json_mode'",
-                    param="method",
-                    provider=self._provider_name,
-                    model=self.model_name,
-                )
-            if not info.json_schema:
-                raise kc.ConfigurationError(
-                    f"method='json_schema' is not accepted by model {self.model_name!r}: "
-                    "it has no json_schema mode; use method='function_calling'",
-                    param="method",
-                    provider=self._provider_name,
-                    model=self.model_name,
-                )
-        elif method == "json_mode":
-            if formats is not None and "json_object" not in formats:
-                raise kc.ConfigurationError(
-                    f"method='json_mode' is not accepted by {where}: it documents response "
-                    f"formats {', '.join(sorted(formats))}; use method='function_calling'",
-                    param="method",
-                    provider=self._provider_name,
-                    model=self.model_name,
-                )
-        elif method == "function_calling":
-            if not info.tools:
-                raise kc.ConfigurationError(
-                    f"method='function_calling' is not accepted by model "
-                    f"{self.model_name!r}: it does not call tools",
-                    param="method",
-                    provider=self._provider_name,
-                    model=self.model_name,
-                )
-        else:
-            raise kc.ConfigurationError(
-                f"method={method!r} is not accepted: 'function_calling', 'json_mode' or "
-                "'json_schema'",
-                param="method",
-            )
-
     def with_structured_output(
         self,
         schema: Mapping[str, Any] | type | None = None,
@@ -795,15 +762,19 @@ class ChatKimi(BaseChatModel):
                   thinking is disabled for the call where the model allows it, and
                   otherwise the choice is sent as ``"auto"`` and a missing call raises
                   ``kimi_core.ToolCallMissingError``.
-                - ``"json_mode"``: ``response_format={"type": "json_object"}``; tell the
-                  model the JSON shape in the prompt (Kimi requires it).
+                - ``"json_mode"``: ``response_format={"type": "json_object"}``; with a
+                  schema, the instruction to answer with a JSON object matching it is
+                  added to the system message (Kimi's JSON mode needs the format in the
+                  prompt; ``kimi_core.json_mode_instruction``).
 
-                Default (None): ``"json_schema"`` where the provider documents it and
-                the model has it (Moonshot), because it constrains the answer without a
-                forced tool call and so keeps the model thinking; otherwise
-                ``"function_calling"``, which works on every provider that takes tools
-                and on thinking models through the rule above. ``json_mode`` is never
-                the default: it does not carry the schema.
+                Default (None): ``kimi_core.structured_output_method``, the same choice
+                the LlamaIndex adapter makes: ``"json_schema"`` where the provider
+                documents it and the model has it (Moonshot: the server enforces the
+                schema and a thinking model keeps thinking); else ``"function_calling"``
+                where the forced call goes out as such (thinking off for the call where
+                the model allows it); else ``"json_mode"``, so that an always-thinking
+                model on a gateway without json_schema answers (Kimi refuses a forced
+                tool call while thinking); else ``"function_calling"`` checked.
             include_raw: Return ``{"raw": AIMessage, "parsed": ..., "parsing_error":
                 ...}`` instead of raising on a parsing error.
             strict: Passed on as the schema's / function's ``strict`` flag.
@@ -813,8 +784,11 @@ class ChatKimi(BaseChatModel):
             kimi_core.ConfigurationError: the method is not available on this provider
                 or model (raised here, before anything is sent).
         """
-        method = method or self._default_structured_method()
-        self._check_structured_method(method)
+        info = kc.get_model_info(self.model_name, warn=False)
+        method = method or kc.structured_output_method(
+            self._profile, info, kwargs.get("thinking", self.thinking), self.temperature
+        )
+        kc.check_structured_method(self._profile, info, method)
         is_pydantic = is_pydantic_class(schema)
         if method != "json_mode" and schema is None:
             raise kc.ConfigurationError(
@@ -844,6 +818,17 @@ class ChatKimi(BaseChatModel):
                 ls_structured_output_format=ls_format,
                 **kwargs,
             )
+            if method == "json_mode" and schema is not None:
+                instruction = kc.json_mode_instruction(convert_to_json_schema(cast("Any", schema)))
+                llm = cast(
+                    "Runnable[LanguageModelInput, AIMessage]",
+                    RunnableLambda(
+                        lambda value: with_instruction(
+                            self._convert_input(value).to_messages(), instruction
+                        )
+                    )
+                    | llm,
+                )
             parser = (
                 PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
                 if is_pydantic

@@ -81,8 +81,6 @@ _REQUEST_PARAMS = frozenset(
 #: Keywords that are not request parameters (LlamaIndex or OpenAI habits): dropped.
 _IGNORED = frozenset({"stream", "stream_options", "formatted", "use_chat_completions"})
 
-_PROBE_TOOL = {"type": "function", "function": {"name": "probe", "parameters": {}}}
-
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
 
 
@@ -271,7 +269,7 @@ class Kimi(FunctionCallingLLM):
         headers = kwargs.get("default_headers")
         if headers:
             # A dump masks credential headers; do not send the mask back.
-            kwargs["default_headers"] = {k: v for k, v in headers.items() if v != _MASK}
+            kwargs["default_headers"] = {k: v for k, v in headers.items() if v != kc.MASK}
         super().__init__(
             model=model or _default_model(profile),
             api_key=api_key,
@@ -316,11 +314,11 @@ class Kimi(FunctionCallingLLM):
 
     @field_serializer("default_headers")
     def _serialize_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        return _redact_headers(headers)
+        return kc.redact_headers(headers)
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            yield name, _redact_headers(value) if name == "default_headers" else value
+            yield name, kc.redact_headers(value) if name == "default_headers" else value
 
     # ------------------------------------------------------------------ configuration
 
@@ -632,33 +630,17 @@ class Kimi(FunctionCallingLLM):
 
     # ------------------------------------------------------------------ structured output
 
-    def _can_force_tool_call(self) -> bool:
-        """Whether a forced tool call goes out as such with these settings (possibly with
-        thinking off for the call), asked of ``kimi_core``'s rules (nothing is sent)."""
-        try:
-            request = self._prepare(
-                [ChatMessage(role=MessageRole.USER, content="?")],
-                False,
-                {"tools": [_PROBE_TOOL], "tool_choice": "required"},
-            )
-        except kc.ConfigurationError:
-            return False  # e.g. a model without tools
-        return request.required_tool is None
-
     def _json_method(self) -> StructuredOutputMethod | None:
-        """The JSON method structured output uses, or None for LlamaIndex's programs."""
+        """The JSON method structured output uses, or None for LlamaIndex's programs
+        (function calling). The default is ``kimi_core.structured_output_method``."""
         if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
             return None
-        method = self.structured_output_method
-        if method is None:
-            if self._can_force_tool_call():
-                return None
-            method = "json_schema" if self._has_json_schema() else "json_mode"
+        profile, info = self._get_client().profile, self.model_info
+        method = self.structured_output_method or kc.structured_output_method(
+            profile, info, self.thinking, self.temperature
+        )
+        kc.check_structured_method(profile, info, method)
         return None if method == "function_calling" else method
-
-    def _has_json_schema(self) -> bool:
-        formats = self._get_client().profile.response_formats
-        return self.model_info.json_schema and (formats is None or "json_schema" in formats)
 
     def _json_request(
         self,
@@ -684,11 +666,7 @@ class Kimi(FunctionCallingLLM):
             return messages, kwargs
         # json_object: Kimi wants the format spelled out in the prompt.
         kwargs["response_format"] = {"type": "json_object"}
-        instruction = (
-            "Answer with one JSON object, and nothing else, that conforms to this JSON "
-            f"Schema:\n{_compact_json(schema)}"
-        )
-        return _with_system_instruction(messages, instruction), kwargs
+        return _with_system_instruction(messages, kc.json_mode_instruction(schema)), kwargs
 
     @dispatcher.span
     def structured_predict(
@@ -814,23 +792,6 @@ class Kimi(FunctionCallingLLM):
                     yield current
 
         return gen()
-
-
-_MASK = "**********"
-_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|signature", re.IGNORECASE)
-
-
-def _redact_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
-    """Headers with the values of credential-like ones masked (for repr and dumps)."""
-    if not headers:
-        return headers
-    return {k: _MASK if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
-
-
-def _compact_json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _with_system_instruction(messages: list[ChatMessage], instruction: str) -> list[ChatMessage]:

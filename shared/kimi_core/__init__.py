@@ -27,9 +27,15 @@ from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarn
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
 from ._rules import ChatRequest, build_chat_request, is_forced_tool_choice
 from ._schema import normalize_schema
-from ._secrets import key_from_ref, key_ref
+from ._secrets import MASK, key_from_ref, key_ref, redact_headers
 from ._sse import SSEDecoder
 from ._stream import StreamAccumulator, Usage, normalize_completion, usage_of
+from ._structured import (
+    StructuredMethod,
+    check_structured_method,
+    json_mode_instruction,
+    structured_output_method,
+)
 from ._transport import (
     DEFAULT_TIMEOUT,
     AsyncChatStream,
@@ -43,6 +49,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MASK",
     "MODELS",
     "PROVIDERS",
     "APIConnectionError",
@@ -71,20 +78,25 @@ __all__ = [
     "SSEDecoder",
     "StreamAccumulator",
     "StreamError",
+    "StructuredMethod",
     "ToolCallMissingError",
     "UnconfirmedRuleWarning",
     "UnknownModelWarning",
     "Usage",
     "__version__",
     "build_chat_request",
+    "check_structured_method",
     "get_model_info",
     "get_provider",
     "is_forced_tool_choice",
+    "json_mode_instruction",
     "key_from_ref",
     "key_ref",
     "normalize_completion",
     "normalize_schema",
+    "redact_headers",
     "resolve_api_key",
     "resolve_provider",
+    "structured_output_method",
     "usage_of",
 ]

@@ -19,7 +19,7 @@ from ._models import ModelInfo, UnconfirmedRuleWarning, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
 
-__all__ = ["ChatRequest", "build_chat_request", "is_forced_tool_choice"]
+__all__ = ["ChatRequest", "build_chat_request", "is_forced_tool_choice", "may_disable_thinking"]
 
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
 BUILTIN_NAME_RE = re.compile(r"^\$[a-z_]{2,63}$")
@@ -156,7 +156,7 @@ def build_chat_request(
         thinking_sent is None
         and info.thinking == "default_on"
         and any(t["function"].get("name") == WEB_SEARCH for t in tool_list)
-        and _may_disable_thinking(info, None, temperature)
+        and may_disable_thinking(info, None, temperature)
     ):
         # Kimi documents $web_search with thinking disabled (facts §4).
         thinking_sent = False
@@ -280,7 +280,7 @@ def _tool_choice(
         return tool_choice, thinking, None, tools
     if info.forced_tool_choice_while_thinking:
         return tool_choice, thinking, None, tools
-    if _may_disable_thinking(info, thinking, temperature):
+    if may_disable_thinking(info, thinking, temperature):
         return tool_choice, False, None, tools
     if isinstance(tool_choice, Mapping):
         name = tool_choice["function"]["name"]
@@ -288,7 +288,7 @@ def _tool_choice(
     return "auto", thinking, True, tools
 
 
-def _may_disable_thinking(info: ModelInfo, thinking: bool | None, temperature: Any) -> bool:
+def may_disable_thinking(info: ModelInfo, thinking: bool | None, temperature: Any) -> bool:
     """Whether thinking can be switched off for a call without overriding the caller:
     the model has the switch, the caller left ``thinking`` unset, and a temperature they
     set is the one the model takes with thinking off."""

@@ -10,10 +10,15 @@ without ``api_key``.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
+from collections.abc import Mapping
 
-__all__ = ["key_from_ref", "key_ref"]
+__all__ = ["MASK", "key_from_ref", "key_ref", "redact_headers"]
+
+MASK = "**********"
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|signature|password", re.IGNORECASE)
 
 _PREFIX = "kimi-key-ref:"
 _lock = threading.Lock()
@@ -39,3 +44,10 @@ def key_from_ref(ref: object) -> str | None:
         return None
     with _lock:
         return _keys.get(ref)
+
+
+def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Headers with the values of credential-like ones masked (for reprs and dumps)."""
+    if headers is None:
+        return None
+    return {k: MASK if _SECRET_HEADER.search(k) else v for k, v in headers.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -19,7 +20,7 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 from langchain_core.load import dumpd, load
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel
 
@@ -191,20 +192,28 @@ class Answer(BaseModel):
         ("moonshot", "kimi-k2.6", "json_schema"),
         ("moonshot", "kimi-k2-thinking", "json_schema"),
         ("acedata", "kimi-k2.5", "function_calling"),
-        ("evolink", "kimi-k2-thinking", "function_calling"),
+        ("acedata", "kimi-k2-thinking", "json_mode"),
+        ("evolink", "kimi-k2-thinking", "json_mode"),
         ("gptproto", "kimi-k2.5", "function_calling"),
     ],
 )
 def test_default_structured_method(provider: str, model: str, expected: str) -> None:
+    """The default is kimi_core.structured_output_method (shared with LlamaIndex)."""
     chat = ChatKimi(model=model, provider=provider, api_key="k")
-    assert chat._default_structured_method() == expected
-    runnable = chat.with_structured_output(Answer)
-    bound = runnable.first  # type: ignore[attr-defined]
-    assert isinstance(bound, RunnableBinding)
-    if expected == "json_schema":
-        assert bound.kwargs["response_format"]["type"] == "json_schema"
-    else:
-        assert bound.kwargs["tool_choice"] == {"type": "function", "function": {"name": "Answer"}}
+    info = kc.get_model_info(model)
+    assert kc.structured_output_method(chat._profile, info) == expected
+    steps = chat.with_structured_output(Answer).steps  # type: ignore[attr-defined]
+    bound = next(s for s in steps if isinstance(s, RunnableBinding))
+    if expected == "function_calling":
+        assert bound.kwargs["tool_choice"]["function"]["name"] == "Answer"
+        return
+    kind = {"json_schema": "json_schema", "json_mode": "json_object"}[expected]
+    assert bound.kwargs["response_format"]["type"] == kind
+    if expected == "json_mode":
+        # the schema goes into the system message: Kimi's JSON mode needs it spelled out
+        prompt = steps[0].invoke([SystemMessage("Be brief."), HumanMessage("Paris?")])
+        assert prompt[0].content.startswith("Be brief.\n\nAnswer with one JSON object")
+        assert '"properties":{"text"' in prompt[0].content and prompt[1].content == "Paris?"
 
 
 def test_structured_methods_checked_before_sending() -> None:
@@ -285,3 +294,45 @@ def test_configuration_errors_stay_as_they_are() -> None:
     assert to_langchain_error(err) is err
     missing = kc.ToolCallMissingError("no call")
     assert to_langchain_error(missing) is missing
+
+
+def test_credential_headers_are_masked_in_repr_dumps_and_callbacks(kimi_emulator: Any) -> None:
+    import warnings
+
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.load import dumps, loads
+
+    seen: list[Any] = []
+
+    class Spy(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kw: Any) -> None:
+            seen.append(serialized)
+
+    headers = {
+        "X-Gateway-Key": "gw-SECRET-1",
+        "Authorization-Extra": "gw-SECRET-2",
+        "X-App": "demo",
+    }
+    chat = ChatKimi(
+        model="kimi-k2.6",
+        provider=kimi_emulator.provider,
+        base_url=kimi_emulator.base_url,
+        api_key="sk-x",
+        default_headers=headers,
+    )
+    assert "gw-SECRET" not in repr(chat) and "gw-SECRET" not in str(chat)
+    dumped = dumps(chat)
+    assert "gw-SECRET" not in dumped and '"X-App": "demo"' in dumped
+    chat.invoke("hi", config={"callbacks": [Spy()]})
+    assert seen and "gw-SECRET" not in json.dumps(seen)
+    sent = kimi_emulator.requests[-1].headers
+    assert sent["x-gateway-key"] == "gw-SECRET-1"  # the real value still goes to the server
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = loads(
+            dumped,
+            secrets_map={"MOONSHOT_API_KEY": "sk-x"},
+            allowed_objects=[ChatKimi],
+            valid_namespaces=["langchain_kimi"],
+        )
+    assert again.default_headers == {"X-App": "demo"}  # the mask is not sent back

@@ -219,6 +219,18 @@ def test_structured_json_mode(acedata: Any) -> None:
     ) == {"a": 1}
 
 
+def test_structured_default_on_an_always_thinking_model_without_json_schema(acedata: Any) -> None:
+    """AceData documents json_object only and kimi-k2-thinking always thinks (a forced
+    tool call would go out as auto): the default is json_mode with the schema in the
+    system message, answered by the emulator's responder (no script)."""
+    out = chat_for(acedata, "kimi-k2-thinking").with_structured_output(Person).invoke(EXTRACT)
+    assert isinstance(out, Person)
+    body = _body(acedata)
+    assert body["response_format"] == {"type": "json_object"} and "tools" not in body
+    assert body["messages"][0]["role"] == "system"
+    assert "conforms to this JSON Schema" in body["messages"][0]["content"]
+
+
 def test_structured_include_raw(moonshot: Any) -> None:
     moonshot.script('{"name": "Alice"}', reasoning="Oops, no age.")
     out = chat_for(moonshot).with_structured_output(Person, include_raw=True).invoke(EXTRACT)

@@ -280,11 +280,18 @@ def test_prepare_chat_with_tools() -> None:
 
 
 def test_structured_output_method_defaults() -> None:
-    assert Kimi(api_key="k", model="kimi-k2.6")._json_method() is None
-    assert Kimi(api_key="k", model="kimi-k2.6", thinking=True)._json_method() == "json_schema"
+    """``kimi_core.structured_output_method``: json_schema where the provider documents
+    it (the model keeps thinking), else a forced call where it goes out as one, else
+    json_mode (always-thinking models), else function calling checked."""
+    assert Kimi(api_key="k", model="kimi-k2.6")._json_method() == "json_schema"
     assert Kimi(api_key="k", model="kimi-k2-thinking")._json_method() == "json_schema"
+    assert Kimi(api_key="k", model="kimi-k2.5", provider="acedata")._json_method() is None
     assert (
         Kimi(api_key="k", model="kimi-k2-thinking", provider="evolink")._json_method()
+        == "json_mode"
+    )
+    assert (
+        Kimi(api_key="k", model="kimi-k2-thinking", provider="acedata")._json_method()
         == "json_mode"
     )
     assert Kimi(api_key="k", structured_output_method="json_mode")._json_method() == "json_mode"
@@ -294,6 +301,15 @@ def test_structured_output_method_defaults() -> None:
         )._json_method()
         is None
     )
+    with pytest.raises(
+        kc.ConfigurationError, match="method='json_schema' is not accepted by provider 'evolink'"
+    ):
+        Kimi(
+            api_key="k",
+            model="kimi-k2-thinking",
+            provider="evolink",
+            structured_output_method="json_schema",
+        )._json_method()
 
 
 # --------------------------------------------------------------------------- packaging
@@ -333,8 +349,11 @@ def test_tools_and_tool_choice_straight_to_chat() -> None:
 
 
 def test_structured_output_method_follows_the_core_rules() -> None:
-    # a temperature other than the thinking-off one keeps thinking on: no forced call
-    assert Kimi(api_key="k", model="kimi-k2.6", temperature=1.0)._json_method() == "json_schema"
-    assert Kimi(api_key="k", model="kimi-k2.6", temperature=0.6)._json_method() is None
-    assert Kimi(api_key="k", model="moonshot-v1-8k")._json_method() is None
-    assert Kimi(api_key="k", model="kimi-k2.5", thinking=False)._json_method() is None
+    # Where json_schema is not documented: a temperature only thinking takes keeps
+    # thinking on, so no forced call can go out -> json_mode; the thinking-off one allows it.
+    on_acedata = {"api_key": "k", "provider": "acedata", "model": "kimi-k2.5"}
+    assert Kimi(**on_acedata, temperature=1.0)._json_method() == "json_mode"
+    assert Kimi(**on_acedata, temperature=0.6)._json_method() is None
+    assert Kimi(**on_acedata, thinking=False)._json_method() is None
+    assert Kimi(api_key="k", model="moonshot-v1-8k")._json_method() == "json_schema"
+    assert Kimi(api_key="k", model="kimi-latest")._json_method() is None  # no json_schema mode

@@ -30,11 +30,21 @@ class City(BaseModel):
     country: str | None = None
 
 
+def test_the_default_on_moonshot_is_json_schema_and_keeps_thinking(
+    emu: KimiEmulator, make_llm: MakeLLM
+) -> None:
+    city = make_llm(emu, model="kimi-k2.6").structured_predict(City, PROMPT, text=TEXT)
+    assert city.population == 2100000
+    body = emu.last_request.json
+    assert body["response_format"]["type"] == "json_schema"
+    assert "thinking" not in body and "tools" not in body
+
+
 def test_function_calling_on_a_switchable_thinking_model(
     emu: KimiEmulator, make_llm: MakeLLM
 ) -> None:
     """kimi-k2.6 thinks by default; the forced call goes out with thinking disabled."""
-    llm = make_llm(emu, model="kimi-k2.6")
+    llm = make_llm(emu, model="kimi-k2.6", structured_output_method="function_calling")
     city = llm.structured_predict(City, PROMPT, text=TEXT)
     assert isinstance(city, City)
     assert city.population == 2100000
@@ -46,7 +56,7 @@ def test_function_calling_on_a_switchable_thinking_model(
 
 
 async def test_function_calling_async_and_stream(emu: KimiEmulator, make_llm: MakeLLM) -> None:
-    llm = make_llm(emu, model="kimi-k2.6")
+    llm = make_llm(emu, model="kimi-k2.6", structured_output_method="function_calling")
     city = await llm.astructured_predict(City, PROMPT, text=TEXT)
     assert city.population == 2100000
     partials = list(llm.stream_structured_predict(City, PROMPT, text=TEXT))
