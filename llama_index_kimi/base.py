@@ -412,8 +412,28 @@ class Kimi(FunctionCallingLLM):
                     model = value
                 elif name == "extra_body":
                     extra_body.update(value or {})
-                elif name not in _IGNORED:
-                    extra_body[name] = value
+                elif name in _IGNORED:
+                    continue
+                elif source is self.additional_kwargs:
+                    extra_body[name] = value  # LlamaIndex's channel for raw API fields
+                else:
+                    # A typo must not reach the API silently.
+                    raise kc.ConfigurationError(
+                        f"{name}={value!r} is not a parameter of Kimi.chat: use one of "
+                        f"{', '.join(sorted(_REQUEST_PARAMS))}, or extra_body={{...}} "
+                        "(or the additional_kwargs field) for a raw request field",
+                        param=name,
+                        provider=self.provider,
+                        model=model,
+                    )
+        if stream and isinstance(params.get("n"), int) and params["n"] > 1:
+            raise kc.ConfigurationError(
+                f"n={params['n']} is not accepted when streaming: a LlamaIndex stream "
+                "carries one choice; use chat() for several",
+                param="n",
+                provider=self.provider,
+                model=model,
+            )
         if params.get("tools"):
             # LlamaIndex tools passed straight to chat(tools=...) are converted too.
             params["tools"] = [

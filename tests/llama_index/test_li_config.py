@@ -357,3 +357,43 @@ def test_structured_output_method_follows_the_core_rules() -> None:
     assert Kimi(**on_acedata, thinking=False)._json_method() is None
     assert Kimi(api_key="k", model="moonshot-v1-8k")._json_method() == "json_schema"
     assert Kimi(api_key="k", model="kimi-latest")._json_method() is None  # no json_schema mode
+
+
+def test_a_misspelled_keyword_is_refused_before_sending(kimi_emulator: Any) -> None:
+    llm = Kimi(
+        model="kimi-k2.6",
+        provider=kimi_emulator.provider,
+        api_base=kimi_emulator.base_url,
+        api_key="k",
+    )
+    msgs = [ChatMessage(role="user", content="hi")]
+    with pytest.raises(
+        kc.ConfigurationError, match=r"temprature=0.5 is not a parameter of Kimi.chat: .*extra_body"
+    ):
+        llm.chat(msgs, temprature=0.5)
+    assert kimi_emulator.requests == []
+    llm.chat(msgs, extra_body={"custom_field": 1})
+    assert kimi_emulator.requests[-1].json["custom_field"] == 1
+    raw = Kimi(
+        model="kimi-k2.6",
+        provider=kimi_emulator.provider,
+        api_base=kimi_emulator.base_url,
+        api_key="k",
+        additional_kwargs={"other_field": 2},
+    )
+    raw.chat(msgs)
+    assert kimi_emulator.requests[-1].json["other_field"] == 2
+
+
+def test_several_choices_are_refused_when_streaming(kimi_emulator: Any) -> None:
+    llm = Kimi(
+        model="kimi-k2-turbo-preview",
+        provider=kimi_emulator.provider,
+        api_base=kimi_emulator.base_url,
+        api_key="k",
+    )
+    msgs = [ChatMessage(role="user", content="hi")]
+    with pytest.raises(kc.ConfigurationError, match=r"n=2 is not accepted when streaming"):
+        llm.stream_chat(msgs, n=2)
+    assert kimi_emulator.requests == []
+    assert llm.chat(msgs, n=2).raw["choices"][1]["message"]["content"]
