@@ -87,7 +87,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
         if source_type == "url" and block.get("url"):
             return str(block["url"])
         if source_type == "base64" and block.get("data"):
-            mime = block.get("mime_type") or f"{kind}/{'png' if kind == 'image' else 'mp4'}"
+            mime = block.get("mime_type") or _sniffed(block["data"], kind, f"{where}.mime_type")
             return f"data:{mime};base64,{block['data']}"
         if source_type == "id" and block.get("id"):
             return _ms_url(str(block["id"]))
@@ -95,21 +95,16 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
         source = block.get("source")
         if isinstance(source, Mapping):  # Anthropic style
             if source.get("type") == "base64" and source.get("data"):
-                mime = source.get("media_type") or "image/png"
+                mime = source.get("media_type") or _sniffed(
+                    source["data"], kind, f"{where}.source.media_type"
+                )
                 return f"data:{mime};base64,{source['data']}"
             if source.get("type") == "url" and source.get("url"):
                 return str(source["url"])
         if block.get("url"):
             return str(block["url"])
         if block.get("base64"):
-            mime = block.get("mime_type")
-            if not mime:
-                raise _error(
-                    f"{where}.mime_type",
-                    None,
-                    f"a base64 {kind} block needs mime_type (e.g. "
-                    f"'{'image/png' if kind == 'image' else 'video/mp4'}')",
-                )
+            mime = block.get("mime_type") or _sniffed(block["base64"], kind, f"{where}.mime_type")
             return f"data:{mime};base64,{block['base64']}"
         if block.get("file_id"):
             return _ms_url(str(block["file_id"]))
@@ -119,6 +114,19 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
         f"a {kind} block needs url, base64 (+ mime_type) or file_id "
         "(a Moonshot file id, sent as ms://<file_id>)",
     )
+
+
+def _sniffed(data: str, kind: str, where: str) -> str:
+    """The media type of base64 ``data`` given without one (from its magic number)."""
+    mime = kc.sniff_media_type(data)
+    if mime is None or not mime.startswith(kind):
+        raise _error(
+            where,
+            None,
+            f"the {kind} has no mime_type and its format was not recognised; set it "
+            f"(e.g. '{'image/png' if kind == 'image' else 'video/mp4'}')",
+        )
+    return mime
 
 
 def _ms_url(file_id: str) -> str:

@@ -70,18 +70,6 @@ _ROLES: dict[str, str] = {
     MessageRole.MODEL.value: "assistant",
 }
 
-# Magic numbers of the media types Kimi takes, for blocks that carry no mimetype.
-_MAGIC: tuple[tuple[bytes, int, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"BM", 0, "image/bmp"),
-    (b"%PDF-", 0, "application/pdf"),
-    (b"\x1a\x45\xdf\xa3", 0, "video/webm"),
-)
-
-
 # --------------------------------------------------------------------------- requests
 
 
@@ -285,14 +273,9 @@ def _base64_of(data: Any, path: Any, url: Any) -> str:
 
 
 def _sniff(b64: str, where: str, kind: str, field: str) -> str:
-    head = base64.b64decode(b64[:64] + "=" * (-len(b64[:64]) % 4))
-    for magic, offset, mime in _MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return mime
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp":
-        return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
+    mime = kc.sniff_media_type(b64)
+    if mime is not None:
+        return mime
     raise kc.ConfigurationError(
         f"{where}: the {kind} has no {field} and its format was not recognised; "
         f"set {field} (e.g. {field}='{'video/mp4' if 'Video' in kind else 'image/png'}')",

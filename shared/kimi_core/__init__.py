@@ -23,6 +23,7 @@ from ._errors import (
     StreamError,
     ToolCallMissingError,
 )
+from ._media import sniff_media_type
 from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarning, get_model_info
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
 from ._rules import ChatRequest, build_chat_request, is_forced_tool_choice
@@ -97,6 +98,7 @@ __all__ = [
     "redact_headers",
     "resolve_api_key",
     "resolve_provider",
+    "sniff_media_type",
     "structured_output_method",
     "usage_of",
 ]

@@ -460,3 +460,17 @@ def test_stream_options_and_extras() -> None:
 def test_model_id_required() -> None:
     with pytest.raises(kc.ConfigurationError, match="model='' is not a model id"):
         kc.build_chat_request(MOON, model="", messages=USER)
+
+
+def test_sniff_media_type() -> None:
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 20
+    assert kc.sniff_media_type(png) == "image/png"
+    assert kc.sniff_media_type(base64.b64encode(png).decode()) == "image/png"
+    assert kc.sniff_media_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert kc.sniff_media_type(b"RIFF\0\0\0\0WEBPVP8 ") == "image/webp"
+    assert kc.sniff_media_type(b"\0\0\0\x18ftypmp42") == "video/mp4"
+    assert kc.sniff_media_type(b"%PDF-1.7") == "application/pdf"
+    assert kc.sniff_media_type(b"hello") is None
+    assert kc.sniff_media_type("not base64 !!") is None

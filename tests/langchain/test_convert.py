@@ -262,7 +262,7 @@ def test_file_blocks() -> None:
 @pytest.mark.parametrize(
     ("block", "match"),
     [
-        ({"type": "image", "base64": PNG}, "mime_type"),
+        ({"type": "image", "base64": "QUJDREVGR0g="}, "mime_type"),
         ({"type": "image"}, "url, base64"),
         ({"type": "audio", "base64": "AA", "mime_type": "audio/wav"}, "no audio"),
         ({"type": "file", "file_id": "f1"}, "file-extract"),
@@ -597,3 +597,13 @@ def test_response_format_to_wire() -> None:
     spec = {"name": "x", "schema": {"type": "object"}}
     assert response_format_to_wire(spec) == {"type": "json_schema", "json_schema": spec}
     assert response_format_to_wire(Movie)["json_schema"]["name"] == "Movie"
+
+
+def test_base64_media_without_a_type_is_recognised() -> None:
+    for block in (
+        {"type": "image", "base64": PNG},
+        {"type": "image", "source_type": "base64", "data": PNG},
+        {"type": "image", "source": {"type": "base64", "data": PNG}},
+    ):
+        wire = messages_to_wire([HumanMessage(content=[{"type": "text", "text": "what?"}, block])])
+        assert wire[0]["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
