@@ -150,8 +150,9 @@ def concurrency_section(r: dict[str, Any]) -> tuple[str, bool]:
     text = (
         "### Concurrency: many async streams on one event loop\n\n"
         f"Each contender in a fresh interpreter, all streams started at once with `asyncio.gather`, "
-        f"{r['chunks']} content deltas each, model {r['model']} (it fixes no sampling values, so "
-        "the peers' default temperature is accepted).\n\n"
+        f"{r['chunks']} content deltas each (a typical answer), model {r['model']} (it fixes no "
+        f"sampling values, so the peers' default temperature is accepted); {r['rounds']} "
+        "alternating rounds, the best wall time of each contender.\n\n"
         + table(["streams", "client", "completed", "errors", "wall", "chunks/s", "peak RSS"], rows)
         + "\n\n"
         + table(["streams", "aggregate rate", "ratio"], ratio_rows)
