@@ -234,21 +234,24 @@ def resolve_provider(
 ) -> ProviderProfile:
     """The profile for a provider name and/or base URL.
 
-    ``base_url`` defaults to the ``KIMI_BASE_URL`` environment variable (handy to point
-    an unchanged app at a gateway or at the emulator). With no provider name, a known
-    host selects its profile, any other base URL selects ``openai-compatible``, and no
-    base URL selects ``moonshot``.
+    With no provider name, a known host in ``base_url`` selects its profile, any other
+    host selects ``openai-compatible``, and no base URL selects ``moonshot``. The
+    ``KIMI_BASE_URL`` environment variable, when ``base_url`` is not given, replaces the
+    host of that profile (it points an unchanged app at a gateway or the emulator; the
+    app's provider, its key variable and its rules stay).
     """
-    if not base_url:
-        base_url = (os.environ if environ is None else environ).get(BASE_URL_ENV, "").strip()
     if provider is None:
         if not base_url:
-            return PROVIDERS["moonshot"]
-        host = urlsplit(base_url.strip()).hostname or ""
-        profile = next((p for p in PROVIDERS.values() if host in p.hosts), None)
-        profile = profile or PROVIDERS["openai-compatible"]
+            profile = PROVIDERS["moonshot"]
+        else:
+            host = urlsplit(base_url.strip()).hostname or ""
+            profile = next(
+                (p for p in PROVIDERS.values() if host in p.hosts), PROVIDERS["openai-compatible"]
+            )
     else:
         profile = get_provider(provider)
+    if not base_url:
+        base_url = (os.environ if environ is None else environ).get(BASE_URL_ENV, "").strip()
     if profile.requires_base_url and not base_url:
         raise ConfigurationError(
             f"provider={profile.name!r} needs base_url (the gateway's OpenAI-compatible "

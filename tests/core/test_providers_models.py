@@ -83,7 +83,12 @@ def test_base_url_from_the_environment() -> None:
         kc.resolve_provider("moonshot", "https://x.example/v1", env).base_url
         == "https://x.example/v1"
     )
-    assert kc.resolve_provider(None, None, env).name == "openai-compatible"
+    # The app's provider stays (its key variable, its rules); only the host changes.
+    assert kc.resolve_provider(None, None, env).name == "moonshot"
+    assert (
+        kc.resolve_provider("acedata", None, {"KIMI_BASE_URL": "http://h:1"}).chat_path
+        == "/kimi/chat/completions"
+    )
     assert (
         kc.resolve_provider("openai-compatible", None, env).base_url == "http://127.0.0.1:9000/v1"
     )
