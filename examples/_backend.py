@@ -82,7 +82,6 @@ EMULATOR_DIALECTS: Mapping[str, str] = {
     "gptproto": "gptproto",
 }
 EMULATOR = "emulator"
-KEY_HINT = "MOONSHOT_API_KEY (or ACEDATACLOUD_API_TOKEN, EVOLINK_API_KEY, GPTPROTO_API_KEY)"
 
 
 @dataclass(frozen=True)
@@ -128,9 +127,9 @@ class Backend:
         """One line saying where the requests go."""
         if self.is_emulator:
             return (
-                f"backend: the built-in Kimi emulator ({self.dialect} dialect) at "
-                f"{self.base_url}, model {self.model}: a stand-in for the Kimi protocol, "
-                f"not a model (set {KEY_HINT} to use Kimi)"
+                f"backend: the built-in Kimi emulator ({self.dialect} dialect), model "
+                f"{self.model}. It stands in for the Kimi protocol; it is not a model. "
+                "Set MOONSHOT_API_KEY or another provider's key to use Kimi."
             )
         return (
             f"backend: {self.label} at {self.base_url}, model {self.model} "
