@@ -7,6 +7,7 @@ emulator recorded.
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 from dataclasses import dataclass
@@ -16,7 +17,16 @@ import pytest
 
 from langchain_kimi import ChatKimi
 
-from .runner import ANSI, ROOT, clean_env, finish, lines_starting, run_example, start_example
+from .runner import (
+    ANSI,
+    EXAMPLES,
+    ROOT,
+    clean_env,
+    finish,
+    lines_starting,
+    run_example,
+    start_example,
+)
 
 TITLES = [
     "1. LangChain: a streamed answer, the reasoning first",
@@ -297,11 +307,13 @@ def test_against_an_emulator_it_did_not_start_the_figures_match_the_wire(kimi_em
 
 @pytest.fixture(scope="module")
 def dialect_runs() -> dict[str, subprocess.CompletedProcess[str]]:
-    """The demo on an emulator of each gateway's dialect (KIMI_PROVIDER, no key), run at
-    once; colour not turned off: stdout is a pipe, so there must be none either."""
+    """The demo on an emulator of two gateways' dialects (KIMI_PROVIDER, no key), run at
+    once: AceData (its own path and stream shape; a model with a thinking switch) and
+    EvoLink (a model that always thinks). Colour is not turned off: stdout is a pipe, so
+    there must be none either."""
     procs = {
         d: start_example("demo.py", env=clean_env({"KIMI_PROVIDER": d}, no_color=False))
-        for d in ("acedata", "evolink", "gptproto")
+        for d in ("acedata", "evolink")
     }
     return {d: finish(p) for d, p in procs.items()}
 
@@ -318,11 +330,6 @@ def dialect_runs() -> dict[str, subprocess.CompletedProcess[str]]:
             "evolink",
             "kimi-k2-thinking",
             'one tool call, tool_choice "auto", thinking on (the model always thinks)',
-        ),
-        (
-            "gptproto",
-            "kimi-k2.5",
-            'one tool call, tool_choice {"type": "function", "function": {"name": "City"}}, thinking disabled',
         ),
     ],
 )
@@ -380,10 +387,15 @@ def test_a_stream_cut_midway_fails_its_part_only(kimi_emulator):
     assert summary.requests == kimi_emulator.request_count
 
 
-def test_an_unknown_provider_is_refused_before_anything_runs():
-    result = run_example("demo.py", env=clean_env({"KIMI_PROVIDER": "moonshot-eu"}))
-    check_clean(result, code=2)
-    assert result.stdout == ""
-    assert result.stderr.startswith(
-        "error: ConfigurationError: KIMI_PROVIDER='moonshot-eu' is unknown"
+def test_an_unknown_provider_is_refused_before_anything_runs(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    demo = importlib.import_module("demo")
+    monkeypatch.setenv("KIMI_PROVIDER", "moonshot-eu")
+    assert demo.main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "error: ConfigurationError: KIMI_PROVIDER='moonshot-eu' is unknown; choose one of "
+        "moonshot, moonshot-cn, acedata, evolink, gptproto, openai-compatible, or 'emulator' "
+        "for the built-in emulator\n"
     )
