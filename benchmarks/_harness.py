@@ -8,6 +8,7 @@ starts serving, and reports how many requests it received when asked.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import multiprocessing
 import os
@@ -17,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -178,3 +179,76 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+Contender = tuple[str, Callable[[], int], Callable[[], Awaitable[int]]]
+"""A name, a sync run and an async run; each streams once and returns the number of
+content deltas it delivered."""
+
+
+def race(
+    make: Callable[[RemoteEmulator], list[Contender]], chunks: int, rounds: int
+) -> dict[str, Any]:
+    """Stream the same ``chunks``-delta emulator stream with each contender, sync and
+    async, in alternating rounds; chunks per second (best round) and the median ratio
+    of the first contender's rate to the second's."""
+    config = EmulatorConfig(scripts=[{"chunks": chunks, "times": None}])
+    with emulator_process(config) as emu:
+        contenders = make(emu)
+
+        def check(name: str, n: int) -> None:
+            if n != chunks:
+                raise RuntimeError(f"{name} delivered {n} content deltas, expected {chunks}")
+
+        def sync_timer(name: str, fn: Callable[[], int]) -> Callable[[], float]:
+            def run() -> float:
+                start = now()
+                n = fn()
+                seconds = now() - start
+                check(name, n)
+                return seconds
+
+            return run
+
+        sync_rows = alternate([sync_timer(n, s) for n, s, _ in contenders], rounds)
+
+        async def async_rows() -> list[list[float]]:
+            # All rounds in one event loop, as a server runs them: the per-chunk work,
+            # not the set-up of a pool for a new loop.
+            async def once(name: str, fn: Callable[[], Awaitable[int]]) -> float:
+                gc.collect()
+                start = now()
+                n = await fn()
+                seconds = now() - start
+                check(name, n)
+                return seconds
+
+            for name, _, afn in contenders:
+                await once(name, afn)
+            return [[await once(n, a) for n, _, a in contenders] for _ in range(rounds)]
+
+        arows = asyncio.run(async_rows())
+    out: dict[str, Any] = {"names": [c[0] for c in contenders], "chunks": chunks, "rounds": rounds}
+    for label, rows in (("sync", sync_rows), ("async", arows)):
+        out[label] = {
+            "chunks_per_s": [chunks / min(r[i] for r in rows) for i in range(len(contenders))],
+            "ratio": median_ratio(rows, 0, 1),
+        }
+    return out
+
+
+def print_race(result: dict[str, Any]) -> None:
+    a, b = result["names"][:2]
+    print(
+        f"a stream of {result['chunks']} content deltas from the emulator (its own process); "
+        f"{result['rounds']} alternating rounds"
+    )
+    print(f"{'':7}{a:>18}{b:>18}{'ratio (median)':>16}")
+    for label in ("sync", "async"):
+        r = result[label]
+        print(
+            f"{label:7}{r['chunks_per_s'][0]:>12,.0f} c/s{r['chunks_per_s'][1]:>12,.0f} c/s"
+            f"{r['ratio']:>15.1f}x"
+        )
+    worst = min(result["sync"]["ratio"], result["async"]["ratio"])
+    print(f"{a} / {b} chunk rate, worse of sync and async: {worst:.1f}x (goal: at least 4x)")

@@ -4,10 +4,12 @@ Each contender runs in a fresh interpreter (so peak memory is its own) against o
 emulator process; N streams are started at once with ``asyncio.gather``. Reported:
 completed, errors, wall time, aggregate chunk rate, peak RSS.
 
-    python benchmarks/concurrency.py [--streams 200 1000] [--chunks 50]
+    python benchmarks/concurrency.py [--streams 200 1000] [--chunks 200]
 
-The model is kimi-k2-turbo-preview: it fixes no sampling values, so the peers (which
-always send a temperature) are not refused by the rules.
+Each stream is 200 content deltas (a typical answer of a few hundred tokens); shorter
+streams weigh fixed per-request costs, the emulator's included, more. The model is
+kimi-k2-turbo-preview: it fixes no sampling values, so the peers (which always send a
+temperature) are not refused by the rules.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ async def one():
 }
 
 _RUNNER = """
-import asyncio, json, resource, time, traceback
+import asyncio, json, time
 PROVIDER, BASE, KEY, MODEL, STREAMS, CHUNKS = {provider!r}, {base!r}, {key!r}, {model!r}, {streams}, {chunks}
 {setup}
 async def main():
@@ -93,12 +95,19 @@ async def main():
     return {{"completed": len(ok), "errors": len(errors), "short": len(short), "wall": wall,
             "chunks_per_s": sum(ok) / wall,
             "first_error": repr(errors[0])[:300] if errors else None,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
+            "peak_rss_mib": peak_rss_mib()}}
+def peak_rss_mib():
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec (the parent's peak).
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 print(json.dumps(asyncio.run(main())))
 """
 
 
-def measure(streams: list[int], chunks: int = 50) -> dict[str, Any]:
+def measure(streams: list[int], chunks: int = 200) -> dict[str, Any]:
     out: dict[str, Any] = {"chunks": chunks, "model": MODEL, "runs": {}}
     config = EmulatorConfig(scripts=[{"chunks": chunks, "times": None}])
     with emulator_process(config) as emu:
@@ -134,7 +143,7 @@ def _fmt(r: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--streams", type=int, nargs="+", default=[200, 1000])
-    parser.add_argument("--chunks", type=int, default=50)
+    parser.add_argument("--chunks", type=int, default=200, help="content deltas per stream")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     measure(args.streams, args.chunks)

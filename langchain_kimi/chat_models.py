@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -31,7 +32,6 @@ from typing_extensions import Self
 import kimi_core as kc
 
 from ._convert import (
-    WEB_SEARCH,
     chunk_from_event,
     completion_to_result,
     final_chunk,
@@ -358,6 +358,34 @@ class ChatKimi(BaseChatModel):
         self._add_version("kimi-integrations", kc.__version__)
         return self
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickles carry a reference to the key, never the key (see ``kimi_core.key_ref``):
+        a copy in this process or a forked worker finds it again; elsewhere the key comes
+        from the environment."""
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        key = fields.get("api_key")
+        fields["api_key"] = None
+        private = dict(state.get("__pydantic_private__") or {})
+        private["_sync_client"] = private["_async_client"] = None  # they hold the key
+        return {
+            **state,
+            "__dict__": fields,
+            "__pydantic_private__": private,
+            "kimi_key_ref": kc.key_ref(key.get_secret_value() if key is not None else None),
+        }
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        state = dict(state)
+        key = kc.key_from_ref(state.pop("kimi_key_ref", None))
+        if key is not None:
+            state["__dict__"] = {**state["__dict__"], "api_key": SecretStr(key)}
+        super().__setstate__(state)
+        if self.api_key is None:
+            # Not found: the first request names the variables to set.
+            with contextlib.suppress(kc.ConfigurationError):
+                self.api_key = SecretStr(kc.resolve_api_key(self._profile, None))
+
     def _make_clients(self) -> None:
         common: dict[str, Any] = {
             "provider": self._profile.name,
@@ -662,21 +690,14 @@ class ChatKimi(BaseChatModel):
             kwargs: More call parameters (``thinking``, ``temperature``, ...).
 
         When ``$web_search`` is bound, ``thinking`` is unset and the model has a
-        thinking switch, thinking is disabled for these calls (Kimi's web search is
-        documented with thinking disabled); pass ``thinking=True`` to keep it.
+        thinking switch, ``kimi_core`` disables thinking for these calls (Kimi's web
+        search is documented with thinking disabled); pass ``thinking=True`` to keep it.
         """
         formatted = convert_tools(tools, strict=strict)
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice_to_wire(tool_choice, tool_names(formatted))
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
-        if (
-            "thinking" not in kwargs
-            and self.thinking is None
-            and any(t["function"].get("name") == WEB_SEARCH for t in formatted)
-            and kc.get_model_info(self.model_name, warn=False).thinking_switchable
-        ):
-            kwargs["thinking"] = False
         return self.bind(tools=formatted, **kwargs)
 
     def bind_web_search(

@@ -285,6 +285,31 @@ class Kimi(FunctionCallingLLM):
         # Resolve the key and check the configuration now: a clear error at construction.
         self._get_client()
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickles carry a reference to the key, never the key (see ``kimi_core.key_ref``):
+        a copy in this process or a forked worker (``num_workers``) finds it again;
+        elsewhere the key comes from the environment."""
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        key = fields.get("api_key")
+        fields["api_key"] = None
+        private = dict(state.get("__pydantic_private__") or {})
+        for name in ("_client", "_aclient", "_client_key", "_aclient_key"):
+            private[name] = None  # the clients and their cache keys hold the key
+        return {
+            **state,
+            "__dict__": fields,
+            "__pydantic_private__": private,
+            "kimi_key_ref": kc.key_ref(key.get_secret_value() if key is not None else None),
+        }
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        state = dict(state)
+        key = kc.key_from_ref(state.pop("kimi_key_ref", None))
+        if key is not None:
+            state["__dict__"] = {**state["__dict__"], "api_key": SecretStr(key)}
+        super().__setstate__(state)
+
     @classmethod
     def class_name(cls) -> str:
         return "Kimi_LLM"
@@ -435,7 +460,7 @@ class Kimi(FunctionCallingLLM):
             state = ChatStreamState()
             respond = state.response
             for event in stream:
-                response = respond(event)
+                response = respond(event, stream.accumulator)
                 if response is not None:
                     yield response
             final = state.final(stream.accumulator, stream.request_id)
@@ -471,7 +496,7 @@ class Kimi(FunctionCallingLLM):
             state = ChatStreamState()
             respond = state.response
             async for event in stream:
-                response = respond(event)
+                response = respond(event, stream.accumulator)
                 if response is not None:
                     yield response
             final = state.final(stream.accumulator, stream.request_id)

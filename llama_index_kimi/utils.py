@@ -432,26 +432,33 @@ class ChatStreamState:
 
     Each response carries the cumulative message (``ThinkingBlock``, ``TextBlock``,
     ``ToolCallBlock`` s), the content ``delta``, the reasoning delta in
-    ``additional_kwargs["thinking_delta"]``, and the event as ``raw``. Feed it the events
+    ``additional_kwargs["thinking_delta"]``, and the event as ``raw``. Feed it each event
     ``kimi_core`` yields (already normalised: reasoning in ``reasoning_content``, every
-    tool-call delta with its index); after the stream, :meth:`final` gives the closing
-    response with the token counts, counted once.
+    tool-call delta with its index) with the stream's accumulator, which already holds
+    the merged tool calls; after the stream, :meth:`final` gives the closing response
+    with the token counts, counted once.
     """
 
-    __slots__ = ("_calls", "_content", "_reasoning", "_text_block", "_thinking_block", "_wire")
+    __slots__ = (
+        "_call_blocks",
+        "_content",
+        "_reasoning",
+        "_text_block",
+        "_thinking_block",
+        "_wire",
+    )
 
     def __init__(self) -> None:
         self._content = ""
         self._reasoning = ""
         self._thinking_block: ThinkingBlock | None = None
         self._text_block: TextBlock = TextBlock(text="")
-        # index -> [id, name, arguments, block or None]
-        self._calls: dict[int, list[Any]] = {}
-        self._wire: list[dict[str, Any]] | None = None
+        self._wire: list[dict[str, Any]] = []
+        self._call_blocks: list[ToolCallBlock] = []
 
-    def response(self, event: Mapping[str, Any]) -> ChatResponse | None:
-        """The response for one event, or None for an event without a choice 0
-        (a usage-only chunk: its counts come with :meth:`final`)."""
+    def response(self, event: Mapping[str, Any], acc: kc.StreamAccumulator) -> ChatResponse | None:
+        """The response for one event (already added to ``acc``), or None for an event
+        without a choice 0 (a usage-only chunk: its counts come with :meth:`final`)."""
         choices = event.get("choices")
         if not choices:
             return None
@@ -467,9 +474,16 @@ class ChatStreamState:
         if text:
             self._content += text
             self._text_block = TextBlock(text=self._content)
-        calls = delta.get("tool_calls")
-        if calls:
-            self._add_calls(calls)
+        if delta.get("tool_calls"):
+            self._wire = acc.tool_calls(0)
+            self._call_blocks = [
+                ToolCallBlock(
+                    tool_call_id=c["id"],
+                    tool_name=c["function"]["name"],
+                    tool_kwargs=c["function"]["arguments"],
+                )
+                for c in self._wire
+            ]
         blocks: list[Any] = []
         if self._reasoning:
             if self._thinking_block is None:
@@ -477,9 +491,10 @@ class ChatStreamState:
             blocks.append(self._thinking_block)
         blocks.append(self._text_block)
         extra: dict[str, Any] = {}
-        if self._calls:
-            blocks.extend(self._call_blocks())
-            extra["tool_calls"] = self._wire_calls()
+        if self._wire:
+            blocks.extend(self._call_blocks)
+            # A fresh list per response: a consumer may keep or change an earlier one.
+            extra["tool_calls"] = [{**tc, "function": dict(tc["function"])} for tc in self._wire]
         return ChatResponse(
             message=ChatMessage.model_construct(
                 role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
@@ -489,41 +504,6 @@ class ChatStreamState:
             logprobs=None,
             additional_kwargs={"thinking_delta": thought} if thought else {},
         )
-
-    def _add_calls(self, calls: Sequence[Mapping[str, Any]]) -> None:
-        for tc in calls:
-            index = tc.get("index") or 0
-            state = self._calls.get(index)
-            if state is None:
-                state = self._calls[index] = ["", "", "", None]
-            fn = tc.get("function") or {}
-            if tc.get("id") and not state[0]:
-                state[0] = tc["id"]
-            if fn.get("name") and not state[1]:
-                state[1] = fn["name"]
-            if fn.get("arguments"):
-                state[2] += fn["arguments"]
-            state[3] = None
-        self._wire = None
-
-    def _call_blocks(self) -> list[ToolCallBlock]:
-        out = []
-        for _, state in sorted(self._calls.items()):
-            if state[3] is None:
-                state[3] = ToolCallBlock(
-                    tool_call_id=state[0], tool_name=state[1], tool_kwargs=state[2]
-                )
-            out.append(state[3])
-        return out
-
-    def _wire_calls(self) -> list[dict[str, Any]]:
-        if self._wire is None:
-            self._wire = [
-                {"id": s[0], "type": "function", "function": {"name": s[1], "arguments": s[2]}}
-                for _, s in sorted(self._calls.items())
-            ]
-        # A fresh list per response: a consumer may keep or change an earlier one.
-        return [{**tc, "function": dict(tc["function"])} for tc in self._wire]
 
     def final(
         self, acc: kc.StreamAccumulator, request_id: str | None = None

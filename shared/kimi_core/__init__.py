@@ -23,10 +23,11 @@ from ._errors import (
     StreamError,
     ToolCallMissingError,
 )
-from ._models import MODELS, ModelInfo, UnknownModelWarning, get_model_info
+from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarning, get_model_info
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
 from ._rules import ChatRequest, build_chat_request, is_forced_tool_choice
 from ._schema import normalize_schema
+from ._secrets import key_from_ref, key_ref
 from ._sse import SSEDecoder
 from ._stream import StreamAccumulator, Usage, normalize_completion, usage_of
 from ._transport import (
@@ -71,6 +72,7 @@ __all__ = [
     "StreamAccumulator",
     "StreamError",
     "ToolCallMissingError",
+    "UnconfirmedRuleWarning",
     "UnknownModelWarning",
     "Usage",
     "__version__",
@@ -78,6 +80,8 @@ __all__ = [
     "get_model_info",
     "get_provider",
     "is_forced_tool_choice",
+    "key_from_ref",
+    "key_ref",
     "normalize_completion",
     "normalize_schema",
     "resolve_api_key",

@@ -137,6 +137,13 @@ class ConfigurationError(KimiError, ValueError):
     def _render(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            type(self),
+            (self.message,),
+            {"param": self.param, "model": self.model, "provider": self.provider},
+        )
+
 
 class ToolCallMissingError(KimiError):
     """A tool call was required, could not be forced (thinking is always on), and was not made."""

@@ -12,7 +12,14 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import Literal
 
-__all__ = ["MODELS", "ModelInfo", "ThinkingMode", "get_model_info"]
+__all__ = [
+    "MODELS",
+    "ModelInfo",
+    "ThinkingMode",
+    "UnconfirmedRuleWarning",
+    "UnknownModelWarning",
+    "get_model_info",
+]
 
 ThinkingMode = Literal["none", "always", "default_on", "default_off"]
 """How a model thinks.
@@ -49,6 +56,9 @@ class ModelInfo:
     known: bool = True
     #: Retired on the official platform (still served by some gateways).
     deprecated: bool = False
+    #: False when the model or its rules come from a single unconfirmed source: its
+    #: model rules warn (UnconfirmedRuleWarning) instead of refusing.
+    confirmed: bool = True
 
     @property
     def thinks_by_default(self) -> bool:
@@ -98,7 +108,8 @@ _V1 = {"max_output": 8_192, "default_temperature": 0.0, "json_schema": True}
 MODELS: dict[str, ModelInfo] = {
     m.id: m
     for m in (
-        _m("kimi-k3", **_K25_RULES),
+        # Reported, not documented: assumed to follow kimi-k2.6, rules not enforced.
+        _m("kimi-k3", confirmed=False, **_K25_RULES),
         _m("kimi-k2.6", **_K25_RULES),
         _m("kimi-k2.5", **_K25_RULES),
         _m(
@@ -107,6 +118,7 @@ MODELS: dict[str, ModelInfo] = {
             max_output=65_536,
             thinking="always",
             json_schema=True,
+            confirmed=False,
         ),
         _m("kimi-k2-thinking", **_K2_THINKING),
         _m("kimi-k2-thinking-turbo", **_K2_THINKING),
@@ -194,3 +206,7 @@ def get_model_info(model_id: str, *, warn: bool = True) -> ModelInfo:
 
 class UnknownModelWarning(UserWarning):
     """Emitted once per unknown model id."""
+
+
+class UnconfirmedRuleWarning(UserWarning):
+    """A request breaks a rule that only an unconfirmed source reports; it is sent anyway."""

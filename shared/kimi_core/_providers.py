@@ -264,13 +264,23 @@ def resolve_api_key(
     api_key: str | None,
     environ: Mapping[str, str] | None = None,
 ) -> str:
-    """The key from the argument, else the provider's variable, else ``KIMI_API_KEY``."""
-    if api_key:
-        return api_key
+    """The key from the argument, else the provider's variable, else ``KIMI_API_KEY``.
+
+    Surrounding whitespace is dropped (a key read from a file ends in a newline); a key
+    that cannot go in an HTTP header is refused without being shown.
+    """
     env = os.environ if environ is None else environ
-    for var in profile.key_variables:
-        value = env.get(var, "").strip()
+    found = [("api_key", api_key.strip())] if api_key and api_key.strip() else []
+    found += [(var, env.get(var, "").strip()) for var in profile.key_variables]
+    for source, value in found:
         if value:
+            if not (value.isascii() and value.isprintable()) or " " in value:
+                raise ConfigurationError(
+                    f"the key from {source} is not a valid API key: it contains spaces, "
+                    "control or non-ASCII characters (it is not shown here)",
+                    param="api_key",
+                    provider=profile.name,
+                )
             return value
     names = " or ".join(profile.key_variables)
     raise ConfigurationError(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ConfigurationError
-from ._models import ModelInfo, get_model_info
+from ._models import ModelInfo, UnconfirmedRuleWarning, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
 
@@ -22,6 +23,7 @@ __all__ = ["ChatRequest", "build_chat_request", "is_forced_tool_choice"]
 
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
 BUILTIN_NAME_RE = re.compile(r"^\$[a-z_]{2,63}$")
+WEB_SEARCH = "$web_search"
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 _MEDIA_PARTS = {"image_url": "image_input", "video_url": "video_input"}
 
@@ -76,6 +78,18 @@ class _Ctx:
             model=self.model.id,
         )
 
+    def model_rule(self, param: str, value: Any, allowed: str) -> None:
+        """A model rule was broken: refuse, or for a model whose rules are unconfirmed,
+        warn and let the value through (the server decides)."""
+        err = self.error(param, value, allowed, by="model")
+        if self.model.confirmed:
+            raise err
+        warnings.warn(
+            f"{err} (this rule of {self.model.id} is unconfirmed: sent anyway)",
+            UnconfirmedRuleWarning,
+            stacklevel=4,
+        )
+
 
 def is_forced_tool_choice(tool_choice: Any) -> bool:
     """Whether a tool_choice forces a call ("required" or a named function)."""
@@ -123,14 +137,29 @@ def build_chat_request(
     ctx = _Ctx(profile, info)
     body: dict[str, Any] = {"model": model}
 
-    if thinking is not None and not isinstance(thinking, bool):
-        raise ctx.error(
-            "thinking", thinking, "True, False or None (the model's default)", by="model"
-        )
+    _types(
+        ctx,
+        numbers={
+            "temperature": temperature,
+            "top_p": top_p,
+            "presence_penalty": presence_penalty,
+            "frequency_penalty": frequency_penalty,
+        },
+        integers={"n": n, "max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens},
+        flags={"thinking": thinking, "parallel_tool_calls": parallel_tool_calls},
+    )
     tool_list = _tools(ctx, tools)
     choice, thinking_sent, required_tool, tool_list = _tool_choice(
         ctx, tool_choice, tool_list, thinking, temperature
     )
+    if (
+        thinking_sent is None
+        and info.thinking == "default_on"
+        and any(t["function"].get("name") == WEB_SEARCH for t in tool_list)
+        and _may_disable_thinking(info, None, temperature)
+    ):
+        # Kimi documents $web_search with thinking disabled (facts §4).
+        thinking_sent = False
     thinking_on = info.thinking_enabled(thinking_sent)
     if thinking_sent is not None:
         _thinking_switch(ctx, thinking_sent, body)
@@ -167,27 +196,48 @@ def build_chat_request(
     return ChatRequest(body=body, model=info, thinking=thinking_on, required_tool=required_tool)
 
 
+def _types(
+    ctx: _Ctx,
+    *,
+    numbers: Mapping[str, Any],
+    integers: Mapping[str, Any],
+    flags: Mapping[str, Any],
+) -> None:
+    """Type checks first, so that no rule ever meets a value of the wrong type."""
+    for name, value in numbers.items():
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ctx.error(name, value, "a finite number")
+    for name, value in integers.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ctx.error(name, value, "an integer")
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            allowed = (
+                "True, False or None (the model's default)" if name == "thinking" else "a bool"
+            )
+            raise ctx.error(name, value, allowed)
+
+
 # --------------------------------------------------------------------------- thinking
 
 
 def _thinking_switch(ctx: _Ctx, thinking: bool, body: dict[str, Any]) -> None:
     mode = ctx.model.thinking
-    if mode == "none":
-        if thinking:
-            raise ctx.error(
-                "thinking", True, "this model does not think; leave thinking unset", by="model"
-            )
-        return
-    if mode == "always":
-        if not thinking:
-            raise ctx.error(
-                "thinking",
-                False,
-                "this model always thinks and cannot disable it; leave thinking unset "
-                "or use a model with a thinking switch (kimi-k2.6, kimi-k2.5)",
-                by="model",
-            )
-        return
+    if mode == "none" and thinking:
+        ctx.model_rule("thinking", True, "this model does not think; leave thinking unset")
+    elif mode == "always" and not thinking:
+        ctx.model_rule(
+            "thinking",
+            False,
+            "this model always thinks and cannot disable it; leave thinking unset "
+            "or use a model with a thinking switch (kimi-k2.6, kimi-k2.5)",
+        )
+    elif mode in ("none", "always"):
+        return  # asking for what the model does anyway: nothing to send
     body["thinking"] = {"type": "enabled" if thinking else "disabled"}
 
 
@@ -230,18 +280,24 @@ def _tool_choice(
         return tool_choice, thinking, None, tools
     if info.forced_tool_choice_while_thinking:
         return tool_choice, thinking, None, tools
-    fixed_off = info.fixed_temperature[1] if info.fixed_temperature else None
-    can_disable = (
-        info.thinking_switchable
-        and thinking is None
-        and (temperature is None or fixed_off is None or math.isclose(temperature, fixed_off))
-    )
-    if can_disable:
+    if _may_disable_thinking(info, thinking, temperature):
         return tool_choice, False, None, tools
     if isinstance(tool_choice, Mapping):
         name = tool_choice["function"]["name"]
         return "auto", thinking, name, [t for t in tools if t["function"]["name"] == name]
     return "auto", thinking, True, tools
+
+
+def _may_disable_thinking(info: ModelInfo, thinking: bool | None, temperature: Any) -> bool:
+    """Whether thinking can be switched off for a call without overriding the caller:
+    the model has the switch, the caller left ``thinking`` unset, and a temperature they
+    set is the one the model takes with thinking off."""
+    fixed_off = info.fixed_temperature[1] if info.fixed_temperature else None
+    return (
+        info.thinking_switchable
+        and thinking is None
+        and (temperature is None or fixed_off is None or math.isclose(temperature, fixed_off))
+    )
 
 
 # --------------------------------------------------------------------------- sampling
@@ -271,32 +327,21 @@ def _sampling(
     for name, value, fixed, rng in checks:
         if value is None:
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
-            raise ctx.error(name, value, "a finite number")
         if fixed is not None:
             if not math.isclose(value, fixed, abs_tol=1e-9):
                 extra = f" with {mode}" if name == "temperature" else ""
-                raise ctx.error(
+                ctx.model_rule(
                     name,
                     value,
                     f"the value is fixed{extra}: only {_fmt(float(fixed))} is allowed "
                     f"(leave {name} unset and the model uses it)",
-                    by="model",
                 )
         elif rng is not None and not rng[0] <= value <= rng[1]:
             raise ctx.error(name, value, f"a number from {_fmt(rng[0])} to {_fmt(rng[1])}")
         body[name] = value
     if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise ctx.error("n", n, "an integer")
         if info.fixed_n is not None and n != info.fixed_n:
-            raise ctx.error(
-                "n", n, f"the value is fixed: only {info.fixed_n} is allowed", by="model"
-            )
+            ctx.model_rule("n", n, f"the value is fixed: only {info.fixed_n} is allowed")
         lo, hi = profile.n_range or (1, 1_000_000)
         if not lo <= n <= hi:
             raise ctx.error("n", n, f"an integer from {lo} to {hi}")
@@ -327,7 +372,7 @@ def _max_tokens(
     if value is None:
         return
     name = "max_completion_tokens" if max_completion_tokens is not None else "max_tokens"
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if value < 1:
         raise ctx.error(name, value, "a positive integer")
     if value > ctx.model.context_window:
         raise ctx.error(
@@ -342,8 +387,10 @@ def _max_tokens(
 def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> None:
     if stop is None:
         return
-    stops = [stop] if isinstance(stop, str) else list(stop)
-    if not all(isinstance(s, str) and s for s in stops):
+    stops = (
+        [stop] if isinstance(stop, str) else list(stop) if isinstance(stop, (list, tuple)) else None
+    )
+    if stops is None or not all(isinstance(s, str) and s for s in stops):
         raise ctx.error("stop", stop, "a non-empty string or a list of non-empty strings")
     profile = ctx.profile
     if profile.max_stop is not None and len(stops) > profile.max_stop:
@@ -366,8 +413,10 @@ def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> 
 
 
 def _tools(ctx: _Ctx, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
-    if not tools:
+    if tools is None or (isinstance(tools, (list, tuple)) and not tools):
         return []
+    if not isinstance(tools, (list, tuple)):
+        raise ctx.error("tools", tools, "a list of tool dicts")
     profile = ctx.profile
     if not ctx.model.tools:
         raise ctx.error(
@@ -453,7 +502,14 @@ def _messages(
             raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
         m = msg
         content = msg.get("content")
-        if role == "assistant" and msg.get("tool_calls"):
+        if content is not None and not isinstance(content, (str, list)):
+            raise ctx.error(
+                f"messages[{i}].content", content, "a string or a list of content parts"
+            )
+        calls = msg.get("tool_calls")
+        if calls is not None:
+            _check_calls(ctx, i, role, calls)
+        if role == "assistant" and calls:
             if _is_empty(content) and "content" in msg:
                 m = {k: v for k, v in msg.items() if k != "content"}
             if thinking_on and not isinstance(msg.get("reasoning_content"), str):
@@ -483,6 +539,27 @@ def _messages(
         out.append(dict(m))
     body["messages"] = out
     return bool(messages[last].get("partial"))
+
+
+def _check_calls(ctx: _Ctx, i: int, role: Any, calls: Any) -> None:
+    where = f"messages[{i}].tool_calls"
+    if role != "assistant":
+        raise ctx.error(where, calls, "only assistant messages carry tool_calls")
+    if not isinstance(calls, list):
+        raise ctx.error(where, calls, "a list of {'id', 'type': 'function', 'function': {...}}")
+    for j, call in enumerate(calls):
+        fn = call.get("function") if isinstance(call, Mapping) else None
+        if (
+            not isinstance(fn, Mapping)
+            or not isinstance(call.get("id"), str)
+            or not isinstance(fn.get("name"), str)
+            or not isinstance(fn.get("arguments", ""), str)
+        ):
+            raise ctx.error(
+                f"{where}[{j}]",
+                call,
+                "{'id': str, 'type': 'function', 'function': {'name': str, 'arguments': str}}",
+            )
 
 
 def _parts(

@@ -183,7 +183,8 @@ class StreamAccumulator:
             if delta:
                 if "reasoning" in delta:
                     text = delta.pop("reasoning")
-                    if "reasoning_content" not in delta:
+                    # Gateways pad the other field with null or "": keep the text once.
+                    if text and not delta.get("reasoning_content"):
                         delta["reasoning_content"] = text
                 text = delta.get("reasoning_content")
                 if text:
@@ -218,6 +219,13 @@ class StreamAccumulator:
     def usage(self) -> Usage | None:
         """Token counts, taken once (the last usage object seen)."""
         return usage_of(self.raw_usage)
+
+    def tool_calls(self, index: int = 0) -> list[dict[str, Any]]:
+        """The tool calls of one choice so far (arguments as received until now)."""
+        state = self.choices.get(index)
+        if state is None or state.tools is None:
+            return []
+        return state.tools.result()
 
     def message(self, index: int = 0) -> dict[str, Any]:
         """The assembled assistant message of one choice."""

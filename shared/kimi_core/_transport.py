@@ -19,6 +19,7 @@ import json
 import logging
 import platform
 import random
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -130,16 +131,32 @@ _sync_pools: dict[_PoolKey, httpx.Client] = {}
 _async_pools: dict[asyncio.AbstractEventLoop, _LoopPools] = {}
 
 
+_ssl: ssl.SSLContext | None = None
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context (CA bundle loaded once, ~45 ms) shared by every pool, so a new
+    event loop's pool costs nothing to set up."""
+    global _ssl
+    with _pool_lock:
+        if _ssl is None:
+            _ssl = httpx.create_ssl_context()
+        return _ssl
+
+
 def _key(t: httpx.Timeout) -> _PoolKey:
     return (t.connect, t.read, t.write, t.pool)
 
 
 def _sync_pool(timeout: httpx.Timeout) -> httpx.Client:
     key = _key(timeout)
+    context = _ssl_context()
     with _pool_lock:
         client = _sync_pools.get(key)
         if client is None:
-            client = _sync_pools[key] = httpx.Client(timeout=timeout, limits=_LIMITS)
+            client = _sync_pools[key] = httpx.Client(
+                timeout=timeout, limits=_LIMITS, verify=context
+            )
         return client
 
 
@@ -173,6 +190,7 @@ class _LoopPools:
 
 async def _async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
+    context = _ssl_context()
     with _pool_lock:
         pools = _async_pools.get(loop)
         fresh = pools is None
@@ -183,7 +201,9 @@ async def _async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
         key = _key(timeout)
         client = pools.clients.get(key)
         if client is None:
-            client = pools.clients[key] = httpx.AsyncClient(timeout=timeout, limits=_LIMITS)
+            client = pools.clients[key] = httpx.AsyncClient(
+                timeout=timeout, limits=_LIMITS, verify=context
+            )
     if fresh:
         # Started once, the generator is registered with the loop, which finalises it
         # (running its ``finally``) in ``shutdown_asyncgens`` before closing.
@@ -319,6 +339,16 @@ class _Base(Generic[_T]):
             wait,
             type(err).__name__,
         )
+
+    def _connection_error(self, exc: Exception) -> tuple[APIConnectionError, Exception | None]:
+        """The error for a transport failure, and the exception to chain to it: never
+        the key, whatever httpx says (in a repr too), so then nothing is chained."""
+        err = _transport_error(exc, self.profile.name)
+        key = self._api_key.strip()
+        if key and key in err.message:
+            err = type(err)(err.message.replace(key, "**********"), provider=err.provider)
+            return err, None
+        return err, exc
 
     def _status_error(self, response: httpx.Response, raw: bytes) -> APIStatusError:
         return make_status_error(
@@ -530,8 +560,9 @@ class KimiClient(_Base[httpx.Client]):
                 )
                 response = client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                err: KimiError = _transport_error(exc, self.profile.name)
-                cause: Exception | None = exc
+                err: KimiError
+                cause: Exception | None
+                err, cause = self._connection_error(exc)
             else:
                 if response.status_code < 400:
                     if not stream:
@@ -539,10 +570,10 @@ class KimiClient(_Base[httpx.Client]):
                             response.read()
                         except httpx.HTTPError as exc:
                             response.close()
-                            err, cause = _transport_error(exc, self.profile.name), exc
+                            err, cause = self._connection_error(exc)
                             if self._retry(err, attempt, deadline, None):
                                 continue
-                            raise err from exc
+                            raise err from cause
                     return response
                 try:
                     raw = response.read()
@@ -755,8 +786,9 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                 )
                 response = await client.send(request, stream=True)
             except httpx.HTTPError as exc:
-                err: KimiError = _transport_error(exc, self.profile.name)
-                cause: Exception | None = exc
+                err: KimiError
+                cause: Exception | None
+                err, cause = self._connection_error(exc)
             else:
                 if response.status_code < 400:
                     if not stream:
@@ -764,10 +796,10 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                             await response.aread()
                         except httpx.HTTPError as exc:
                             await response.aclose()
-                            err = _transport_error(exc, self.profile.name)
+                            err, cause = self._connection_error(exc)
                             if await self._retry(err, attempt, deadline, None):
                                 continue
-                            raise err from exc
+                            raise err from cause
                     return response
                 try:
                     raw = await response.aread()

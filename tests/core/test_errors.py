@@ -342,3 +342,16 @@ def test_configuration_error_is_a_value_error() -> None:
     )
     assert isinstance(err, ValueError) and isinstance(err, kc.KimiError)
     assert str(err) == "n=9 is not accepted" and err.param == "n"
+
+
+def test_configuration_error_pickles_with_its_fields() -> None:
+    err = kc.ConfigurationError(
+        "n=9 is not accepted", param="n", provider="moonshot", model="kimi-k2.5"
+    )
+    back = pickle.loads(pickle.dumps(err))
+    assert (str(back), back.param, back.model, back.provider) == (
+        str(err),
+        "n",
+        "kimi-k2.5",
+        "moonshot",
+    )

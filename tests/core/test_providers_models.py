@@ -108,6 +108,18 @@ def test_key_resolution_order() -> None:
     assert kc.resolve_api_key(p, None, {"ACEDATACLOUD_API_TOKEN": "  ", "KIMI_API_KEY": "k"}) == "k"
 
 
+def test_keys_are_stripped_and_unsendable_keys_refused_unshown() -> None:
+    p = kc.get_provider("moonshot")
+    assert kc.resolve_api_key(p, "sk-abc\n", {}) == "sk-abc"
+    assert kc.resolve_api_key(p, None, {"MOONSHOT_API_KEY": " sk-env\r\n"}) == "sk-env"
+    for bad in ("sk-SECRET\x00x", "sk-SECRET é", "sk SECRET"):
+        with pytest.raises(kc.ConfigurationError, match="not a valid API key") as info:
+            kc.resolve_api_key(p, bad, {})
+        assert "SECRET" not in str(info.value) and info.value.param == "api_key"
+    with pytest.raises(kc.ConfigurationError, match="the key from MOONSHOT_API_KEY"):
+        kc.resolve_api_key(p, None, {"MOONSHOT_API_KEY": "sk-\x7fSECRET"})
+
+
 def test_missing_key_names_the_variables() -> None:
     with pytest.raises(kc.ConfigurationError) as info:
         kc.resolve_api_key(kc.get_provider("moonshot"), None, {})

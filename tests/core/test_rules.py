@@ -133,6 +133,18 @@ def test_max_tokens_goes_under_the_documented_name() -> None:
 # -- thinking -------------------------------------------------------------------------
 
 
+def test_unconfirmed_model_rules_warn_and_send() -> None:
+    with pytest.warns(kc.UnconfirmedRuleWarning, match=r"temperature=0.7 .*'kimi-k3'.*unconfirmed"):
+        assert build(model="kimi-k3", temperature=0.7).body["temperature"] == 0.7
+    with pytest.warns(kc.UnconfirmedRuleWarning, match=r"n=2 "):
+        assert build(model="kimi-k3", n=2).body["n"] == 2
+    with pytest.warns(kc.UnconfirmedRuleWarning, match=r"thinking=False .*'kimi-k2.7-code'"):
+        assert build(model="kimi-k2.7-code", thinking=False).body["thinking"] == {
+            "type": "disabled"
+        }
+    assert "temperature" not in build(model="kimi-k3").body  # the assumed defaults still apply
+
+
 def test_thinking_switch() -> None:
     assert build(thinking=False).body["thinking"] == {"type": "disabled"}
     assert build(thinking=True).body["thinking"] == {"type": "enabled"}
@@ -189,6 +201,16 @@ def test_tool_schemas_are_normalised() -> None:
 def test_builtin_web_search() -> None:
     ws = {"type": "builtin_function", "function": {"name": "$web_search"}}
     assert build(tools=[ws], thinking=False).body["tools"] == [ws]
+    # Documented with thinking disabled: done for the caller who left thinking unset...
+    req = build(tools=[ws])
+    assert req.body["thinking"] == {"type": "disabled"} and not req.thinking
+    # ...but an explicit choice, or a temperature only valid while thinking, is kept.
+    assert (
+        "thinking" in build(tools=[ws], thinking=True).body
+        and build(tools=[ws], thinking=True).thinking
+    )
+    assert build(tools=[ws], temperature=1.0).thinking
+    assert "thinking" not in build(model="kimi-k2-thinking", tools=[ws]).body
     raises(
         r"a builtin such as '\$web_search'",
         tools=[{"type": "builtin_function", "function": {"name": "web"}}],
@@ -286,6 +308,32 @@ def test_reasoning_content_is_added_to_tool_call_messages_while_thinking() -> No
     assert kept["messages"][1]["reasoning_content"] == "because"
     off = build(messages=msgs, thinking=False).body
     assert "reasoning_content" not in off["messages"][1]
+
+
+def test_malformed_messages_are_named() -> None:
+    raises(
+        r"messages\[0\].content=\{'text': 'x'\} .*a string or a list of content parts",
+        messages=[{"role": "user", "content": {"text": "x"}}],
+    )
+    raises(
+        r"messages\[1\].tool_calls=True .*a list of",
+        messages=[*USER, {"role": "assistant", "tool_calls": True}],
+    )
+    raises(
+        r"messages\[1\].tool_calls\[0\]=.*'arguments': str",
+        messages=[
+            *USER,
+            {
+                "role": "assistant",
+                "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": {"x": 1}}}],
+            },
+        ],
+    )
+    raises(
+        r"messages\[0\].tool_calls=.*only assistant messages",
+        messages=[{"role": "user", "content": "x", "tool_calls": [CALL]}],
+    )
+    raises(r"stop=\{'a': 1\} .*a non-empty string or a list", stop={"a": 1})
 
 
 def test_tool_message_needs_its_call_id() -> None:

@@ -117,6 +117,17 @@ def test_reasoning_from_either_field_once() -> None:
     assert acc.message() == {"role": "assistant", "content": "c", "reasoning_content": "ab"}
 
 
+def test_reasoning_next_to_a_padded_null_field_is_kept() -> None:
+    acc = run(
+        [
+            chunk({"reasoning_content": None, "reasoning": "thought"}),
+            chunk({"reasoning_content": "", "reasoning": " more"}),
+            chunk({"content": "ok"}, finish="stop"),
+        ]
+    )
+    assert acc.message()["reasoning_content"] == "thought more"
+
+
 def tc(**kw: Any) -> dict[str, Any]:
     fn = {k: kw.pop(k) for k in ("name", "arguments") if k in kw}
     return {**kw, **({"function": fn} if fn else {})}
@@ -152,6 +163,22 @@ def test_two_calls_at_once_with_no_index() -> None:
         ("functions.a:0", "get_weather", '{"city": "Paris"}'),
         ("functions.b:1", "get_time", '{"tz": "UTC"}'),
     ]
+
+
+def test_tool_calls_so_far() -> None:
+    acc = StreamAccumulator()
+    assert acc.tool_calls() == []
+    acc.add(
+        chunk(
+            {"tool_calls": [tc(index=0, id="a", type="function", name="get_x", arguments='{"q": ')]}
+        )
+    )
+    assert acc.tool_calls() == [
+        {"id": "a", "type": "function", "function": {"name": "get_x", "arguments": '{"q": '}}
+    ]
+    acc.add(chunk({"tool_calls": [tc(index=0, arguments='"y"}')]}))
+    assert acc.tool_calls()[0]["function"]["arguments"] == '{"q": "y"}'
+    assert acc.tool_calls(1) == []
 
 
 def test_sequential_calls_with_no_index() -> None:

@@ -425,3 +425,110 @@ def test_the_key_never_shows(emu: KimiEmulator, debug_logs: pytest.LogCaptureFix
     assert KEY not in str(info.value) and KEY not in repr(info.value.body)
     assert debug_logs.records, "httpx and kimi_core log at DEBUG"
     assert all(KEY not in r.getMessage() for r in debug_logs.records)
+
+
+def test_the_tls_context_is_built_once_for_every_pool_and_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kimi_core import _transport
+
+    built: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        built.append(object())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_transport, "_ssl", None)
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+
+    async def pool() -> httpx.AsyncClient:
+        return await _transport._async_pool(httpx.Timeout(7.25))
+
+    first, second = asyncio.run(pool()), asyncio.run(pool())
+    assert first is not second  # one pool per event loop...
+    _transport._sync_pool(httpx.Timeout(7.5))
+    assert len(built) == 1  # ...and a single TLS context for all of them
+
+
+def test_a_transport_error_never_echoes_the_key(emu: KimiEmulator) -> None:
+    c = client(emu, max_retries=0)
+    c._api_key = KEY + "\n"  # what resolve_api_key now refuses: httpx names the header
+    with pytest.raises(kc.APIConnectionError) as info:
+        c.chat(model="kimi-k2.5", messages=USER)
+    assert KEY not in str(info.value) and "**********" in str(info.value)
+    import traceback
+
+    assert KEY not in "".join(traceback.format_exception(info.value))
+
+
+# -- retry timing rules (pure), total timeout, the in-stream retry ---------------------
+
+
+def test_retry_policy_delays() -> None:
+    import email.utils
+    import time
+
+    p = kc.RetryPolicy()
+    assert p.delay(0, {"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert p.delay(0, {"retry-after": "3"}) == 3.0
+    future = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= p.delay(0, {"retry-after": future}) <= 30
+    assert p.delay(0, {"retry-after": "3600"}) == 60.0  # capped
+    assert p.delay(0, {"retry-after": email.utils.formatdate(time.time() - 30, usegmt=True)}) == 0.0
+    for n, top in ((0, 0.5), (1, 1.0), (2, 2.0), (5, 8.0), (9, 8.0)):
+        for _ in range(20):
+            assert top * 0.75 <= p.delay(n, {"retry-after": "soon"}) <= top  # unparseable: backoff
+            assert top * 0.75 <= p.delay(n, None) <= top
+
+
+def test_total_timeout_bounds_a_stream_that_stalls(emu: KimiEmulator) -> None:
+    emu.fault("stall", events=2, seconds=3)
+    emu.script(text="a b c d e f g h")
+    c = client(emu, timeout=httpx.Timeout(10), total_timeout=0.5, max_retries=3)
+    got: list[dict[str, Any]] = []
+    with pytest.raises(kc.APITimeoutError) as info:
+        for chunk in c.stream(model="kimi-k2-turbo-preview", messages=USER):
+            got.append(chunk)
+    assert len(got) == 2 and info.value.partial is not None
+    assert len(emu.requests) == 1
+
+
+def test_total_timeout_bounds_retries_and_a_slow_answer(emu: KimiEmulator) -> None:
+    emu.fault("slow_first_byte", seconds=3)
+    c = client(emu, timeout=httpx.Timeout(10), total_timeout=0.5, max_retries=3)
+    with pytest.raises(kc.APITimeoutError):
+        c.chat(model="kimi-k2-turbo-preview", messages=USER)
+    assert len(emu.requests) == 1  # the deadline passed: no retry after it
+
+
+async def test_total_timeout_async(emu: KimiEmulator) -> None:
+    emu.fault("slow_first_byte", seconds=3)
+    c = aclient(emu, timeout=httpx.Timeout(10), total_timeout=0.5, max_retries=3)
+    with pytest.raises(kc.APITimeoutError):
+        await c.chat(model="kimi-k2-turbo-preview", messages=USER)
+
+
+def test_stream_whose_body_breaks_before_the_first_event_is_retried(emu: KimiEmulator) -> None:
+    # The head arrives (200), then the body stalls before any event: retried in the
+    # iterator, not in the request.
+    emu.fault("stall", events=0, seconds=3)
+    emu.script(text="second try", times=2)
+    chunks = list(
+        client(emu, timeout=httpx.Timeout(5, read=0.3)).stream(
+            model="kimi-k2-turbo-preview", messages=USER
+        )
+    )
+    assert stream_text(chunks) == "second try"
+    assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]
+
+
+async def test_stream_whose_body_breaks_before_the_first_event_is_retried_async(
+    emu: KimiEmulator,
+) -> None:
+    emu.fault("stall", events=0, seconds=3)
+    emu.script(text="second try", times=2)
+    c = aclient(emu, timeout=httpx.Timeout(5, read=0.3))
+    chunks = [ch async for ch in c.stream(model="kimi-k2-turbo-preview", messages=USER)]
+    assert stream_text(chunks) == "second try"
+    assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]

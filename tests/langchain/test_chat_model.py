@@ -19,6 +19,7 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 from langchain_core.load import dumpd, load
+from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel
 
@@ -217,18 +218,22 @@ def test_structured_methods_checked_before_sending() -> None:
         ChatKimi(model="kimi-k2.6", api_key="k").with_structured_output(Answer, method="xml")  # type: ignore[arg-type]
 
 
-def test_bind_web_search_disables_thinking_only_when_unset() -> None:
-    switchable = ChatKimi(model="kimi-k2.6", api_key="k")
-    bound = switchable.bind_web_search()
-    assert bound.kwargs["tools"] == [WEB_SEARCH_TOOL]  # type: ignore[attr-defined]
-    assert bound.kwargs["thinking"] is False  # type: ignore[attr-defined]
-    assert (
-        "thinking"
-        not in ChatKimi(model="kimi-k2.6", api_key="k", thinking=True).bind_web_search().kwargs
-    )  # type: ignore[attr-defined]
-    assert switchable.bind_web_search(thinking=True).kwargs["thinking"] is True  # type: ignore[attr-defined]
-    always = ChatKimi(model="kimi-k2-thinking", api_key="k").bind_web_search()
-    assert "thinking" not in always.kwargs  # type: ignore[attr-defined]
+def test_bind_web_search_sends_thinking_disabled_only_when_unset() -> None:
+    """The rule lives in kimi_core (both adapters get it); check the request body."""
+
+    def sent(model: ChatKimi, **kwargs: Any) -> dict[str, Any]:
+        bound = model.bind_web_search(**kwargs)
+        assert bound.kwargs["tools"] == [WEB_SEARCH_TOOL]  # type: ignore[attr-defined]
+        call = dict(bound.kwargs)  # type: ignore[attr-defined]
+        return model._prepare([HumanMessage("news?")], None, call).body
+
+    assert sent(ChatKimi(model="kimi-k2.6", api_key="k"))["thinking"] == {"type": "disabled"}
+    thinking_on = ChatKimi(model="kimi-k2.6", api_key="k", thinking=True)
+    assert sent(thinking_on)["thinking"] == {"type": "enabled"}
+    assert sent(ChatKimi(model="kimi-k2.6", api_key="k"), thinking=True)["thinking"] == {
+        "type": "enabled"
+    }
+    assert "thinking" not in sent(ChatKimi(model="kimi-k2-thinking", api_key="k"))
 
 
 @pytest.mark.parametrize(

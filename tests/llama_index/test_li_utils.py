@@ -430,7 +430,7 @@ def test_stream_state_builds_cumulative_responses_and_counts_usage_once() -> Non
     state = ChatStreamState()
     responses: list[ChatResponse] = []
     for event in _events():
-        r = state.response(acc.add(event))
+        r = state.response(acc.add(event), acc)
         if r is not None:
             responses.append(r)
     final = state.final(acc, "rid")
@@ -486,7 +486,7 @@ def test_stream_state_without_usage_has_no_final() -> None:
     acc = kc.StreamAccumulator()
     state = ChatStreamState()
     event = {"choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "stop"}]}
-    assert state.response(acc.add(event)) is not None
+    assert state.response(acc.add(event), acc) is not None
     assert state.final(acc) is None
 
 

@@ -1,0 +1,248 @@
+"""``make bench``: every benchmark side by side with its peers, in one run; writes
+``benchmarks/RESULTS.md`` (machine, versions, command, figures, goals).
+
+    python benchmarks/run_all.py [--quick]
+
+``--quick`` shortens every benchmark (a smoke run, not figures to publish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import concurrency
+import imports
+import langchain_stream
+import llama_index_stream
+import soak
+import transport
+from _harness import machine, table, versions
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "**not met**"
+
+
+def stream_section(title: str, r: dict[str, Any]) -> tuple[str, bool]:
+    ours, peer = r["names"][:2]
+    rows = [
+        [
+            mode,
+            f"{r[mode]['chunks_per_s'][0]:,.0f}",
+            f"{r[mode]['chunks_per_s'][1]:,.0f}",
+            f"{r[mode]['ratio']:.1f}x",
+        ]
+        for mode in ("sync", "async")
+    ]
+    worst = min(r["sync"]["ratio"], r["async"]["ratio"])
+    met = worst >= 4
+    text = (
+        f"### {title}\n\nThe same stream of {r['chunks']:,} content deltas from the emulator "
+        f"(in its own process), {r['rounds']} alternating rounds; chunks/s of the best round, "
+        "ratio = median of the per-round ratios.\n\n"
+        + table(["", f"{ours} chunks/s", f"{peer} chunks/s", "ratio"], rows)
+        + f"\n\nGoal at least 4x: {_ok(met)} (worse of sync and async: {worst:.1f}x).\n"
+    )
+    return text, met
+
+
+def transport_section(r: dict[str, Any]) -> tuple[str, bool]:
+    rows = [
+        [
+            mode,
+            f"{r[mode]['floor_cps']:,.0f}",
+            f"{r[mode]['core_cps']:,.0f}",
+            f"{r[mode]['slowdown']:.2f}x",
+        ]
+        for mode in ("sync", "async")
+    ]
+    worst = max(r["sync"]["slowdown"], r["async"]["slowdown"])
+    met = worst <= 2
+    t = r["ttft"]
+    text = (
+        "### The transport alone vs plain httpx + json.loads\n\n"
+        f"`KimiClient.stream` (HTTP, SSE decoding, JSON, stream assembly) against httpx's line "
+        f"iterator and one `json.loads` per line, the same {r['chunks']:,}-delta stream.\n\n"
+        + table(
+            ["", "httpx + json.loads chunks/s", "kimi_core chunks/s", "time vs the floor"], rows
+        )
+        + f"\n\nGoal within 2x of the floor: {_ok(met)} ({worst:.2f}x).\n\n"
+        "### Time to first token\n\n"
+        "Median over 40 requests of a short stream, from sending to the first content delta.\n\n"
+        + table(
+            ["plain httpx", "kimi_core", "overhead"],
+            [[f"{t['floor_ms']:.2f} ms", f"{t['core_ms']:.2f} ms", f"{t['overhead_ms']:+.2f} ms"]],
+        )
+        + "\n"
+    )
+    return text, met
+
+
+def imports_section(r: dict[str, Any]) -> tuple[str, bool]:
+    rows = []
+    for label, m in r.items():
+        pulls = [
+            k[8:] for k in ("imports_openai", "imports_langchain", "imports_llama_index") if m[k]
+        ]
+        rows.append([f"`{label}`", f"{m['seconds'] * 1e3:.0f} ms", ", ".join(pulls) or "-"])
+    floor = r["httpx, pydantic (the floor)"]["seconds"]
+    core = r["kimi_core"]["seconds"]
+    lk, li = r["langchain_kimi"], r["llama_index_kimi"]
+    met = (
+        core - floor < 0.2
+        and not lk["imports_openai"]
+        and not lk["imports_llama_index"]
+        and not li["imports_openai"]
+        and not li["imports_langchain"]
+    )
+    text = (
+        "### Import time\n\nA fresh interpreter per import, best of 7.\n\n"
+        + table(["import", "time", "also imports"], rows)
+        + f"\n\n`import kimi_core` costs {(core - floor) * 1e3:+.0f} ms over `import httpx, pydantic` "
+        f"(goal: well under 200 ms); `langchain_kimi` imports neither openai nor llama_index, "
+        f"`llama_index_kimi` neither openai nor langchain: {_ok(met)}.\n"
+    )
+    return text, met
+
+
+def concurrency_section(r: dict[str, Any]) -> tuple[str, bool]:
+    rows = []
+    rates: dict[tuple[int, str], float] = {}
+    complete = True
+    for key, m in r["runs"].items():
+        n, name = key.split("|")
+        if "failed" in m:
+            rows.append([n, name, "failed", "", "", "", ""])
+            complete = False
+            continue
+        rates[(int(n), name)] = m["chunks_per_s"]
+        complete &= m["completed"] == int(n) and m["errors"] == 0
+        rows.append(
+            [
+                n,
+                name,
+                f"{m['completed']}",
+                f"{m['errors']}",
+                f"{m['wall']:.2f} s",
+                f"{m['chunks_per_s']:,.0f}",
+                f"{m['peak_rss_mib']:.0f} MiB",
+            ]
+        )
+    pairs = [
+        ("langchain_kimi ChatKimi", "langchain_openai ChatOpenAI"),
+        ("llama_index_kimi Kimi", "llama_index OpenAILike"),
+    ]
+    ratio_rows = []
+    met = complete
+    for n in sorted({k[0] for k in rates}):
+        for ours, peer in pairs:
+            if (n, ours) in rates and (n, peer) in rates:
+                ratio = rates[(n, ours)] / rates[(n, peer)]
+                met &= ratio >= 3
+                ratio_rows.append([n, f"{ours} / {peer}", f"{ratio:.1f}x"])
+    text = (
+        "### Concurrency: many async streams on one event loop\n\n"
+        f"Each contender in a fresh interpreter, all streams started at once with `asyncio.gather`, "
+        f"{r['chunks']} content deltas each, model {r['model']} (it fixes no sampling values, so "
+        "the peers' default temperature is accepted).\n\n"
+        + table(["streams", "client", "completed", "errors", "wall", "chunks/s", "peak RSS"], rows)
+        + "\n\n"
+        + table(["streams", "aggregate rate", "ratio"], ratio_rows)
+        + f"\n\nGoal all complete and at least 3x the peers' aggregate rate: {_ok(met)}.\n"
+    )
+    return text, met
+
+
+def soak_section(r: dict[str, Any]) -> tuple[str, bool]:
+    met = r["succeeded"] == r["requests"] and r["wrong_text"] == 0 and r["errors"] == 0
+    text = (
+        "### Soak with injected faults\n\n"
+        f"{r['requests']:,} streamed requests through `AsyncKimiClient`, {r['concurrency']} at a time, "
+        f"with {r['fault_rate']:.0%} of requests answered by an injected fault (429 with Retry-After, "
+        "500, 502 HTML, 503; seeded), `max_retries=6`. Each stream's text is compared with the "
+        "scripted text (a lost or duplicated token would change it).\n\n"
+        + table(
+            ["succeeded", "wrong text", "errors", "retries", "requests received", "wall"],
+            [
+                [
+                    f"{r['succeeded']:,}",
+                    r["wrong_text"],
+                    r["errors"],
+                    f"{r['retries']:,}",
+                    f"{r['received_by_server']:,}",
+                    f"{r['wall']:.1f} s",
+                ]
+            ],
+        )
+        + f"\n\nGoal every request succeeds, retries counted, no token lost or duplicated: {_ok(met)}.\n"
+    )
+    return text, met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args()
+    q = args.quick
+    started = time.perf_counter()
+    sections: list[tuple[str, bool]] = []
+    steps = [
+        (
+            "LangChain stream",
+            lambda: stream_section(
+                "Streaming: ChatKimi vs langchain-openai ChatOpenAI",
+                langchain_stream.measure(500 if q else 2000, 3 if q else 9),
+            ),
+        ),
+        (
+            "LlamaIndex stream",
+            lambda: stream_section(
+                "Streaming: Kimi vs llama-index OpenAILike",
+                llama_index_stream.measure(500 if q else 2000, 3 if q else 9),
+            ),
+        ),
+        (
+            "transport",
+            lambda: transport_section(transport.measure(1000 if q else 5000, 3 if q else 7)),
+        ),
+        ("imports", lambda: imports_section(imports.measure(2 if q else 7))),
+        (
+            "concurrency",
+            lambda: concurrency_section(concurrency.measure([50, 100] if q else [200, 1000])),
+        ),
+        ("soak", lambda: soak_section(soak.measure(500 if q else 10_000, 50))),
+    ]
+    for name, step in steps:
+        print(f"running: {name} ...", file=sys.stderr, flush=True)
+        sections.append(step())
+    elapsed = time.perf_counter() - started
+    v = versions()
+    head = (
+        "# Benchmark results\n\n"
+        f"Written by `make bench` (`python benchmarks/run_all.py{' --quick' if q else ''}`) on "
+        f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, in {elapsed / 60:.1f} min.\n\n"
+        f"Machine: {machine()}.\n\n"
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".\n\n"
+        "Every figure compares contenders in the same run against the same local emulator "
+        "stream; the emulator is a protocol stand-in, so these measure the clients, not a "
+        "model. Goals come from issues 4, 5 and 7.\n\n"
+        + table(
+            ["benchmark", "goal"],
+            [[name, _ok(met)] for (name, _), (_, met) in zip(steps, sections, strict=True)],
+        )
+        + "\n\n"
+    )
+    RESULTS.write_text(head + "\n".join(text for text, _ in sections))
+    print(RESULTS.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
