@@ -393,18 +393,13 @@ class Demo:
             f"turn{'s' if len(turns) > 1 else ''} back"
         )
         # The request succeeded: this part got its answer from it.
-        if sent == received and all(sent):
+        if sent == received:
             sizes = ", ".join(str(len(r)) for r in sent)
+            note = "" if any(sent) else ' (the model gave none: "" goes back, as Kimi requires)'
             self.say(
                 self.style.good("reasoning kept: ")
-                + f"{where} with the reasoning_content received ({sizes} characters), "
+                + f"{where} with the reasoning_content received ({sizes} characters){note}, "
                 "and the request was accepted."
-            )
-        elif sent == received:
-            self.say(
-                self.style.good("reasoning kept: ")
-                + f'{where}; the model gave no reasoning, so reasoning_content "" went '
-                "with it, as Kimi requires while thinking."
             )
         elif None in sent and not any(received):
             self.say(
