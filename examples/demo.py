@@ -37,7 +37,7 @@ from typing import Any, TextIO
 import httpx
 from _backend import Backend, describe_error, open_backend
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.tools import tool
 from llama_index.core import Document, Settings, SummaryIndex
@@ -479,7 +479,14 @@ class Demo:
                 break
             received.append(reasoning)
             for call in ai.tool_calls:
-                result = tools[call["name"]].invoke(call)
+                if call["name"] in tools:
+                    result = tools[call["name"]].invoke(call)
+                else:  # a model may name a tool that does not exist: say so, as agents do
+                    result = ToolMessage(
+                        f"error: no tool named {call['name']!r}; use {', '.join(tools)}",
+                        tool_call_id=call["id"] or "",
+                        name=call["name"],
+                    )
                 args = json.dumps(call["args"], ensure_ascii=False)
                 self.say(
                     self.style.tool(f"turn {turn} tool: {call['name']}({args}) -> {result.content}")
