@@ -329,7 +329,8 @@ def dialect_runs() -> dict[str, subprocess.CompletedProcess[str]]:
         (
             "evolink",
             "kimi-k2-thinking",
-            'one tool call, tool_choice "auto", thinking on (the model always thinks)',
+            # always thinks, no json_schema on EvoLink: json_mode (kimi_core.structured_output_method)
+            "response_format json_object, thinking on (the model always thinks)",
         ),
     ],
 )

@@ -397,3 +397,23 @@ def test_several_choices_are_refused_when_streaming(kimi_emulator: Any) -> None:
         llm.stream_chat(msgs, n=2)
     assert kimi_emulator.requests == []
     assert llm.chat(msgs, n=2).raw["choices"][1]["message"]["content"]
+
+
+def test_a_small_window_leaves_room_for_the_prompt(kimi_emulator: Any) -> None:
+    """moonshot-v1-8k may answer with its whole window; LlamaIndex must still be able to
+    pack a prompt (num_output at most a quarter of the window)."""
+    from llama_index.core import Document, SummaryIndex
+
+    llm = Kimi(
+        model="moonshot-v1-8k",
+        provider=kimi_emulator.provider,
+        api_base=kimi_emulator.base_url,
+        api_key="k",
+    )
+    assert llm.metadata.num_output == 2048
+    docs = [
+        Document(text="Kimi is served by Moonshot. " * 200),
+        Document(text="AceData also serves Kimi. " * 200),
+    ]
+    engine = SummaryIndex.from_documents(docs).as_query_engine(llm=llm)
+    assert str(engine.query("Who serves Kimi?"))
