@@ -8,7 +8,6 @@ example that defines ``test_`` functions is run with pytest (it uses the plugin'
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,18 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doc_blocks import HANG_GUARD, docs_env, python_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
-BLOCKS = re.findall(r"^```python\n(.*?)^```", README, flags=re.M | re.S)
-KEY_VARS = (
-    "MOONSHOT_API_KEY",
-    "ACEDATACLOUD_API_TOKEN",
-    "EVOLINK_API_KEY",
-    "GPTPROTO_API_KEY",
-    "KIMI_API_KEY",
-    "KIMI_BASE_URL",
-)
+BLOCKS = [block.code for block in python_blocks(README)]
 
 
 def test_the_readme_has_examples() -> None:
@@ -40,14 +32,7 @@ def test_the_readme_has_examples() -> None:
 def test_example_runs_as_written(index: int, kimi_emulator_factory: Any, tmp_path: Path) -> None:
     emu = kimi_emulator_factory(dialect="moonshot")
     code = BLOCKS[index]
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
-    env.update(
-        {
-            "KIMI_BASE_URL": emu.base_url,
-            "MOONSHOT_API_KEY": "sk-readme-test",
-            "PYTHONWARNINGS": "ignore",
-        }
-    )
+    env = docs_env(emu.base_url, MOONSHOT_API_KEY="sk-readme-test", PYTHONWARNINGS="ignore")
     if re.search(r"^def test_", code, flags=re.M):
         (tmp_path / "test_example.py").write_text(code)
         cmd = [
@@ -64,7 +49,7 @@ def test_example_runs_as_written(index: int, kimi_emulator_factory: Any, tmp_pat
     else:
         cmd = [sys.executable, "-c", code]
     proc = subprocess.run(
-        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=HANG_GUARD, check=False
     )
     assert proc.returncode == 0, (
         f"README example {index} failed:\n{code}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
