@@ -7,7 +7,7 @@ import importlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -50,28 +50,7 @@ from ._tools import (
 __all__ = ["ChatKimi"]
 
 # Parameters of kimi_core's prepare() that may come from the model, model_kwargs or a call.
-_REQUEST_PARAMS = frozenset(
-    {
-        "model",
-        "temperature",
-        "top_p",
-        "n",
-        "max_tokens",
-        "max_completion_tokens",
-        "stop",
-        "presence_penalty",
-        "frequency_penalty",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "thinking",
-        "prompt_cache_key",
-        "safety_identifier",
-    }
-)
-
-StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
+_REQUEST_PARAMS = kc.REQUEST_PARAMS - {"stream_usage"} | {"model"}
 
 
 class ChatKimi(BaseChatModel):
@@ -742,7 +721,7 @@ class ChatKimi(BaseChatModel):
         self,
         schema: Mapping[str, Any] | type | None = None,
         *,
-        method: StructuredMethod | None = None,
+        method: kc.StructuredMethod | None = None,
         include_raw: bool = False,
         strict: bool | None = None,
         **kwargs: Any,

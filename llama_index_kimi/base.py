@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from llama_index.core.base.llms.types import (
@@ -57,31 +57,13 @@ dispatcher = get_dispatcher(__name__)
 DEFAULT_MODEL = "kimi-k2.6"
 _PREFERRED_MODELS = (DEFAULT_MODEL, "kimi-k2.5")
 
-#: Parameters ``kimi_core`` validates; any other keyword goes into the body as is.
-_REQUEST_PARAMS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "n",
-        "max_tokens",
-        "max_completion_tokens",
-        "stop",
-        "presence_penalty",
-        "frequency_penalty",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "thinking",
-        "prompt_cache_key",
-        "safety_identifier",
-        "stream_usage",
-    }
-)
+#: Parameters ``kimi_core`` validates.
+_REQUEST_PARAMS = kc.REQUEST_PARAMS
+
 #: Keywords that are not request parameters (LlamaIndex or OpenAI habits): dropped.
 _IGNORED = frozenset({"stream", "stream_options", "formatted", "use_chat_completions"})
 
-StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
+StructuredOutputMethod = kc.StructuredMethod
 
 
 def _default_model(profile: kc.ProviderProfile) -> str:

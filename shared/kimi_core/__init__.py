@@ -26,7 +26,7 @@ from ._errors import (
 from ._media import sniff_media_type
 from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarning, get_model_info
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
-from ._rules import ChatRequest, build_chat_request, is_forced_tool_choice
+from ._rules import REQUEST_PARAMS, ChatRequest, build_chat_request, is_forced_tool_choice
 from ._schema import normalize_schema
 from ._secrets import MASK, key_from_ref, key_ref, redact_headers
 from ._sse import SSEDecoder
@@ -53,6 +53,7 @@ __all__ = [
     "MASK",
     "MODELS",
     "PROVIDERS",
+    "REQUEST_PARAMS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",

@@ -19,7 +19,36 @@ from ._models import ModelInfo, UnconfirmedRuleWarning, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
 
-__all__ = ["ChatRequest", "build_chat_request", "is_forced_tool_choice", "may_disable_thinking"]
+__all__ = [
+    "REQUEST_PARAMS",
+    "ChatRequest",
+    "build_chat_request",
+    "is_forced_tool_choice",
+    "may_disable_thinking",
+]
+
+#: The request parameters :func:`build_chat_request` validates (besides ``model``,
+#: ``messages``, ``stream`` and ``extra_body``), for adapters sorting their keywords.
+REQUEST_PARAMS = frozenset(
+    {
+        "stream_usage",
+        "temperature",
+        "top_p",
+        "n",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "thinking",
+        "prompt_cache_key",
+        "safety_identifier",
+    }
+)
 
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
 BUILTIN_NAME_RE = re.compile(r"^\$[a-z_]{2,63}$")

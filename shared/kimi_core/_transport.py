@@ -495,6 +495,23 @@ class _EventParser:
             )
         return out
 
+    def settle(self, deadline: float | None, total_timeout: float | None) -> bool:
+        """After a read's events were delivered: raise what the read met (an error event,
+        a malformed event, the total timeout); True once the stream is over."""
+        if self.failure is not None:
+            raise self.failure
+        if self.done:
+            return True
+        if deadline is not None and time.monotonic() > deadline:
+            err = APITimeoutError(
+                f"total timeout of {total_timeout} s exceeded after {self.acc.events} events",
+                provider=self.provider,
+                request_id=self.request_id,
+            )
+            err.partial = self.acc.completion()
+            raise err
+        return False
+
     def error(self, message: str) -> StreamError:
         return StreamError(
             message,
@@ -683,15 +700,12 @@ class KimiClient(_Base[httpx.Client]):
             self._http_client.close()
 
 
-class ChatStream:
-    """A streamed completion. Iterate for chunk dicts; then :meth:`completion`.
+class _StreamBase:
+    """What the sync and async streams share: the request, the parser of the current
+    attempt, and the end-of-stream check."""
 
-    The request is retried (within ``max_retries``) only while no chunk has been
-    delivered. A failure after that raises, with what arrived in ``error.partial``.
-    """
-
-    def __init__(self, client: KimiClient, request: ChatRequest) -> None:
-        self._client = client
+    def __init__(self, client: _Base[Any], request: ChatRequest) -> None:
+        self._base = client
         self.request = request
         self.request_id: str | None = None
         self._parser: _EventParser | None = None
@@ -706,6 +720,29 @@ class ChatStream:
         """Everything received, in the shape of a non-streamed completion."""
         return self.accumulator.completion()
 
+    def _opened(self, response: httpx.Response) -> tuple[_EventParser, int]:
+        """A new attempt's response: its parser, and the attempt number it used."""
+        self.request_id = _request_id(response.headers)
+        self._parser = _EventParser(self._base.profile.name, self.request_id)
+        return self._parser, int(response.request.headers[ATTEMPT_HEADER])
+
+    def _ended(self) -> None:
+        _check_required_tool(
+            self.request, self.completion(), self._base.profile.name, self.request_id
+        )
+
+
+class ChatStream(_StreamBase):
+    """A streamed completion. Iterate for chunk dicts; then :meth:`completion`.
+
+    The request is retried (within ``max_retries``) only while no chunk has been
+    delivered. A failure after that raises, with what arrived in ``error.partial``.
+    """
+
+    def __init__(self, client: KimiClient, request: ChatRequest) -> None:
+        super().__init__(client, request)
+        self._client = client
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         client = self._client
         deadline = client._deadline()
@@ -719,22 +756,15 @@ class ChatStream:
                 deadline=deadline,
                 first_attempt=attempt + 1,
             )
-            attempt = int(response.request.headers[ATTEMPT_HEADER])
-            self.request_id = _request_id(response.headers)
-            parser = self._parser = _EventParser(client.profile.name, self.request_id)
+            parser, attempt = self._opened(response)
             delivered = False
             try:
                 for raw in response.iter_bytes():
-                    events = parser.feed(raw)
-                    for event in events:
+                    for event in parser.feed(raw):
                         delivered = True
                         yield event
-                    if parser.failure is not None:
-                        raise parser.failure
-                    if parser.done:
+                    if parser.settle(deadline, client.total_timeout):
                         break
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise parser.error(f"total timeout of {client.total_timeout} s exceeded")
                 yield from parser.finish()
             except httpx.HTTPError as exc:
                 err = parser.broken(exc)
@@ -744,7 +774,7 @@ class ChatStream:
             finally:
                 response.close()
             break
-        _check_required_tool(self.request, self.completion(), client.profile.name, self.request_id)
+        self._ended()
 
 
 # --------------------------------------------------------------------------- async
@@ -903,23 +933,12 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
             await self._http_client.aclose()
 
 
-class AsyncChatStream:
+class AsyncChatStream(_StreamBase):
     """The async twin of :class:`ChatStream`."""
 
     def __init__(self, client: AsyncKimiClient, request: ChatRequest) -> None:
+        super().__init__(client, request)
         self._client = client
-        self.request = request
-        self.request_id: str | None = None
-        self._parser: _EventParser | None = None
-
-    @property
-    def accumulator(self) -> StreamAccumulator:
-        if self._parser is None:
-            raise RuntimeError("the stream has not started")
-        return self._parser.acc
-
-    def completion(self) -> dict[str, Any]:
-        return self.accumulator.completion()
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         client = self._client
@@ -934,22 +953,15 @@ class AsyncChatStream:
                 deadline=deadline,
                 first_attempt=attempt + 1,
             )
-            attempt = int(response.request.headers[ATTEMPT_HEADER])
-            self.request_id = _request_id(response.headers)
-            parser = self._parser = _EventParser(client.profile.name, self.request_id)
+            parser, attempt = self._opened(response)
             delivered = False
             try:
                 async for raw in response.aiter_bytes():
-                    events = parser.feed(raw)
-                    for event in events:
+                    for event in parser.feed(raw):
                         delivered = True
                         yield event
-                    if parser.failure is not None:
-                        raise parser.failure
-                    if parser.done:
+                    if parser.settle(deadline, client.total_timeout):
                         break
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise parser.error(f"total timeout of {client.total_timeout} s exceeded")
                 for event in parser.finish():
                     yield event
             except httpx.HTTPError as exc:
@@ -960,4 +972,4 @@ class AsyncChatStream:
             finally:
                 await response.aclose()
             break
-        _check_required_tool(self.request, self.completion(), client.profile.name, self.request_id)
+        self._ended()

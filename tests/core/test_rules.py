@@ -474,3 +474,10 @@ def test_sniff_media_type() -> None:
     assert kc.sniff_media_type(b"%PDF-1.7") == "application/pdf"
     assert kc.sniff_media_type(b"hello") is None
     assert kc.sniff_media_type("not base64 !!") is None
+
+
+def test_request_params_are_the_builders_keywords() -> None:
+    import inspect
+
+    keywords = set(inspect.signature(kc.build_chat_request).parameters)
+    assert keywords - {"profile", "model", "messages", "stream", "extra_body"} == kc.REQUEST_PARAMS

@@ -532,3 +532,25 @@ async def test_stream_whose_body_breaks_before_the_first_event_is_retried_async(
     chunks = [ch async for ch in c.stream(model="kimi-k2-turbo-preview", messages=USER)]
     assert stream_text(chunks) == "second try"
     assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_total_timeout_between_chunks_is_a_timeout_with_the_partial(
+    emu: KimiEmulator, mode: str
+) -> None:
+    # Each event arrives well within the read timeout; the whole stream does not.
+    emu.script(text=" ".join(["word"] * 60), delay=0.05)
+    kw: dict[str, Any] = {"timeout": httpx.Timeout(10), "total_timeout": 0.4}
+    got: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for chunk in aclient(emu, **kw).stream(model="kimi-k2-turbo-preview", messages=USER):
+            got.append(chunk)
+
+    with pytest.raises(kc.APITimeoutError, match="total timeout") as info:
+        if mode == "sync":
+            for chunk in client(emu, **kw).stream(model="kimi-k2-turbo-preview", messages=USER):
+                got.append(chunk)
+        else:
+            asyncio.run(consume())
+    assert got and info.value.partial["choices"][0]["message"]["content"] == stream_text(got)

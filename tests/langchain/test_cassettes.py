@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -160,6 +161,9 @@ def test_every_cassette_says_where_it_came_from(path: Path) -> None:
     for interaction in yaml.safe_load(text)["interactions"]:
         headers = {h.lower() for h in interaction["request"]["headers"]}
         assert "authorization" not in headers
+    # No credential anywhere in the file (headers, bodies, comments).
+    leak = re.search(r"(Bearer|api[-_]key\"?:)\s*\"?(sk-|[A-Za-z0-9]{24,})", text, flags=re.I)
+    assert leak is None, leak
 
 
 # --------------------------------------------------------------------------- recording
