@@ -218,9 +218,11 @@ class ChatKimi(BaseChatModel):
             model.with_structured_output(Joke).invoke("Tell me a joke about cats")
 
         Methods: ``"json_schema"`` (Moonshot only), ``"function_calling"``,
-        ``"json_mode"``. The default is ``"json_schema"`` where the provider documents
-        it (Moonshot) and the model has it, else ``"function_calling"``; both work on
-        thinking models (see ``with_structured_output``).
+        ``"json_mode"``. The default is ``kimi_core.structured_output_method``:
+        ``"json_schema"`` where the provider documents it and the model has it, else
+        ``"function_calling"`` where a forced call goes out as one, else ``"json_mode"``
+        (the schema added to the system message); each works on thinking models (see
+        ``with_structured_output``).
 
     Multimodal:
         LangChain image blocks (``{"type": "image", "base64": ..., "mime_type": ...}``,

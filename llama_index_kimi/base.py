@@ -177,8 +177,9 @@ class Kimi(FunctionCallingLLM):
         default=None,
         gt=0,
         description=(
-            "Tokens reserved for the output. Default: max_tokens, else the model's "
-            "maximum output from the catalogue."
+            "Tokens reserved for the output when LlamaIndex packs prompts. Default: "
+            "max_tokens, else the model's maximum output from the catalogue, at most a "
+            "quarter of the context window."
         ),
     )
     timeout: float | None = Field(
@@ -222,8 +223,9 @@ class Kimi(FunctionCallingLLM):
             "'function_calling' (a forced tool call through FunctionCallingProgram), "
             "'json_schema' (response_format json_schema, where the provider has it) or "
             "'json_mode' (response_format json_object and the schema in the prompt). "
-            "Default: function_calling when the model can be made to call a tool "
-            "(thinking is switched off for that call), else json_schema or json_mode."
+            "Default: kimi_core.structured_output_method, as in ChatKimi: json_schema "
+            "where the provider documents it, else function_calling where a forced call "
+            "goes out as one (thinking off for that call), else json_mode."
         ),
     )
 

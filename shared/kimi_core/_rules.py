@@ -538,6 +538,9 @@ def _messages(
         calls = msg.get("tool_calls")
         if calls is not None:
             _check_calls(ctx, i, role, calls)
+            if any(_is_builtin(c) and c.get("type") != "builtin_function" for c in calls):
+                # A builtin's call ($web_search) goes back the way Kimi sent it.
+                m = {**m, "tool_calls": [_builtin_typed(c) for c in calls]}
         if role == "assistant" and calls:
             if _is_empty(content) and "content" in msg:
                 m = {k: v for k, v in msg.items() if k != "content"}
@@ -568,6 +571,14 @@ def _messages(
         out.append(dict(m))
     body["messages"] = out
     return bool(messages[last].get("partial"))
+
+
+def _is_builtin(call: Mapping[str, Any]) -> bool:
+    return str((call.get("function") or {}).get("name", "")).startswith("$")
+
+
+def _builtin_typed(call: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {**call, "type": "builtin_function"} if _is_builtin(call) else call
 
 
 def _check_calls(ctx: _Ctx, i: int, role: Any, calls: Any) -> None:

@@ -481,3 +481,19 @@ def test_request_params_are_the_builders_keywords() -> None:
 
     keywords = set(inspect.signature(kc.build_chat_request).parameters)
     assert keywords - {"profile", "model", "messages", "stream", "extra_body"} == kc.REQUEST_PARAMS
+
+
+def test_a_builtin_call_goes_back_typed_as_kimi_sent_it() -> None:
+    ws_call = {
+        "id": "ws:0",
+        "type": "function",
+        "function": {"name": "$web_search", "arguments": '{"q": 1}'},
+    }
+    msgs = [
+        *USER,
+        {"role": "assistant", "tool_calls": [ws_call, CALL]},
+        {"role": "tool", "tool_call_id": "ws:0", "name": "$web_search", "content": '{"q": 1}'},
+    ]
+    sent = build(messages=msgs, thinking=False).body["messages"][1]["tool_calls"]
+    assert [c["type"] for c in sent] == ["builtin_function", "function"]
+    assert ws_call["type"] == "function"  # the caller's dict is untouched
