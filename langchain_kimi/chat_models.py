@@ -361,28 +361,15 @@ class ChatKimi(BaseChatModel):
         return data
 
     def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry a reference to the key, never the key (see ``kimi_core.key_ref``):
-        a copy in this process or a forked worker finds it again; elsewhere the key comes
+        """Pickles carry a reference to the key, never the key (``kimi_core.key_ref``): a
+        copy in this process or a forked worker finds it again; elsewhere the key comes
         from the environment."""
-        state = super().__getstate__()
-        fields = dict(state["__dict__"])
-        key = fields.get("api_key")
-        fields["api_key"] = None
-        private = dict(state.get("__pydantic_private__") or {})
-        private["_sync_client"] = private["_async_client"] = None  # they hold the key
-        return {
-            **state,
-            "__dict__": fields,
-            "__pydantic_private__": private,
-            "kimi_key_ref": kc.key_ref(key.get_secret_value() if key is not None else None),
-        }
+        return kc.state_without_key(
+            super().__getstate__(), private=("_sync_client", "_async_client")
+        )
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
-        state = dict(state)
-        key = kc.key_from_ref(state.pop("kimi_key_ref", None))
-        if key is not None:
-            state["__dict__"] = {**state["__dict__"], "api_key": SecretStr(key)}
-        super().__setstate__(state)
+        super().__setstate__(kc.state_with_key(state, wrap=SecretStr))
         if self.api_key is None:
             # Not found: the first request names the variables to set.
             with contextlib.suppress(kc.ConfigurationError):

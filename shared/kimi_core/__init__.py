@@ -28,7 +28,14 @@ from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarn
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
 from ._rules import REQUEST_PARAMS, ChatRequest, build_chat_request, is_forced_tool_choice
 from ._schema import normalize_schema
-from ._secrets import MASK, key_from_ref, key_ref, redact_headers
+from ._secrets import (
+    MASK,
+    key_from_ref,
+    key_ref,
+    redact_headers,
+    state_with_key,
+    state_without_key,
+)
 from ._sse import SSEDecoder
 from ._stream import StreamAccumulator, Usage, normalize_completion, usage_of
 from ._structured import (
@@ -100,6 +107,8 @@ __all__ = [
     "resolve_api_key",
     "resolve_provider",
     "sniff_media_type",
+    "state_with_key",
+    "state_without_key",
     "structured_output_method",
     "usage_of",
 ]
