@@ -727,9 +727,10 @@ class _StreamBase:
         return self._parser, int(response.request.headers[ATTEMPT_HEADER])
 
     def _ended(self) -> None:
-        _check_required_tool(
-            self.request, self.completion(), self._base.profile.name, self.request_id
-        )
+        if self.request.required_tool:  # the completion is built only when it is checked
+            _check_required_tool(
+                self.request, self.completion(), self._base.profile.name, self.request_id
+            )
 
 
 class ChatStream(_StreamBase):
