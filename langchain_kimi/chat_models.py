@@ -607,13 +607,7 @@ class ChatKimi(BaseChatModel):
                 yield chunk
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
-        acc = stream.accumulator
-        last = final_chunk(
-            acc.completion(),
-            acc.usage if usage_on else None,
-            provider=provider,
-            request_id=stream.request_id,
-        )
+        last = self._last_chunk(stream, usage_on)
         if run_manager:
             run_manager.on_llm_new_token("", chunk=last)
         yield last
@@ -641,16 +635,22 @@ class ChatKimi(BaseChatModel):
                 yield chunk
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
-        acc = stream.accumulator
-        last = final_chunk(
-            acc.completion(),
-            acc.usage if usage_on else None,
-            provider=provider,
-            request_id=stream.request_id,
-        )
+        last = self._last_chunk(stream, usage_on)
         if run_manager:
             await run_manager.on_llm_new_token("", chunk=last)
         yield last
+
+    def _last_chunk(
+        self, stream: kc.ChatStream | kc.AsyncChatStream, usage_on: bool
+    ) -> ChatGenerationChunk:
+        """The closing chunk: finish reason, response metadata, and usage once."""
+        acc = stream.accumulator
+        return final_chunk(
+            acc.completion(),
+            acc.usage if usage_on else None,
+            provider=self._provider_name,
+            request_id=stream.request_id,
+        )
 
     # ------------------------------------------------------------------ tools
 
