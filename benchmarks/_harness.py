@@ -252,3 +252,14 @@ def print_race(result: dict[str, Any]) -> None:
         )
     worst = min(result["sync"]["ratio"], result["async"]["ratio"])
     print(f"{a} / {b} chunk rate, worse of sync and async: {worst:.1f}x (goal: at least 4x)")
+
+
+def race_cli(make: Callable[[RemoteEmulator], list[Contender]], doc: str | None) -> None:
+    """The command line of a stream benchmark: ``--chunks``, ``--rounds``; prints the race."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=2000, help="content deltas per stream")
+    parser.add_argument("--rounds", type=int, default=9, help="timed runs per client")
+    args = parser.parse_args()
+    print_race(race(make, args.chunks, args.rounds))

@@ -13,10 +13,9 @@ Needs the bench dependency group (llama-index-llms-openai-like): ``make bench``.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from _harness import Contender, RemoteEmulator, print_race, race
+from _harness import Contender, RemoteEmulator, race, race_cli
 
 MODEL = "kimi-k2.5"
 
@@ -57,13 +56,5 @@ def measure(chunks: int = 2000, rounds: int = 9) -> dict[str, Any]:
     return race(_contenders, chunks, rounds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--chunks", type=int, default=2000, help="content deltas per stream")
-    parser.add_argument("--rounds", type=int, default=9, help="timed runs per client")
-    args = parser.parse_args()
-    print_race(measure(args.chunks, args.rounds))
-
-
 if __name__ == "__main__":
-    main()
+    race_cli(_contenders, __doc__)
