@@ -49,7 +49,7 @@ class EmulatorConfig:
 
 
 def _serve(config: EmulatorConfig, conn: Connection) -> None:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     with KimiEmulator(dialect=config.dialect, stream_delay=config.stream_delay) as emu:
         for script in config.scripts:

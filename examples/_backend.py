@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import kimi_core as kc
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -238,7 +238,7 @@ def open_backend(
             print(backend.banner())
         yield backend
         return
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     with KimiEmulator(dialect=backend.dialect or "moonshot", stream_delay=stream_delay) as emu:
         backend = replace(backend, emulator=emu, base_url=emu.base_url)

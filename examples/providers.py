@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 from _backend import run
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 from llama_index_kimi import Kimi
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m pytest examples/test_your_app.py
 
-Installing kimi-integrations registers two pytest fixtures: ``kimi_emulator`` (a running
+The ``pytest_plugins`` line below (or the same line in your ``conftest.py``) brings two
+pytest fixtures: ``kimi_emulator`` (a running
 moonshot-dialect emulator, reset before each test) and ``kimi_emulator_factory`` (more,
 in another dialect: ``kimi_emulator_factory(dialect="acedata")``). Point your app at
 ``emu.base_url`` with ``emu.api_key``; assert on what it did and on what it sent
@@ -20,6 +21,8 @@ from langchain_core.tools import tool
 import kimi_core
 from langchain_kimi import ChatKimi
 from llama_index_kimi import Kimi
+
+pytest_plugins = ["kimi_emulator.pytest_plugin"]
 
 # --------------------------------------------------------------------------- your app
 

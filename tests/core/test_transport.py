@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 KEY = "sk-test-0123456789abcdefghijklmnop"
 USER = [{"role": "user", "content": "Say hello"}]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kimi_core.emulator import DIALECT_NAMES, KimiEmulator
+from kimi_emulator import DIALECT_NAMES, KimiEmulator
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 USER_HI = [{"role": "user", "content": "Hello there"}]
 

@@ -9,7 +9,7 @@ import httpx
 from emu_helpers import parse_sse
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 
 class _Gate:

@@ -9,7 +9,7 @@ import pytest
 from emu_helpers import HTTP, MODEL_FOR, USER_HI, body, body_for, chat, headers, parse_sse
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 FAST = kc.RetryPolicy(base=0.01, max_backoff=0.02, max_wait=0.05)
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 import kimi_core as kc
-from kimi_core.emulator._mfjs import SchemaRejectedError, check_schema
+from kimi_emulator._mfjs import SchemaRejectedError, check_schema
 
 
 def rejected(schema: Any) -> str:

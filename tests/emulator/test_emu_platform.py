@@ -8,7 +8,7 @@ import pytest
 from emu_helpers import HTTP, headers
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from emu_helpers import MODEL_FOR, WEATHER_TOOL, body, chat, stream, validate
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 OFF = {"thinking": {"type": "disabled"}}
 

@@ -11,7 +11,7 @@ import pytest
 from emu_helpers import HTTP, USER_HI, WEATHER_TOOL, body, chat
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 SCHEMA_PREFIX = "tools.function.parameters is not a valid moonshot flavored json schema, details: "
 

@@ -19,7 +19,7 @@ from emu_helpers import (
 )
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 
 def client_for(emu: KimiEmulator, **kw: Any) -> kc.KimiClient:

@@ -14,7 +14,7 @@ import pytest
 from emu_helpers import USER_HI
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 
 def _launch(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
@@ -42,7 +42,7 @@ def cli_moonshot() -> Iterator[tuple[subprocess.Popen[str], str]]:
     if not script:
         exe = sys.executable
         yield from _launch(
-            [exe, "-c", "from kimi_core.emulator._cli import main; main()", "--port", "0"]
+            [exe, "-c", "from kimi_emulator._cli import main; main()", "--port", "0"]
         )
     else:
         yield from _launch([script, "--port", "0"])
@@ -61,7 +61,7 @@ def test_python_m_with_options() -> None:
     args = [
         sys.executable,
         "-m",
-        "kimi_core.emulator",
+        "kimi_emulator",
         "--port",
         "0",
         "--dialect",
@@ -86,7 +86,7 @@ def test_python_m_with_options() -> None:
 
 def test_cli_says_it_is_not_a_model() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "kimi_core.emulator", "--help"],
+        [sys.executable, "-m", "kimi_emulator", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -97,7 +97,7 @@ def test_cli_says_it_is_not_a_model() -> None:
 
 
 def test_cli_banner_mentions_stand_in() -> None:
-    for proc, _ in _launch([sys.executable, "-m", "kimi_core.emulator", "--port", "0"]):
+    for proc, _ in _launch([sys.executable, "-m", "kimi_emulator", "--port", "0"]):
         assert proc.stdout is not None
         second = proc.stdout.readline()
         assert "not a model" in second

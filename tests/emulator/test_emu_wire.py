@@ -9,7 +9,7 @@ import pytest
 from emu_helpers import HTTP, WEATHER_TOOL, body, chat, headers, stream
 
 import kimi_core as kc
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 #: A model that thinks and one that does not, per dialect (from each documented list).
 THINKING = {

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 from .runner import (
     ANSI,

@@ -10,7 +10,7 @@ import pytest
 from langchain_kimi import ChatKimi
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
 #: The model each dialect is exercised with (a thinking model on every one).
 DIALECT_MODELS = {
@@ -28,9 +28,9 @@ ChatFactory = Callable[..., ChatKimi]
 @pytest.fixture(scope="session")
 def emulators() -> Iterator[dict[str, KimiEmulator]]:
     try:
-        from kimi_core.emulator import KimiEmulator
+        from kimi_emulator import KimiEmulator
     except ImportError:  # pragma: no cover - before the emulator is merged
-        pytest.skip("kimi_core.emulator.KimiEmulator is not in this tree yet")
+        pytest.skip("kimi_emulator.KimiEmulator is not in this tree yet")
     emulators = {d: KimiEmulator(dialect=d, api_key=KEY).start() for d in DIALECT_MODELS}
     try:
         yield emulators

@@ -13,7 +13,7 @@ import kimi_core as kc
 from llama_index_kimi import Kimi
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
 #: No waiting between retries in tests (the count of attempts is what is checked).
 NO_WAIT = kc.RetryPolicy(base=0.0, max_backoff=0.0, max_wait=0.0)

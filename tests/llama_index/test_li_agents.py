@@ -22,7 +22,7 @@ from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.tools import FunctionTool
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
     from llama_index_kimi import Kimi
 
     from .conftest import MakeLLM

@@ -23,7 +23,7 @@ import kimi_core as kc
 from llama_index_kimi import Kimi
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
 DIALECTS = ["moonshot", "acedata", "evolink", "gptproto"]
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

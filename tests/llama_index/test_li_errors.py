@@ -16,7 +16,7 @@ from llama_index_kimi import Kimi
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     from .conftest import MakeLLM
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 import kimi_core as kc
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     from .conftest import MakeLLM
 

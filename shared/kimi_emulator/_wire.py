@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._providers import PROVIDERS
+from kimi_core._providers import PROVIDERS
 
 __all__ = [
     "DIALECTS",
@@ -91,7 +91,7 @@ class Dialect:
 
 
 def _dialects() -> dict[str, Dialect]:
-    from .._models import MODELS
+    from kimi_core._models import MODELS
 
     ms = PROVIDERS["moonshot"]
     ace = PROVIDERS["acedata"]

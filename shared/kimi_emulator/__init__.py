@@ -9,7 +9,7 @@ Start it
 --------
 ::
 
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     with KimiEmulator(dialect="moonshot") as emu:       # background thread, free port
         client = kimi_core.KimiClient(provider=emu.provider, base_url=emu.base_url,
@@ -19,7 +19,7 @@ Start it
 models=None, accept_any_model=False, stream_delay=0.0)``; also ``.start()`` (returns
 the emulator) and ``.stop()``. From a shell: ``kimi-emulator --port 8000 [--host H]
 [--dialect D] [--api-key KEY] [--accept-any-model] [--stream-delay S]`` or
-``python -m kimi_core.emulator`` with the same options. In pytest: the fixtures
+``python -m kimi_emulator`` with the same options. In pytest: the fixtures
 ``kimi_emulator`` (a moonshot emulator, reset for each test) and
 ``kimi_emulator_factory(dialect=..., **options)``.
 

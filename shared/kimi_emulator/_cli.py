@@ -1,4 +1,4 @@
-"""``kimi-emulator`` / ``python -m kimi_core.emulator``: run the emulator in the foreground."""
+"""``kimi-emulator`` / ``python -m kimi_emulator``: run the emulator in the foreground."""
 
 from __future__ import annotations
 

@@ -985,7 +985,7 @@ class KimiEmulator:
     # ------------------------------------------------------------------ other endpoints
 
     def _models(self, req: RecordedRequest) -> tuple[int, bytes, str]:
-        from .._models import get_model_info
+        from kimi_core._models import get_model_info
 
         data = []
         for model_id in sorted(self.models):

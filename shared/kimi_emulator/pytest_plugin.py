@@ -1,9 +1,10 @@
-"""pytest plugin (entry point ``kimi_emulator``): fixtures that run the Kimi emulator.
+"""pytest plugin: fixtures that run the Kimi emulator.
 
-Loaded in every pytest run of an environment where kimi-integrations is installed, so
-it imports nothing heavy and starts nothing until a fixture is used.
+Opt-in: ``pytest_plugins = ["kimi_emulator.pytest_plugin"]`` in a top-level
+``conftest.py`` (or a test module), or ``pytest -p kimi_emulator.pytest_plugin``. It
+imports nothing heavy and starts nothing until a fixture is used.
 
-- ``kimi_emulator``: a running moonshot-dialect :class:`~kimi_core.emulator.KimiEmulator`
+- ``kimi_emulator``: a running moonshot-dialect :class:`~kimi_emulator.KimiEmulator`
   shared by the session and reset before each test (scripts, faults, recorded requests,
   cache and options).
 - ``kimi_emulator_factory``: ``factory(dialect="moonshot", **options)`` starts a fresh
@@ -18,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
 
 @pytest.fixture(scope="session")
 def _kimi_emulator_session() -> Iterator[KimiEmulator]:
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     emu = KimiEmulator(dialect="moonshot").start()
     try:
@@ -43,7 +44,7 @@ def kimi_emulator(_kimi_emulator_session: KimiEmulator) -> Iterator[KimiEmulator
 @pytest.fixture
 def kimi_emulator_factory() -> Iterator[Callable[..., KimiEmulator]]:
     """Start emulators with any dialect and options; stopped at teardown."""
-    from kimi_core.emulator import KimiEmulator
+    from kimi_emulator import KimiEmulator
 
     started: list[KimiEmulator] = []
 

@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._models import MODELS, ModelInfo, get_model_info
+from kimi_core._models import MODELS, ModelInfo, get_model_info
+
 from ._mfjs import SchemaRejectedError, check_schema
 from ._wire import ApiError, Dialect
 
