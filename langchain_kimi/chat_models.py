@@ -272,8 +272,15 @@ class ChatKimi(BaseChatModel):
     """Default stop sequences."""
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    thinking: bool | None = None
-    """Thinking switch; ``None`` = the model's default."""
+    thinking: bool | dict[str, Any] | None = None
+    """Thinking: ``True`` / ``False`` on models with a switch (kimi-k2.6, kimi-k2.5), Kimi's
+    object form (``{"type": "enabled", "keep": "all"}``: kimi-k2.6's preserved thinking),
+    or ``None`` (default) for the model's own. kimi-k3 takes none (it always reasons; see
+    ``reasoning_effort``)."""
+    reasoning_effort: str | None = None
+    """How hard kimi-k3 reasons: ``"low"``, ``"high"`` or ``"max"`` (Kimi's default), sent
+    top level. Refused for models that do not take it (the K2 line); passed as given for
+    ids outside the catalogue."""
     prompt_cache_key: str | None = None
     safety_identifier: str | None = None
     timeout: float | httpx.Timeout | None = None
@@ -335,6 +342,7 @@ class ChatKimi(BaseChatModel):
         naming the variables searched.
         """
         self._profile = kc.resolve_provider(self.provider, self.base_url)
+        kc.warn_if_retired(self.model_name, self._profile.name)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         try:
             key = kc.resolve_api_key(self._profile, key)
@@ -429,6 +437,7 @@ class ChatKimi(BaseChatModel):
             "presence_penalty": self.presence_penalty,
             "frequency_penalty": self.frequency_penalty,
             "thinking": self.thinking,
+            "reasoning_effort": self.reasoning_effort,
             "prompt_cache_key": self.prompt_cache_key,
             "safety_identifier": self.safety_identifier,
         }
@@ -501,11 +510,14 @@ class ChatKimi(BaseChatModel):
             elif key == "extra_body":
                 extra.update(value or {})
             elif key not in ("stream", "stream_usage"):  # (they only concern streams)
-                raise kc.ConfigurationError(
-                    f"{key}={value!r} is not a parameter of ChatKimi calls: use one of "
-                    f"{', '.join(sorted(_REQUEST_PARAMS))}, or extra_body={{{key!r}: ...}} "
-                    "to send a provider-specific field",
-                    param=key,
+                raise kc.unknown_parameter(
+                    key,
+                    value,
+                    _REQUEST_PARAMS,
+                    where="ChatKimi calls",
+                    raw=f"extra_body={{{key!r}: ...}} to send a provider-specific field",
+                    provider=self._provider_name,
+                    model=self.model_name,
                 )
         if stop is not None:
             params["stop"] = stop
@@ -873,7 +885,7 @@ def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:
         tool_call_streaming=info.tools,
         structured_output=info.json_schema and formats is not None and "json_schema" in formats,
         temperature=info.fixed_temperature is None,
-        status="deprecated" if info.deprecated else "active",
+        status="deprecated" if info.retirement(provider.name) else "active",
     )
 
 
