@@ -338,14 +338,13 @@ class Kimi(FunctionCallingLLM):
     @property
     def metadata(self) -> LLMMetadata:
         info = self.model_info
+        window = self.context_window or info.context_window
         return LLMMetadata(
-            context_window=self.context_window or info.context_window,
+            context_window=window,
             # What LlamaIndex reserves for the answer when it packs prompts: max_tokens if
             # set, else the model's maximum output, at most a quarter of the window (a
             # model whose output may fill its window, moonshot-v1-8k, would leave none).
-            num_output=self.num_output
-            or self.max_tokens
-            or min(info.max_output, info.context_window // 4),
+            num_output=self.num_output or self.max_tokens or min(info.max_output, window // 4),
             is_chat_model=True,
             is_function_calling_model=info.tools,
             model_name=self.model,

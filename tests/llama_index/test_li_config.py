@@ -164,6 +164,8 @@ def test_metadata_from_the_catalogue() -> None:
     assert (small.context_window, small.num_output) == (8_192, 500)
     custom = Kimi(api_key="k", context_window=1000, num_output=100).metadata
     assert (custom.context_window, custom.num_output) == (1000, 100)
+    # a smaller window given by hand: a quarter of it is reserved, not the model's maximum
+    assert Kimi(api_key="k", context_window=8000).metadata.num_output == 2000
     served = Kimi(api_key="k", model="kimi-k2-0711-preview", provider="acedata")
     assert served.metadata.context_window == 131_072
 
