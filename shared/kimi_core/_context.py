@@ -85,12 +85,12 @@ def unknown_parameter(
     ``raw`` where a raw API field goes instead."""
     names = sorted(known)
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
     shown = repr(value)
     shown = fmt(value) if len(shown) < 80 else shown[:77] + "..."
     choices = f"use one of {', '.join(names)}, or " if listed else "for a raw API field use "
     return ConfigurationError(
-        f"{name}={shown} is not a parameter of {where}: {hint}{choices}{raw}",
+        f"{name}={shown} is not a parameter of {where}{hint}: {choices}{raw}",
         param=name,
         provider=provider,
         model=model,

@@ -237,10 +237,14 @@ def _check_object(ctx: RuleContext, obj: dict[str, Any]) -> bool:
             "thinking",
             obj,
             f"Kimi's thinking object takes 'type' and 'keep' (not {', '.join(extra)})",
+            by="model",
         )
     if kind not in _TYPES:
         raise ctx.error(
-            "thinking.type", kind, "'enabled' or 'disabled' (Kimi's thinking object needs it)"
+            "thinking.type",
+            kind,
+            "'enabled' or 'disabled' (Kimi's thinking object needs it)",
+            by="model",
         )
     if "keep" in obj:
         keep = obj["keep"]
@@ -249,12 +253,14 @@ def _check_object(ctx: RuleContext, obj: dict[str, Any]) -> bool:
                 "thinking.keep",
                 keep,
                 "'all' (preserved thinking: earlier turns' reasoning is kept) or None",
+                by="model",
             )
         if keep is not None and kind == "disabled":
             raise ctx.error(
                 "thinking.keep",
                 keep,
                 "keep needs thinking enabled: {'type': 'enabled', 'keep': 'all'}",
+                by="model",
             )
         if keep is not None and not model.thinking_keep:
             why = (

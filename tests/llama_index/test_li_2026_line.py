@@ -221,7 +221,7 @@ def test_unknown_constructor_keywords_are_refused() -> None:
     with pytest.raises(kc.ConfigurationError) as info:
         Kimi(model="kimi-k2.6", api_key="k", temprature=0.2)
     assert str(info.value) == (
-        "temprature=0.2 is not a parameter of Kimi: did you mean 'temperature'? for a raw "
+        "temprature=0.2 is not a parameter of Kimi (did you mean 'temperature'?): for a raw "
         "API field use additional_kwargs={'temprature': ...} (or extra_body={...} on a call)"
     )
     assert info.value.param == "temprature"

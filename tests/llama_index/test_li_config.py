@@ -385,7 +385,8 @@ def test_a_misspelled_keyword_is_refused_before_sending(kimi_emulator: Any) -> N
     )
     msgs = [ChatMessage(role="user", content="hi")]
     with pytest.raises(
-        kc.ConfigurationError, match=r"temprature=0.5 is not a parameter of Kimi.chat: .*extra_body"
+        kc.ConfigurationError,
+        match=r"temprature=0.5 is not a parameter of Kimi.chat \(did you mean 'temperature'\?\): .*extra_body",
     ):
         llm.chat(msgs, temprature=0.5)
     assert kimi_emulator.requests == []
