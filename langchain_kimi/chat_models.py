@@ -70,15 +70,23 @@ class ChatKimi(BaseChatModel):
 
     Key init args — completion params:
         model: str
-            Model id, e.g. ``"kimi-k2.6"``, ``"kimi-k2.5"``, ``"kimi-k2-thinking"``,
-            ``"moonshot-v1-8k"``. Ids outside the catalogue are accepted (with a
-            warning) and sent as given.
-        thinking: bool | None
+            Model id, e.g. ``"kimi-k3"``, ``"kimi-k2.7-code"``, ``"kimi-k2.6"`` (Moonshot's
+            line), ``"kimi-k2.5"`` or ``"kimi-k2-thinking"`` (gateways). Ids outside the
+            catalogue are accepted (with a warning) and sent as given; an id the
+            provider retired warns once (``kimi_core.RetiredModelWarning``).
+        thinking: bool | dict | None
             ``True`` / ``False`` switches thinking on models that have a switch
-            (kimi-k2.5, kimi-k2.6); ``None`` (default) keeps the model's default.
+            (kimi-k2.6, kimi-k2.5); Kimi's object form is sent as given once checked
+            (``{"type": "enabled", "keep": "all"}``: kimi-k2.6's preserved thinking);
+            ``None`` (default) keeps the model's default. kimi-k3 takes no thinking
+            field: ``thinking=False`` is refused there.
+        reasoning_effort: str | None
+            kimi-k3's ``"low"``, ``"high"`` or ``"max"`` (Kimi's default), sent top level;
+            refused on models that do not take it, passed as given for unknown ids.
         temperature, top_p, n, presence_penalty, frequency_penalty:
-            Sampling. Values a model fixes (kimi-k2.5 and k2.6 fix all of them) are
-            left out unless given; a conflicting value is refused before sending.
+            Sampling. Values a model fixes (kimi-k3, kimi-k2.6 and kimi-k2.5 fix all of
+            them) are left out unless given; a conflicting value is refused before
+            sending.
         max_tokens / max_completion_tokens: int | None
             Output limit; sent under the name the provider documents.
         stop: list[str] | str | None
@@ -112,6 +120,7 @@ class ChatKimi(BaseChatModel):
 
             from langchain_kimi import ChatKimi
 
+            model = ChatKimi(model="kimi-k3", reasoning_effort="high")  # Moonshot
             model = ChatKimi(model="kimi-k2.6")                       # Moonshot
             model = ChatKimi(model="kimi-k2.5", provider="acedata")   # AceData Cloud
             model = ChatKimi(model="kimi-k2-thinking", provider="evolink")
@@ -169,13 +178,15 @@ class ChatKimi(BaseChatModel):
             ai_msg.tool_calls   # [{"name": "GetWeather", "args": {"city": "Paris"}, "id": ...}]
 
         ``tool_choice``: ``"auto"``, ``"none"``, ``"required"`` (also ``"any"`` or
-        ``True``), or a tool name. Kimi refuses a forced choice (``"required"`` or a
-        name) while thinking. ``ChatKimi`` then sends what the API accepts: on a model
-        with a thinking switch (kimi-k2.5, k2.6) and ``thinking`` left unset, thinking
-        is disabled for that call; on a model that always thinks (kimi-k2-thinking), or
-        when you asked for ``thinking=True``, the choice is sent as ``"auto"`` (with
-        only the named tool) and the answer is checked: no call raises
-        ``kimi_core.ToolCallMissingError``.
+        ``True``), or a tool name. kimi-k3 takes a forced choice while it thinks: it is
+        sent as is and the answer is checked. Other Kimi models refuse a forced choice
+        (``"required"`` or a name) while thinking, so ``ChatKimi`` sends what the API
+        accepts: on a model with a thinking switch (kimi-k2.6, kimi-k2.5) and
+        ``thinking`` left unset, thinking is disabled for that call; on a model that
+        always thinks (kimi-k2.7-code, kimi-k2-thinking), or when you asked for
+        ``thinking=True``, the choice is sent as ``"auto"`` (with only the named tool)
+        and the answer is checked: no call raises ``kimi_core.ToolCallMissingError``,
+        whose message gives the reason (``kimi_core.plan_thinking`` decides it once).
 
     Web search ($web_search):
         Kimi's built-in search needs an "echo turn": the model calls ``$web_search``;

@@ -115,25 +115,26 @@ class Kimi(FunctionCallingLLM):
         from llama_index.core.llms import ChatMessage
         from llama_index.llms.kimi import Kimi
 
-        llm = Kimi(model="kimi-k2.6")
+        llm = Kimi(model="kimi-k2.6")  # or Kimi(model="kimi-k3", reasoning_effort="low")
         print(llm.complete("Say hello in French."))
 
         for r in llm.stream_chat([ChatMessage(role="user", content="Why is the sky blue?")]):
             print(r.additional_kwargs.get("thinking_delta") or r.delta, end="")
         ```
 
-    Thinking models (kimi-k2.6, kimi-k2.5 by default; kimi-k2-thinking always) work in
-    ``FunctionAgent`` and ``ReActAgent``: the reasoning of each tool-call turn is sent
-    back as Kimi requires. ``structured_predict`` works on them too (see
-    ``structured_output_method``).
+    Thinking models (kimi-k2.6, kimi-k2.5 by default; kimi-k3, kimi-k2.7-code and
+    kimi-k2-thinking always) work in ``FunctionAgent`` and ``ReActAgent``: the reasoning of
+    each tool-call turn is sent back as Kimi requires. ``structured_predict`` works on them
+    too (see ``structured_output_method``). A keyword that is not a parameter is refused
+    (naming the closest one), never dropped: raw API fields go in ``additional_kwargs``.
     """
 
     model: str = Field(
         default=DEFAULT_MODEL,
         description=(
-            "The Kimi model id (kimi-k2.6, kimi-k2.5, kimi-k2-thinking, moonshot-v1-128k, "
-            "or any id the provider serves). Default: kimi-k2.6, or the provider's "
-            "closest documented model."
+            "The Kimi model id (kimi-k3, kimi-k2.7-code, kimi-k2.6 on Moonshot; kimi-k2.5, "
+            "kimi-k2-thinking on gateways; or any id the provider serves). Default: "
+            "kimi-k2.6, or the provider's closest documented model."
         ),
     )
     provider: str | None = Field(

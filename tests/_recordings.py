@@ -15,7 +15,15 @@ from _loopback import LoopbackServer, http_response, sse_body
 
 ROOT = Path(__file__).resolve().parent / "recordings" / "vercel-ai-moonshotai"
 
-__all__ = ["ROOT", "recorded", "recorded_json", "replay", "replay_stream", "retired_404"]
+__all__ = [
+    "ROOT",
+    "recorded",
+    "recorded_json",
+    "replay",
+    "replay_stream",
+    "retired_404",
+    "sent_body",
+]
 
 
 def recorded(name: str) -> bytes:
@@ -49,3 +57,10 @@ def retired_404(server: LoopbackServer, model: str) -> None:
         b"definitely-not-a-real-moonshot-model", model.encode()
     )
     server.reply(http_response(404, body))
+
+
+def sent_body(server: LoopbackServer) -> dict[str, Any]:
+    """The JSON body of the one request ``server`` received (it fails on any other count)."""
+    assert len(server.received) == 1, [r.body[:200] for r in server.received]
+    body: dict[str, Any] = server.received[0].json
+    return body

@@ -55,9 +55,9 @@ class RuleContext:
             model=self.model.id,
         )
 
-    def model_rule(self, param: str, value: Any, allowed: str, *, stacklevel: int = 4) -> bool:
+    def model_rule(self, param: str, value: Any, allowed: str, *, stacklevel: int = 4) -> None:
         """A model rule was broken: refuse; or, for a model whose rules are unconfirmed,
-        warn and return True (the value is let through: the server decides)."""
+        warn and let the value through (the server decides)."""
         err = self.error(param, value, allowed, by="model")
         if self.model.confirmed:
             raise err
@@ -66,7 +66,6 @@ class RuleContext:
             UnconfirmedRuleWarning,
             stacklevel=stacklevel,
         )
-        return True
 
 
 def unknown_parameter(

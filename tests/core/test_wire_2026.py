@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from _loopback import LoopbackServer
-from _recordings import recorded_json, replay, replay_stream, retired_404
+from _recordings import recorded_json, replay, replay_stream, retired_404, sent_body
 
 import kimi_core as kc
 from kimi_core import _models
@@ -29,12 +29,6 @@ def client(server: LoopbackServer, provider: str = "moonshot") -> kc.KimiClient:
     return kc.KimiClient(provider=provider, base_url=base, api_key="k", max_retries=0)
 
 
-def sent(server: LoopbackServer) -> dict[str, Any]:
-    assert len(server.received) == 1, "exactly one request"
-    body: dict[str, Any] = server.received[0].json
-    return body
-
-
 def test_k3_required_goes_out_as_is_and_the_recorded_call_comes_back(
     loopback: LoopbackServer,
 ) -> None:
@@ -42,7 +36,7 @@ def test_k3_required_goes_out_as_is_and_the_recorded_call_comes_back(
     out = client(loopback).chat(
         model="kimi-k3", messages=USER, tools=[PING], tool_choice="required"
     )
-    assert sent(loopback) == {
+    assert sent_body(loopback) == {
         "model": "kimi-k3",
         "messages": USER,
         "tools": [
@@ -76,7 +70,7 @@ def test_k3_answer_without_the_forced_call_is_a_typed_error(loopback: LoopbackSe
 def test_k3_effort_and_the_recorded_answer(loopback: LoopbackServer) -> None:
     replay(loopback, "issue-19311-kimi-k3-live-2026-08-24.json")
     out = client(loopback).chat(model="kimi-k3", messages=USER, reasoning_effort="low")
-    assert sent(loopback) == {"model": "kimi-k3", "messages": USER, "reasoning_effort": "low"}
+    assert sent_body(loopback) == {"model": "kimi-k3", "messages": USER, "reasoning_effort": "low"}
     assert out.message["content"] == "323"
 
 
@@ -85,7 +79,7 @@ def test_k3_stream_recorded(loopback: LoopbackServer) -> None:
     stream = client(loopback).stream(model="kimi-k3", messages=USER, reasoning_effort="max")
     events = list(stream)
     assert events
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["reasoning_effort"] == "max" and "thinking" not in body and body["stream"]
     done = stream.completion()["choices"][0]["message"]
     assert done["content"] == "OK" and done["reasoning_content"].startswith("The user is asking")
@@ -104,7 +98,7 @@ def test_the_plan_travels_when_a_prepared_request_is_streamed(loopback: Loopback
     with pytest.raises(kc.ToolCallMissingError, match=r"kimi-k2\.7-code always thinks"):
         list(stream)
     assert stream.request.plan is request.plan and stream.request.body["stream"] is True
-    assert sent(loopback)["tool_choice"] == "auto"
+    assert sent_body(loopback)["tool_choice"] == "auto"
 
 
 @pytest.mark.parametrize("model", ["kimi-k2.7-code", "kimi-k2.7-code-highspeed"])
@@ -113,7 +107,7 @@ def test_k27_required_goes_out_as_auto_and_the_call_is_checked(
 ) -> None:
     replay(loopback, "moonshotai-k2.7-tool-choice-omitted.json")
     out = client(loopback).chat(model=model, messages=USER, tools=[PING], tool_choice="required")
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["tool_choice"] == "auto" and "thinking" not in body
     assert out.message["tool_calls"][0]["function"]["name"] == "ping"
 
@@ -132,7 +126,7 @@ def test_k26_explicit_thinking_and_a_forced_call_says_why(loopback: LoopbackServ
         "thinking=True was asked for kimi-k2.6 and Kimi refuses a forced tool_choice while "
         "thinking, so it was sent as 'auto'" in message
     )
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["thinking"] == {"type": "enabled"} and body["tool_choice"] == "auto"
 
 
@@ -146,7 +140,7 @@ def test_k26_preserved_thinking_goes_out_as_given(loopback: LoopbackServer) -> N
     client(loopback).chat(
         model="kimi-k2.6", messages=history, thinking={"type": "enabled", "keep": "all"}
     )
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["thinking"] == {"type": "enabled", "keep": "all"}
     assert body["messages"][1] == {"role": "assistant", "content": "pong?", "reasoning_content": ""}
 

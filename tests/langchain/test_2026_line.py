@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from _loopback import LoopbackServer
-from _recordings import replay, replay_stream, retired_404
+from _recordings import replay, replay_stream, retired_404, sent_body
 from langchain_core.exceptions import ModelNotFoundError
 from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel
@@ -40,19 +40,13 @@ def chat(server: LoopbackServer, model: str, **kwargs: Any) -> ChatKimi:
     )
 
 
-def sent(server: LoopbackServer) -> dict[str, Any]:
-    assert len(server.received) == 1, [r.json for r in server.received]
-    body: dict[str, Any] = server.received[0].json
-    return body
-
-
 # --------------------------------------------------------------------------- kimi-k3
 
 
 def test_k3_bind_tools_required_is_sent_as_is_without_thinking(loopback: LoopbackServer) -> None:
     replay(loopback, "moonshotai-k3-required-tool-choice.json")
     ai = chat(loopback, "kimi-k3").bind_tools([ping], tool_choice="required").invoke(PROMPT)
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["tool_choice"] == "required"
     assert "thinking" not in body and "temperature" not in body
     assert [t["function"]["name"] for t in body["tools"]] == ["ping"]
@@ -66,7 +60,7 @@ def test_k3_structured_output_by_function_calling(loopback: LoopbackServer) -> N
     schema = {"title": "ping", "description": "Return pong", "type": "object", "properties": {}}
     runnable = chat(loopback, "kimi-k3").with_structured_output(schema, method="function_calling")
     assert runnable.invoke(PROMPT) == {}
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["tool_choice"] == {"type": "function", "function": {"name": "ping"}}
     assert "thinking" not in body
 
@@ -75,7 +69,7 @@ def test_k3_reasoning_effort_is_a_field_and_a_call_parameter(loopback: LoopbackS
     replay(loopback, "issue-19311-kimi-k3-live-2026-08-24.json")
     model = chat(loopback, "kimi-k3", reasoning_effort="low")
     assert model.invoke("17*19?").content == "323"
-    assert sent(loopback) == {
+    assert sent_body(loopback) == {
         "model": "kimi-k3",
         "messages": [{"role": "user", "content": "17*19?"}],
         "reasoning_effort": "low",
@@ -94,7 +88,7 @@ def test_k3_stream_recorded(loopback: LoopbackServer) -> None:
     assert full.content == "OK"
     assert full.additional_kwargs["reasoning_content"].startswith("The user is asking")
     assert full.usage_metadata["total_tokens"] == 140
-    assert sent(loopback)["reasoning_effort"] == "max"
+    assert sent_body(loopback)["reasoning_effort"] == "max"
 
 
 def test_k3_refusals_before_sending(loopback: LoopbackServer) -> None:
@@ -115,7 +109,7 @@ def test_k3_refusals_before_sending(loopback: LoopbackServer) -> None:
     assert loopback.received == []
     # thinking=True asks for what K3 does anyway: nothing is sent for it.
     chat(loopback, "kimi-k3", thinking=True).invoke("hi")
-    assert "thinking" not in sent(loopback)
+    assert "thinking" not in sent_body(loopback)
 
 
 def test_k3_profile_has_the_1m_window() -> None:
@@ -137,7 +131,7 @@ def test_k3_replays_every_earlier_reasoning(loopback: LoopbackServer) -> None:
         HumanMessage("17*19?"),
     ]
     chat(loopback, "kimi-k3").invoke(history)
-    assistants = [m for m in sent(loopback)["messages"] if m["role"] == "assistant"]
+    assistants = [m for m in sent_body(loopback)["messages"] if m["role"] == "assistant"]
     assert [m["reasoning_content"] for m in assistants] == ["Greet back.", ""]
 
 
@@ -148,7 +142,7 @@ def test_k31_pro_sends_like_k3_and_warns_where_k3_refuses(loopback: LoopbackServ
     replay(loopback, "moonshotai-k3-required-tool-choice.json")
     model = chat(loopback, "kimi-k3.1-pro", reasoning_effort="high")
     model.bind_tools([ping], tool_choice="required").invoke(PROMPT)
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert (body["tool_choice"], body["reasoning_effort"]) == ("required", "high")
     assert "thinking" not in body
     with pytest.warns(kc.UnconfirmedRuleWarning, match=r"temperature=0.3 .*'kimi-k3.1-pro'"):
@@ -165,7 +159,7 @@ def test_k27_forced_choice_goes_as_auto_and_is_checked(
 ) -> None:
     replay(loopback, "moonshotai-k2.7-tool-choice-omitted.json")
     ai = chat(loopback, model).bind_tools([ping], tool_choice="ping").invoke(PROMPT)
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["tool_choice"] == "auto" and "thinking" not in body
     assert [t["function"]["name"] for t in body["tools"]] == ["ping"]
     assert ai.tool_calls[0]["name"] == "ping"
@@ -190,7 +184,7 @@ def test_k27_replays_every_earlier_reasoning(loopback: LoopbackServer) -> None:
     chat(loopback, "kimi-k2.7-code").invoke(
         [HumanMessage("hi"), AIMessage("Hi."), HumanMessage(PROMPT)]
     )
-    assert sent(loopback)["messages"][1] == {
+    assert sent_body(loopback)["messages"][1] == {
         "role": "assistant",
         "content": "Hi.",
         "reasoning_content": "",
@@ -206,7 +200,7 @@ def test_k26_thinking_object_form_is_sent_as_given(loopback: LoopbackServer) -> 
     model = chat(loopback, "kimi-k2.6", thinking=keep)
     assert model.thinking == keep
     model.invoke([HumanMessage("hi"), AIMessage("Hi."), HumanMessage("more")])
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["thinking"] == keep
     assert body["messages"][1]["reasoning_content"] == ""  # preserved thinking: replayed
     model.invoke("hi", thinking={"type": "disabled"})
@@ -257,7 +251,7 @@ def test_k26_forced_choice_with_thinking_on_says_why_it_is_missing(
         model.invoke(PROMPT)
     assert "always thinks" not in str(info.value)
     assert "thinking=True was asked for kimi-k2.6" in str(info.value)
-    assert sent(loopback)["tool_choice"] == "auto"
+    assert sent_body(loopback)["tool_choice"] == "auto"
 
 
 # --------------------------------------------------------------------------- K2 on AceData
@@ -305,6 +299,6 @@ def test_unknown_ids_pass_reasoning_effort_as_given(loopback: LoopbackServer) ->
     model = chat(loopback, "kimi-k9-preview", reasoning_effort="medium")
     with pytest.warns(kc.UnknownModelWarning, match="kimi-k9-preview"):
         model.bind_tools([ping], tool_choice="required").invoke(PROMPT)
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["reasoning_effort"] == "medium" and body["tool_choice"] == "required"
     model.invoke("again")  # warned once

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from _loopback import LoopbackServer
-from _recordings import replay, replay_stream, retired_404
+from _recordings import replay, replay_stream, retired_404, sent_body
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock
 from llama_index.core.tools import FunctionTool
 
@@ -43,12 +43,6 @@ def llm(server: LoopbackServer, model: str, **kwargs: Any) -> Kimi:
     )
 
 
-def sent(server: LoopbackServer) -> dict[str, Any]:
-    assert len(server.received) == 1, [r.json for r in server.received]
-    body: dict[str, Any] = server.received[0].json
-    return body
-
-
 def user(text: str = PROMPT) -> list[ChatMessage]:
     return [ChatMessage(role="user", content=text)]
 
@@ -62,7 +56,7 @@ def test_k3_reasoning_effort_is_sent_top_level(loopback: LoopbackServer) -> None
     response = model.chat(user("17*19?"))
     assert response.message.content == "323"
     assert isinstance(response.message.blocks[0], ThinkingBlock)
-    assert sent(loopback) == {
+    assert sent_body(loopback) == {
         "model": "kimi-k3",
         "messages": [{"role": "user", "content": "17*19?"}],
         "reasoning_effort": "low",
@@ -77,7 +71,7 @@ def test_k3_tool_required_is_sent_as_is(loopback: LoopbackServer) -> None:
     replay(loopback, "moonshotai-k3-required-tool-choice.json")
     model = llm(loopback, "kimi-k3")
     response = model.chat_with_tools([PING], user_msg=PROMPT, tool_required=True)
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["tool_choice"] == "required" and "thinking" not in body
     calls = model.get_tool_calls_from_response(response)
     assert [(c.tool_name, c.tool_id) for c in calls] == [("ping", "ping_0")]
@@ -89,7 +83,7 @@ def test_k3_stream_recorded(loopback: LoopbackServer) -> None:
     assert responses[-1].message.content == "OK"
     thinking = "".join(r.additional_kwargs.get("thinking_delta") or "" for r in responses)
     assert thinking.startswith("The user is asking")
-    assert "thinking" not in sent(loopback)
+    assert "thinking" not in sent_body(loopback)
 
 
 def test_k3_metadata_has_the_1m_window() -> None:
@@ -122,7 +116,7 @@ def test_k27_tool_required_goes_as_auto_and_is_checked(
 ) -> None:
     replay(loopback, "moonshotai-k2.7-tool-choice-omitted.json")
     response = llm(loopback, model).chat_with_tools([PING], user_msg=PROMPT, tool_required=True)
-    body = sent(loopback)
+    body = sent_body(loopback)
     assert body["tool_choice"] == "auto" and "thinking" not in body
     assert response.message.additional_kwargs["tool_calls"][0]["id"] == "ping_0"
 
@@ -146,7 +140,7 @@ def test_k27_replays_every_earlier_reasoning(loopback: LoopbackServer) -> None:
         *user(),
     ]
     llm(loopback, "kimi-k2.7-code").chat(history)
-    assert sent(loopback)["messages"][1] == {
+    assert sent_body(loopback)["messages"][1] == {
         "role": "assistant",
         "content": "Hi.",
         "reasoning_content": "",
@@ -161,7 +155,7 @@ def test_k26_thinking_object_form(loopback: LoopbackServer) -> None:
     keep = {"type": "enabled", "keep": "all"}
     model = llm(loopback, "kimi-k2.6", thinking=keep)
     model.chat(user())
-    assert sent(loopback)["thinking"] == keep
+    assert sent_body(loopback)["thinking"] == keep
     for bad, match in (
         ({"type": "enabled", "keep": "last"}, r"thinking.keep='last'"),
         ({"type": "disabled", "keep": "all"}, r"keep needs thinking enabled"),
@@ -254,4 +248,4 @@ def test_unknown_ids_pass_reasoning_effort_as_given(loopback: LoopbackServer) ->
     model = llm(loopback, "kimi-k9-li", reasoning_effort="medium")
     with pytest.warns(kc.UnknownModelWarning, match="kimi-k9-li"):
         model.chat(user())
-    assert sent(loopback)["reasoning_effort"] == "medium"
+    assert sent_body(loopback)["reasoning_effort"] == "medium"
