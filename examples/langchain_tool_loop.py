@@ -3,8 +3,8 @@
     python examples/langchain_tool_loop.py
 
 The loop every agent runs: invoke the model with tools bound; run the tools it calls;
-send the results back; repeat until it answers. With a thinking model (kimi-k2.6,
-kimi-k2.5, kimi-k2-thinking) Kimi requires each assistant tool-call turn to come back
+send the results back; repeat until it answers. With a thinking model (kimi-k3,
+kimi-k2.7-code, kimi-k2.6) Kimi requires each assistant tool-call turn to come back
 with its reasoning (``thinking is enabled but reasoning_content is missing in assistant
 tool call message at index N`` otherwise). ``ChatKimi`` keeps it in the ``AIMessage``
 (``additional_kwargs["reasoning_content"]``) and sends it back: just append the message.

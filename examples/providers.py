@@ -5,8 +5,8 @@
 =============  ==========================  ================================  ===================
 provider       key variable                base URL                          documented models
 =============  ==========================  ================================  ===================
-moonshot       MOONSHOT_API_KEY            https://api.moonshot.ai/v1        the whole catalogue
-moonshot-cn    MOONSHOT_API_KEY (.cn key)  https://api.moonshot.cn/v1        the whole catalogue
+moonshot       MOONSHOT_API_KEY            https://api.moonshot.ai/v1        kimi-k3, k2.7-code, k2.6
+moonshot-cn    MOONSHOT_API_KEY (.cn key)  https://api.moonshot.cn/v1        as moonshot
 acedata        ACEDATACLOUD_API_TOKEN      https://api.acedata.cloud         kimi-k2.5, k2-thinking...
 evolink        EVOLINK_API_KEY             https://direct.evolink.ai/v1      kimi-k2-thinking(-turbo)
 gptproto       GPTPROTO_API_KEY            https://gptproto.com/v1           kimi-k2.5
@@ -39,8 +39,10 @@ def moonshot() -> tuple[ChatKimi, Kimi]:
     # export MOONSHOT_API_KEY=sk-...          (a key of platform.moonshot.ai)
     # China: a key of platform.moonshot.cn and provider="moonshot-cn"
     # (provider="moonshot" is the default, unless KIMI_BASE_URL points elsewhere)
+    # Today's line: kimi-k3 (reasoning_effort="low" | "high" | "max"), kimi-k2.7-code,
+    # kimi-k2.6; kimi-k2.5 and moonshot-v1-* were retired there on 2026-08-31.
     return (
-        ChatKimi(model="kimi-k2.6", provider="moonshot"),
+        ChatKimi(model="kimi-k3", provider="moonshot"),
         Kimi(model="kimi-k2.6", provider="moonshot"),
     )
 

@@ -6,7 +6,8 @@ LangChain: ``ChatKimi.with_structured_output(City)``. On Moonshot the default me
 ``json_schema`` (Kimi's ``response_format``, the schema normalised to what Kimi accepts),
 which keeps a thinking model thinking; on AceData, EvoLink and GPTProto it is one forced
 tool call (on a thinking model, thinking is switched off for that call where the model
-allows it; kimi-k2-thinking gets ``tool_choice="auto"`` and the call is checked).
+allows it; kimi-k3 takes the forced call as it is; kimi-k2.7-code gets
+``tool_choice="auto"`` and the call is checked).
 LlamaIndex: ``Kimi.structured_predict(City, prompt, ...)`` chooses the same way.
 """
 

@@ -4,8 +4,8 @@
 
 Moonshot takes images only as data URIs (``data:image/png;base64,...``) or as
 ``ms://<file_id>`` of a file uploaded with ``purpose="image"``; not http(s) URLs. Models
-that see images: kimi-k2.6 and kimi-k2.5 (and moonshot-v1-*-vision-preview); AceData
-takes text only. What a provider or model does not take is refused before sending, with a
+that see images: kimi-k3, kimi-k2.7-code and kimi-k2.6 (on gateways also kimi-k2.5);
+AceData takes text only. What a provider or model does not take is refused before sending, with a
 ``kimi_core.ConfigurationError`` that says which (try ``KIMI_PROVIDER=acedata``).
 """
 

@@ -70,15 +70,23 @@ class ChatKimi(BaseChatModel):
 
     Key init args — completion params:
         model: str
-            Model id, e.g. ``"kimi-k2.6"``, ``"kimi-k2.5"``, ``"kimi-k2-thinking"``,
-            ``"moonshot-v1-8k"``. Ids outside the catalogue are accepted (with a
-            warning) and sent as given.
-        thinking: bool | None
+            Model id, e.g. ``"kimi-k3"``, ``"kimi-k2.7-code"``, ``"kimi-k2.6"`` (Moonshot's
+            line), ``"kimi-k2.5"`` or ``"kimi-k2-thinking"`` (gateways). Ids outside the
+            catalogue are accepted (with a warning) and sent as given; an id the
+            provider retired warns once (``kimi_core.RetiredModelWarning``).
+        thinking: bool | dict | None
             ``True`` / ``False`` switches thinking on models that have a switch
-            (kimi-k2.5, kimi-k2.6); ``None`` (default) keeps the model's default.
+            (kimi-k2.6, kimi-k2.5); Kimi's object form is sent as given once checked
+            (``{"type": "enabled", "keep": "all"}``: kimi-k2.6's preserved thinking);
+            ``None`` (default) keeps the model's default. kimi-k3 takes no thinking
+            field: ``thinking=False`` is refused there.
+        reasoning_effort: str | None
+            kimi-k3's ``"low"``, ``"high"`` or ``"max"`` (Kimi's default), sent top level;
+            refused on models that do not take it, passed as given for unknown ids.
         temperature, top_p, n, presence_penalty, frequency_penalty:
-            Sampling. Values a model fixes (kimi-k2.5 and k2.6 fix all of them) are
-            left out unless given; a conflicting value is refused before sending.
+            Sampling. Values a model fixes (kimi-k3, kimi-k2.6 and kimi-k2.5 fix all of
+            them) are left out unless given; a conflicting value is refused before
+            sending.
         max_tokens / max_completion_tokens: int | None
             Output limit; sent under the name the provider documents.
         stop: list[str] | str | None
@@ -112,6 +120,7 @@ class ChatKimi(BaseChatModel):
 
             from langchain_kimi import ChatKimi
 
+            model = ChatKimi(model="kimi-k3", reasoning_effort="high")  # Moonshot
             model = ChatKimi(model="kimi-k2.6")                       # Moonshot
             model = ChatKimi(model="kimi-k2.5", provider="acedata")   # AceData Cloud
             model = ChatKimi(model="kimi-k2-thinking", provider="evolink")
@@ -169,13 +178,15 @@ class ChatKimi(BaseChatModel):
             ai_msg.tool_calls   # [{"name": "GetWeather", "args": {"city": "Paris"}, "id": ...}]
 
         ``tool_choice``: ``"auto"``, ``"none"``, ``"required"`` (also ``"any"`` or
-        ``True``), or a tool name. Kimi refuses a forced choice (``"required"`` or a
-        name) while thinking. ``ChatKimi`` then sends what the API accepts: on a model
-        with a thinking switch (kimi-k2.5, k2.6) and ``thinking`` left unset, thinking
-        is disabled for that call; on a model that always thinks (kimi-k2-thinking), or
-        when you asked for ``thinking=True``, the choice is sent as ``"auto"`` (with
-        only the named tool) and the answer is checked: no call raises
-        ``kimi_core.ToolCallMissingError``.
+        ``True``), or a tool name. kimi-k3 takes a forced choice while it thinks: it is
+        sent as is and the answer is checked. Other Kimi models refuse a forced choice
+        (``"required"`` or a name) while thinking, so ``ChatKimi`` sends what the API
+        accepts: on a model with a thinking switch (kimi-k2.6, kimi-k2.5) and
+        ``thinking`` left unset, thinking is disabled for that call; on a model that
+        always thinks (kimi-k2.7-code, kimi-k2-thinking), or when you asked for
+        ``thinking=True``, the choice is sent as ``"auto"`` (with only the named tool)
+        and the answer is checked: no call raises ``kimi_core.ToolCallMissingError``,
+        whose message gives the reason (``kimi_core.plan_thinking`` decides it once).
 
     Web search ($web_search):
         Kimi's built-in search needs an "echo turn": the model calls ``$web_search``;
@@ -272,8 +283,15 @@ class ChatKimi(BaseChatModel):
     """Default stop sequences."""
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    thinking: bool | None = None
-    """Thinking switch; ``None`` = the model's default."""
+    thinking: bool | dict[str, Any] | None = None
+    """Thinking: ``True`` / ``False`` on models with a switch (kimi-k2.6, kimi-k2.5), Kimi's
+    object form (``{"type": "enabled", "keep": "all"}``: kimi-k2.6's preserved thinking),
+    or ``None`` (default) for the model's own. kimi-k3 takes none (it always reasons; see
+    ``reasoning_effort``)."""
+    reasoning_effort: str | None = None
+    """How hard kimi-k3 reasons: ``"low"``, ``"high"`` or ``"max"`` (Kimi's default), sent
+    top level. Refused for models that do not take it (the K2 line); passed as given for
+    ids outside the catalogue."""
     prompt_cache_key: str | None = None
     safety_identifier: str | None = None
     timeout: float | httpx.Timeout | None = None
@@ -335,6 +353,7 @@ class ChatKimi(BaseChatModel):
         naming the variables searched.
         """
         self._profile = kc.resolve_provider(self.provider, self.base_url)
+        kc.warn_if_retired(self.model_name, self._profile.name)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         try:
             key = kc.resolve_api_key(self._profile, key)
@@ -429,6 +448,7 @@ class ChatKimi(BaseChatModel):
             "presence_penalty": self.presence_penalty,
             "frequency_penalty": self.frequency_penalty,
             "thinking": self.thinking,
+            "reasoning_effort": self.reasoning_effort,
             "prompt_cache_key": self.prompt_cache_key,
             "safety_identifier": self.safety_identifier,
         }
@@ -501,11 +521,14 @@ class ChatKimi(BaseChatModel):
             elif key == "extra_body":
                 extra.update(value or {})
             elif key not in ("stream", "stream_usage"):  # (they only concern streams)
-                raise kc.ConfigurationError(
-                    f"{key}={value!r} is not a parameter of ChatKimi calls: use one of "
-                    f"{', '.join(sorted(_REQUEST_PARAMS))}, or extra_body={{{key!r}: ...}} "
-                    "to send a provider-specific field",
-                    param=key,
+                raise kc.unknown_parameter(
+                    key,
+                    value,
+                    _REQUEST_PARAMS,
+                    where="ChatKimi calls",
+                    raw=f"extra_body={{{key!r}: ...}} to send a provider-specific field",
+                    provider=self._provider_name,
+                    model=self.model_name,
                 )
         if stop is not None:
             params["stop"] = stop
@@ -873,7 +896,7 @@ def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:
         tool_call_streaming=info.tools,
         structured_output=info.json_schema and formats is not None and "json_schema" in formats,
         temperature=info.fixed_temperature is None,
-        status="deprecated" if info.deprecated else "active",
+        status="deprecated" if info.retirement(provider.name) else "active",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -65,6 +66,17 @@ _IGNORED = frozenset({"stream", "stream_options", "formatted", "use_chat_complet
 
 StructuredOutputMethod = kc.StructuredMethod
 
+#: Keywords of ``Kimi.__init__`` that are not fields.
+_INIT_KEYWORDS = frozenset({"http_client", "async_http_client", "retry_policy"})
+
+
+@functools.cache
+def _field_names(cls: type[Kimi]) -> frozenset[str]:
+    """The constructor keywords a (sub)class takes as fields, with their aliases."""
+    names = set(cls.model_fields)
+    names.update(f.alias for f in cls.model_fields.values() if f.alias)
+    return frozenset(names)
+
 
 def _default_model(profile: kc.ProviderProfile) -> str:
     if not profile.models:
@@ -103,25 +115,26 @@ class Kimi(FunctionCallingLLM):
         from llama_index.core.llms import ChatMessage
         from llama_index.llms.kimi import Kimi
 
-        llm = Kimi(model="kimi-k2.6")
+        llm = Kimi(model="kimi-k2.6")  # or Kimi(model="kimi-k3", reasoning_effort="low")
         print(llm.complete("Say hello in French."))
 
         for r in llm.stream_chat([ChatMessage(role="user", content="Why is the sky blue?")]):
             print(r.additional_kwargs.get("thinking_delta") or r.delta, end="")
         ```
 
-    Thinking models (kimi-k2.6, kimi-k2.5 by default; kimi-k2-thinking always) work in
-    ``FunctionAgent`` and ``ReActAgent``: the reasoning of each tool-call turn is sent
-    back as Kimi requires. ``structured_predict`` works on them too (see
-    ``structured_output_method``).
+    Thinking models (kimi-k2.6, kimi-k2.5 by default; kimi-k3, kimi-k2.7-code and
+    kimi-k2-thinking always) work in ``FunctionAgent`` and ``ReActAgent``: the reasoning of
+    each tool-call turn is sent back as Kimi requires. ``structured_predict`` works on them
+    too (see ``structured_output_method``). A keyword that is not a parameter is refused
+    (naming the closest one), never dropped: raw API fields go in ``additional_kwargs``.
     """
 
     model: str = Field(
         default=DEFAULT_MODEL,
         description=(
-            "The Kimi model id (kimi-k2.6, kimi-k2.5, kimi-k2-thinking, moonshot-v1-128k, "
-            "or any id the provider serves). Default: kimi-k2.6, or the provider's "
-            "closest documented model."
+            "The Kimi model id (kimi-k3, kimi-k2.7-code, kimi-k2.6 on Moonshot; kimi-k2.5, "
+            "kimi-k2-thinking on gateways; or any id the provider serves). Default: "
+            "kimi-k2.6, or the provider's closest documented model."
         ),
     )
     provider: str | None = Field(
@@ -161,11 +174,21 @@ class Kimi(FunctionCallingLLM):
         gt=0,
         description="Maximum number of tokens to generate (sent as the provider names it).",
     )
-    thinking: bool | None = Field(
+    thinking: bool | dict[str, Any] | None = Field(
         default=None,
         description=(
-            "Whether the model thinks: True, False, or None for the model's default "
-            "(kimi-k2.6/k2.5 think unless disabled; kimi-k2-thinking always thinks)."
+            "Whether the model thinks: True, False, None for the model's default "
+            "(kimi-k2.6/k2.5 think unless disabled; kimi-k3, kimi-k2.7-code and "
+            "kimi-k2-thinking always think), or Kimi's object form, e.g. "
+            "{'type': 'enabled', 'keep': 'all'} (kimi-k2.6's preserved thinking)."
+        ),
+    )
+    reasoning_effort: str | None = Field(
+        default=None,
+        description=(
+            "How hard kimi-k3 reasons: 'low', 'high' or 'max' (Kimi's default), sent top "
+            "level. Refused for models that do not take it (the K2 line); passed as given "
+            "for ids outside the catalogue."
         ),
     )
     context_window: int | None = Field(
@@ -249,6 +272,21 @@ class Kimi(FunctionCallingLLM):
         retry_policy: kc.RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
+        known = _field_names(type(self))
+        unknown = kwargs.keys() - known
+        if unknown:
+            # Pydantic would drop them silently: a typo must not build a model that ignores it.
+            name = sorted(unknown)[0]
+            raise kc.unknown_parameter(
+                name,
+                kwargs[name],
+                known | _INIT_KEYWORDS,
+                where="Kimi",
+                raw=f"additional_kwargs={{{name!r}: ...}} (or extra_body={{...}} on a call)",
+                listed=False,
+                provider=provider,
+                model=model,
+            )
         profile = kc.resolve_provider(provider, api_base)
         headers = kwargs.get("default_headers")
         if headers:
@@ -266,6 +304,7 @@ class Kimi(FunctionCallingLLM):
         self._retry_policy = retry_policy
         # Resolve the key and check the configuration now: a clear error at construction.
         self._get_client()
+        kc.warn_if_retired(self.model, profile.name)
 
     def __getstate__(self) -> dict[Any, Any]:
         """Pickles carry a reference to the key, never the key (``kimi_core.key_ref``): a
@@ -300,14 +339,13 @@ class Kimi(FunctionCallingLLM):
     @property
     def metadata(self) -> LLMMetadata:
         info = self.model_info
+        window = self.context_window or info.context_window
         return LLMMetadata(
-            context_window=self.context_window or info.context_window,
+            context_window=window,
             # What LlamaIndex reserves for the answer when it packs prompts: max_tokens if
             # set, else the model's maximum output, at most a quarter of the window (a
             # model whose output may fill its window, moonshot-v1-8k, would leave none).
-            num_output=self.num_output
-            or self.max_tokens
-            or min(info.max_output, info.context_window // 4),
+            num_output=self.num_output or self.max_tokens or min(info.max_output, window // 4),
             is_chat_model=True,
             is_function_calling_model=info.tools,
             model_name=self.model,
@@ -321,6 +359,7 @@ class Kimi(FunctionCallingLLM):
             "provider": self.provider,
             "api_base": self._get_client().base_url,
             "thinking": self.thinking,
+            "reasoning_effort": self.reasoning_effort,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
@@ -374,6 +413,7 @@ class Kimi(FunctionCallingLLM):
             ("top_p", self.top_p),
             ("max_tokens", self.max_tokens),
             ("thinking", self.thinking),
+            ("reasoning_effort", self.reasoning_effort),
         ):
             if value is not None:
                 params[name] = value
@@ -393,11 +433,13 @@ class Kimi(FunctionCallingLLM):
                     extra_body[name] = value  # LlamaIndex's channel for raw API fields
                 else:
                     # A typo must not reach the API silently.
-                    raise kc.ConfigurationError(
-                        f"{name}={value!r} is not a parameter of Kimi.chat: use one of "
-                        f"{', '.join(sorted(_REQUEST_PARAMS))}, or extra_body={{...}} "
-                        "(or the additional_kwargs field) for a raw request field",
-                        param=name,
+                    raise kc.unknown_parameter(
+                        name,
+                        value,
+                        _REQUEST_PARAMS,
+                        where="Kimi.chat",
+                        raw="extra_body={...} (or the additional_kwargs field) for a raw "
+                        "request field",
                         provider=self.provider,
                         model=model,
                     )

@@ -13,3 +13,12 @@ def loopback() -> Iterator[LoopbackServer]:
     """A running :class:`LoopbackServer` (no handler yet), stopped after the test."""
     with LoopbackServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _retired_ids_warn_in_every_test() -> None:
+    """A retired id warns once per process (``kimi_core.warn_if_retired``); forget who was
+    warned, so that each test sees the warning its own models cause, whatever the order."""
+    from kimi_core import _models
+
+    _models._warned_retired.clear()

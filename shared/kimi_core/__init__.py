@@ -5,6 +5,7 @@ rules, schema normalisation, stream assembly and the typed errors, shared by
 ``langchain_kimi`` and ``llama_index_kimi``. It imports no framework.
 """
 
+from ._context import unknown_parameter
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -24,7 +25,16 @@ from ._errors import (
     ToolCallMissingError,
 )
 from ._media import sniff_media_type
-from ._models import MODELS, ModelInfo, UnconfirmedRuleWarning, UnknownModelWarning, get_model_info
+from ._models import (
+    MODELS,
+    ModelInfo,
+    RetiredModelWarning,
+    Retirement,
+    UnconfirmedRuleWarning,
+    UnknownModelWarning,
+    get_model_info,
+    warn_if_retired,
+)
 from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
 from ._rules import REQUEST_PARAMS, ChatRequest, build_chat_request, is_forced_tool_choice
 from ._schema import normalize_schema
@@ -44,6 +54,7 @@ from ._structured import (
     json_mode_instruction,
     structured_output_method,
 )
+from ._thinking import ThinkingPlan, plan_thinking
 from ._transport import (
     DEFAULT_TIMEOUT,
     AsyncChatStream,
@@ -83,11 +94,14 @@ __all__ = [
     "PermissionDeniedError",
     "ProviderProfile",
     "RateLimitError",
+    "RetiredModelWarning",
+    "Retirement",
     "RetryPolicy",
     "SSEDecoder",
     "StreamAccumulator",
     "StreamError",
     "StructuredMethod",
+    "ThinkingPlan",
     "ToolCallMissingError",
     "UnconfirmedRuleWarning",
     "UnknownModelWarning",
@@ -103,6 +117,7 @@ __all__ = [
     "key_ref",
     "normalize_completion",
     "normalize_schema",
+    "plan_thinking",
     "redact_headers",
     "resolve_api_key",
     "resolve_provider",
@@ -110,5 +125,7 @@ __all__ = [
     "state_with_key",
     "state_without_key",
     "structured_output_method",
+    "unknown_parameter",
     "usage_of",
+    "warn_if_retired",
 ]

@@ -1,34 +1,59 @@
-"""The model catalogue: what each Kimi model takes and what it fixes.
+"""The model catalogue: what each Kimi model takes, what it fixes, and who still serves it.
 
-Model ids stay open-ended: an id that is not here (a new model, a gateway's
-``moonshotai/kimi-k2-0905``) gets permissive defaults and one warning, never a failure.
+Each entry says where its facts come from (``source``) and whether they are confirmed
+(``confirmed=False``: a single unconfirmed source; its rules warn instead of refusing).
+Retirement is per provider: ``kimi-k2.5`` answers 404 on Moonshot since 2026-08-31 but
+AceData and GPTProto still serve it. Model ids stay open-ended: an id that is not here
+(a new model, a gateway's ``moonshotai/kimi-k2-0905``) gets permissive defaults and one
+warning, never a failure.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import warnings
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from ._errors import NotFoundError
+
 __all__ = [
     "MODELS",
     "ModelInfo",
+    "RetiredModelWarning",
+    "Retirement",
     "ThinkingMode",
     "UnconfirmedRuleWarning",
     "UnknownModelWarning",
+    "explain_retired",
     "get_model_info",
+    "warn_if_retired",
 ]
 
 ThinkingMode = Literal["none", "always", "default_on", "default_off"]
 """How a model thinks.
 
 - ``none``: never thinks; ``thinking`` must not be enabled.
-- ``always``: always thinks (kimi-k2-thinking); ``thinking`` cannot be disabled.
+- ``always``: always thinks (kimi-k3, kimi-k2.7-code, kimi-k2-thinking); ``thinking`` cannot
+  be disabled.
 - ``default_on``: thinks unless ``thinking: {"type": "disabled"}`` is sent (kimi-k2.5, k2.6).
 - ``default_off``: does not think unless asked (unknown models fall here, switch passed through).
 """
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """A provider stopped serving a model id (it answers 404 there)."""
+
+    date: str
+    successor: str
+
+    @property
+    def hint(self) -> str:
+        """``retired on DATE; use SUCCESSOR``, the words added to a 404."""
+        return f"retired on {self.date}; use {self.successor}"
 
 
 @dataclass(frozen=True)
@@ -54,11 +79,24 @@ class ModelInfo:
     default_temperature: float | None = None
     #: Whether the id is in the catalogue (False: permissive defaults for an unknown id).
     known: bool = True
-    #: Retired on the official platform (still served by some gateways).
-    deprecated: bool = False
     #: False when the model or its rules come from a single unconfirmed source: its
     #: model rules warn (UnconfirmedRuleWarning) instead of refusing.
     confirmed: bool = True
+    #: The family whose rules the model follows (``kimi-k3``, ``kimi-k2.7``, ``kimi-k2.6``...).
+    family: str = ""
+    #: Where the facts come from, in a few words.
+    source: str = ""
+    #: Whether a ``thinking`` field may be sent at all (kimi-k3: never; it always reasons).
+    thinking_field: bool = True
+    #: The ``reasoning_effort`` values the model takes (empty: it takes none).
+    reasoning_efforts: tuple[str, ...] = ()
+    #: Whether ``thinking`` takes ``keep: "all"`` (preserved thinking, kimi-k2.6).
+    thinking_keep: bool = False
+    #: Whether the model keeps earlier reasoning, so that every earlier assistant message
+    #: must carry its ``reasoning_content`` back (kimi-k3, kimi-k2.7-code).
+    keeps_reasoning: bool = False
+    #: Providers that retired the id, with the date and the successor.
+    retired: tuple[tuple[str, Retirement], ...] = ()
 
     @property
     def thinks_by_default(self) -> bool:
@@ -74,10 +112,34 @@ class ModelInfo:
             return self.thinks_by_default
         return thinking
 
+    def retirement(self, provider: str) -> Retirement | None:
+        """How ``provider`` retired this id, or None where it is served (or unknown)."""
+        for name, retirement in self.retired:
+            if name == provider:
+                return retirement
+        return None
+
+    @property
+    def deprecated(self) -> bool:
+        """Retired on the official platform (some gateways may still serve it)."""
+        return self.retirement("moonshot") is not None
+
 
 _K256 = 262_144
+_M1 = 1_048_576
+_MOONSHOT = ("moonshot", "moonshot-cn")
 
-_K25_RULES = {
+
+def _on_moonshot(date: str, successor: str = "kimi-k2.6") -> tuple[tuple[str, Retirement], ...]:
+    return tuple((name, Retirement(date, successor)) for name in _MOONSHOT)
+
+
+#: Retired on Moonshot (facts §11: 404 "Not found the model X or Permission denied").
+_GONE_2026_01 = _on_moonshot("2026-01-28")
+_GONE_2026_05 = _on_moonshot("2026-05-25")
+_GONE_2026_08 = _on_moonshot("2026-08-31")
+
+_SWITCH_RULES = {
     "context_window": _K256,
     "max_output": 32_768,
     "image_input": True,
@@ -90,49 +152,127 @@ _K25_RULES = {
     "json_schema": True,
 }
 
+_K3_RULES = {
+    "family": "kimi-k3",
+    "context_window": _M1,
+    "max_output": 262_144,
+    "image_input": True,
+    "video_input": True,
+    "thinking": "always",
+    "thinking_field": False,
+    "reasoning_efforts": ("low", "high", "max"),
+    # Fixed as for kimi-k2.6 with thinking on (the temperature rejection is recorded).
+    "fixed_temperature": (1.0, 1.0),
+    "fixed_top_p": 0.95,
+    "fixed_n": 1,
+    "fixed_penalties": 0.0,
+    "forced_tool_choice_while_thinking": True,
+    "keeps_reasoning": True,
+    "json_schema": True,
+}
+_K3_SOURCE = (
+    "Moonshot /v1/models 2026-09-02; vercel/ai captures (temperature, tool_choice "
+    "required); nanobot#3939; models.dev"
+)
+
+_K27_RULES = {
+    "family": "kimi-k2.7",
+    "context_window": _K256,
+    "max_output": 262_144,
+    "image_input": True,
+    "video_input": True,
+    "thinking": "always",
+    "keeps_reasoning": True,
+    "json_schema": True,
+}
+_K27_SOURCE = "Moonshot /v1/models 2026-09-02; vercel/ai capture (thinking disabled); models.dev"
+
 
 def _m(model_id: str, **kw: object) -> ModelInfo:
     return ModelInfo(id=model_id, **kw)  # type: ignore[arg-type]
 
 
-_K2_INSTRUCT = {"context_window": _K256, "max_output": 32_768, "json_schema": True}
+_K2_INSTRUCT = {
+    "family": "kimi-k2",
+    "context_window": _K256,
+    "max_output": 32_768,
+    "json_schema": True,
+    "default_temperature": 0.6,
+    "source": "Moonshot docs (2025); AceData docs",
+}
 _K2_THINKING = {
+    "family": "kimi-k2-thinking",
     "context_window": _K256,
     "max_output": 65_536,
     "thinking": "always",
     "default_temperature": 1.0,
     "json_schema": True,
+    "source": "Moonshot docs (2025); AceData and EvoLink docs",
+    "retired": _GONE_2026_05,
 }
-_V1 = {"max_output": 8_192, "default_temperature": 0.0, "json_schema": True}
+_V1 = {
+    "family": "moonshot-v1",
+    "max_output": 8_192,
+    "default_temperature": 0.0,
+    "json_schema": True,
+    "source": "Moonshot docs (2025)",
+    "retired": _GONE_2026_08,
+}
 
 MODELS: dict[str, ModelInfo] = {
     m.id: m
     for m in (
-        # Reported, not documented: assumed to follow kimi-k2.6, rules not enforced.
-        _m("kimi-k3", confirmed=False, **_K25_RULES),
-        _m("kimi-k2.6", **_K25_RULES),
-        _m("kimi-k2.5", **_K25_RULES),
+        # The 2026 line (facts §11).
+        _m("kimi-k3", source=_K3_SOURCE, **_K3_RULES),
+        # Reported later, lower confidence: the kimi-k3 rules, not enforced (warned).
         _m(
-            "kimi-k2.7-code",
-            context_window=_K256,
-            max_output=65_536,
-            thinking="always",
-            json_schema=True,
+            "kimi-k3.1-pro",
+            source="reported after 2026-09 (facts §11)",
             confirmed=False,
+            **_K3_RULES,
         ),
+        _m(
+            "kimi-k3.1-pro-highspeed",
+            source="reported after 2026-09 (facts §11)",
+            confirmed=False,
+            **_K3_RULES,
+        ),
+        _m("kimi-k2.7-code", source=_K27_SOURCE, **_K27_RULES),
+        _m("kimi-k2.7-code-highspeed", source=_K27_SOURCE, **_K27_RULES),
+        _m(
+            "kimi-k2.6",
+            family="kimi-k2.6",
+            thinking_keep=True,
+            source="Moonshot docs; vercel/ai captures (tool_choice required refused)",
+            **_SWITCH_RULES,
+        ),
+        _m(
+            "kimi-k2.5",
+            family="kimi-k2.5",
+            source="Moonshot docs (2025); AceData and GPTProto docs",
+            retired=_GONE_2026_08,
+            **_SWITCH_RULES,
+        ),
+        # The 2025 line: retired on Moonshot, still served by gateways.
         _m("kimi-k2-thinking", **_K2_THINKING),
         _m("kimi-k2-thinking-turbo", **_K2_THINKING),
-        _m("kimi-k2-turbo-preview", default_temperature=0.6, **_K2_INSTRUCT),
-        _m("kimi-k2-0905-preview", default_temperature=0.6, **_K2_INSTRUCT),
-        _m("kimi-k2-instruct-0905", default_temperature=0.6, **_K2_INSTRUCT),
+        _m("kimi-k2-turbo-preview", retired=_GONE_2026_05, **_K2_INSTRUCT),
+        _m("kimi-k2-0905-preview", retired=_GONE_2026_05, **_K2_INSTRUCT),
+        _m("kimi-k2-instruct-0905", **_K2_INSTRUCT),
         _m(
             "kimi-k2-0711-preview",
+            **{**_K2_INSTRUCT, "context_window": 131_072},
+            retired=_GONE_2026_05,
+        ),
+        _m(
+            "kimi-latest",
+            family="kimi-latest",
             context_window=131_072,
             max_output=32_768,
-            default_temperature=0.6,
-            json_schema=True,
+            image_input=True,
+            source="Moonshot docs (2025)",
+            retired=_GONE_2026_01,
         ),
-        _m("kimi-latest", context_window=131_072, max_output=32_768, image_input=True),
         _m("moonshot-v1-8k", context_window=8_192, **_V1),
         _m("moonshot-v1-32k", context_window=32_768, **_V1),
         _m("moonshot-v1-128k", context_window=131_072, **_V1),
@@ -162,10 +302,25 @@ _UNKNOWN_DEFAULTS = ModelInfo(
     forced_tool_choice_while_thinking=True,
     json_schema=True,
     known=False,
+    confirmed=False,
+    family="unknown",
+    source="not in the catalogue: permissive defaults",
+)
+#: An unknown id of the kimi-k3 family ("kimi-k3.2", "kimi-k3-preview"): its rules, warned.
+_UNKNOWN_K3 = replace(
+    MODELS["kimi-k3"], known=False, confirmed=False, source="not in the catalogue: kimi-k3 rules"
 )
 
 _warned: set[str] = set()
+_warned_retired: set[tuple[str, str]] = set()
 _warned_lock = threading.Lock()
+
+
+def _first(seen: set[str] | set[tuple[str, str]], key: str | tuple[str, str]) -> bool:
+    with _warned_lock:
+        first = key not in seen
+        seen.add(key)  # type: ignore[arg-type]
+    return first
 
 
 def get_model_info(model_id: str, *, warn: bool = True) -> ModelInfo:
@@ -173,39 +328,85 @@ def get_model_info(model_id: str, *, warn: bool = True) -> ModelInfo:
 
     Gateway spellings (``moonshotai/Kimi-K2.5``) resolve to the catalogue entry, keeping
     the id as given. An unknown id gets permissive defaults (nothing is refused on our
-    side, the server decides) and, once per id per process, a warning.
+    side, the server decides) and, once per id per process, an ``UnknownModelWarning``.
     """
     info = MODELS.get(model_id)
-    if info is not None:
-        return info
+    return info if info is not None else _resolve(model_id, warn)
+
+
+def warn_if_retired(model_id: str, provider: str) -> Retirement | None:
+    """How ``provider`` retired ``model_id`` (None where it is served or unknown); the
+    first time per id and provider in a process, a ``RetiredModelWarning`` naming the
+    date and the successor. Both adapters call it when a model is built."""
+    retirement = get_model_info(model_id, warn=False).retirement(provider)
+    if retirement is not None and _first(_warned_retired, (provider, model_id)):
+        warnings.warn(
+            f"model {model_id!r} was retired by provider {provider!r} on "
+            f"{retirement.date} (it answers 404 there); use {retirement.successor!r}",
+            RetiredModelWarning,
+            stacklevel=3,
+        )
+    return retirement
+
+
+def _resolve(model_id: str, warn: bool) -> ModelInfo:
     base = _PREFIX.sub("", model_id).lower()
     base = _ALIASES.get(base, base)
     info = MODELS.get(base)
     if info is not None:
         return replace(info, id=model_id)
-    # Thinking variants of unknown ids ("kimi-k2-thinking-2026") think always.
-    if "thinking" in base:
+    like = ""
+    if base.startswith("kimi-k3"):
+        info, like = _UNKNOWN_K3, "; following the kimi-k3 rules, warned instead of enforced"
+    elif "thinking" in base:
+        # Thinking variants of unknown ids ("kimi-k2-thinking-2026") think always.
         info = replace(
             _UNKNOWN_DEFAULTS, thinking="always", forced_tool_choice_while_thinking=False
         )
     else:
         info = _UNKNOWN_DEFAULTS
-    if warn:
-        with _warned_lock:
-            first = model_id not in _warned
-            _warned.add(model_id)
-        if first:
-            warnings.warn(
-                f"model {model_id!r} is not in kimi_core's catalogue; using permissive "
-                "defaults (no client-side limits; 256k context assumed)",
-                UnknownModelWarning,
-                stacklevel=2,
-            )
+    if warn and _first(_warned, model_id):
+        warnings.warn(
+            f"model {model_id!r} is not in kimi_core's catalogue; using permissive "
+            f"defaults (no client-side limits; {info.context_window // 1024}k context "
+            f"assumed{like})",
+            UnknownModelWarning,
+            stacklevel=3,
+        )
     return replace(info, id=model_id)
+
+
+def explain_retired(err: NotFoundError, provider: str, request_body: bytes) -> NotFoundError:
+    """``err`` (a 404 answering ``request_body``) with ``retired on DATE; use SUCCESSOR``
+    added when the request's model is one ``provider`` retired; else ``err`` unchanged."""
+    try:
+        sent = json.loads(request_body) if request_body[:1] == b"{" else None
+    except ValueError:
+        return err
+    model_id = sent.get("model") if isinstance(sent, dict) else None
+    if not isinstance(model_id, str) or not model_id:
+        return err
+    retirement = get_model_info(model_id, warn=False).retirement(provider)
+    if retirement is None:
+        return err
+    explained = type(err)(
+        f"{err.message} ({model_id!r} was {retirement.hint})",
+        status_code=err.status_code,
+        code=err.code,
+        request_id=err.request_id,
+        provider=err.provider,
+        body=err.body,
+    )
+    explained.retryable = err.retryable
+    return explained
 
 
 class UnknownModelWarning(UserWarning):
     """Emitted once per unknown model id."""
+
+
+class RetiredModelWarning(UserWarning):
+    """Emitted once per model id and provider, when that provider retired the id."""
 
 
 class UnconfirmedRuleWarning(UserWarning):

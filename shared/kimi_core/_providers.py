@@ -91,21 +91,13 @@ def normalize_base_url(base_url: str, chat_path: str = "/chat/completions") -> s
     return url
 
 
+#: What Moonshot serves (``GET /v1/models`` on 2026-09-02, facts §11); the 2025 line is
+#: retired there (see the catalogue's ``retired`` entries).
 _KIMI_DOCUMENTED = (
+    "kimi-k3",
+    "kimi-k2.7-code",
+    "kimi-k2.7-code-highspeed",
     "kimi-k2.6",
-    "kimi-k2.5",
-    "kimi-k2-thinking",
-    "kimi-k2-thinking-turbo",
-    "kimi-k2-turbo-preview",
-    "kimi-k2-0905-preview",
-    "kimi-k2-0711-preview",
-    "moonshot-v1-8k",
-    "moonshot-v1-32k",
-    "moonshot-v1-128k",
-    "moonshot-v1-auto",
-    "moonshot-v1-8k-vision-preview",
-    "moonshot-v1-32k-vision-preview",
-    "moonshot-v1-128k-vision-preview",
 )
 
 _MOONSHOT = ProviderProfile(

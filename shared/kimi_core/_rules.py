@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._context import RuleContext, fmt
 from ._errors import ConfigurationError
-from ._models import ModelInfo, UnconfirmedRuleWarning, get_model_info
+from ._models import ModelInfo, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
+from ._thinking import ReasoningReplay, ThinkingPlan, is_forced_tool_choice, plan_thinking
 
 __all__ = [
     "REQUEST_PARAMS",
     "ChatRequest",
     "build_chat_request",
     "is_forced_tool_choice",
-    "may_disable_thinking",
 ]
 
 #: The request parameters :func:`build_chat_request` validates (besides ``model``,
@@ -45,6 +45,7 @@ REQUEST_PARAMS = frozenset(
         "parallel_tool_calls",
         "response_format",
         "thinking",
+        "reasoning_effort",
         "prompt_cache_key",
         "safety_identifier",
     }
@@ -59,70 +60,27 @@ _MEDIA_PARTS = {"image_url": "image_input", "video_url": "video_input"}
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """A validated chat request, ready to send."""
+    """A validated chat request, ready to send, with its thinking plan."""
 
     body: dict[str, Any]
     model: ModelInfo
-    #: Whether the model thinks for this request.
-    thinking: bool
-    #: A forced tool choice the API cannot take while thinking, sent as ``auto``: True for
-    #: "some tool", a name for that tool. The response is checked for the call.
-    required_tool: bool | str | None = None
+    #: What is sent and checked while the model thinks, and why (``kimi_core._thinking``).
+    plan: ThinkingPlan
 
     @property
     def stream(self) -> bool:
         return bool(self.body.get("stream"))
 
+    @property
+    def thinking(self) -> bool:
+        """Whether the model thinks for this request."""
+        return self.plan.thinks
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return repr(value)
-
-
-class _Ctx:
-    """Who a rule comes from, for the error messages."""
-
-    def __init__(self, profile: ProviderProfile, model: ModelInfo) -> None:
-        self.profile = profile
-        self.model = model
-
-    def error(
-        self, param: str, value: Any, allowed: str, *, by: str = "provider"
-    ) -> ConfigurationError:
-        who = (
-            f"model {self.model.id!r}"
-            if by == "model"
-            else f"provider {self.profile.name!r} ({self.profile.label})"
-        )
-        shown = (
-            _fmt(value)
-            if not isinstance(value, str) or len(value) < 80
-            else repr(value[:77] + "...")
-        )
-        return ConfigurationError(
-            f"{param}={shown} is not accepted by {who}: {allowed}",
-            param=param,
-            provider=self.profile.name,
-            model=self.model.id,
-        )
-
-    def model_rule(self, param: str, value: Any, allowed: str) -> None:
-        """A model rule was broken: refuse, or for a model whose rules are unconfirmed,
-        warn and let the value through (the server decides)."""
-        err = self.error(param, value, allowed, by="model")
-        if self.model.confirmed:
-            raise err
-        warnings.warn(
-            f"{err} (this rule of {self.model.id} is unconfirmed: sent anyway)",
-            UnconfirmedRuleWarning,
-            stacklevel=4,
-        )
-
-
-def is_forced_tool_choice(tool_choice: Any) -> bool:
-    """Whether a tool_choice forces a call ("required" or a named function)."""
-    return tool_choice == "required" or isinstance(tool_choice, Mapping)
+    @property
+    def required_tool(self) -> bool | str | None:
+        """A forced tool call the answer is checked for: True for "some tool", a name for
+        that tool (see :attr:`ThinkingPlan.required_tool`)."""
+        return self.plan.required_tool
 
 
 def build_chat_request(
@@ -144,7 +102,8 @@ def build_chat_request(
     tool_choice: str | Mapping[str, Any] | None = None,
     parallel_tool_calls: bool | None = None,
     response_format: Mapping[str, Any] | None = None,
-    thinking: bool | None = None,
+    thinking: bool | Mapping[str, Any] | None = None,
+    reasoning_effort: str | None = None,
     prompt_cache_key: str | None = None,
     safety_identifier: str | None = None,
     extra_body: Mapping[str, Any] | None = None,
@@ -152,9 +111,10 @@ def build_chat_request(
     """Validate parameters against the provider's and the model's rules; build the body.
 
     Sampling values a model fixes are left out unless given; a given value that
-    conflicts is refused. A forced ``tool_choice`` while thinking is turned into what the
-    API accepts (see :func:`_tool_choice`). Tool schemas and ``json_schema`` formats are
-    normalised to Moonshot flavored JSON Schema.
+    conflicts is refused. What is sent for ``thinking``, ``reasoning_effort`` and a forced
+    ``tool_choice`` is the thinking plan's (:func:`kimi_core.plan_thinking`), stored on
+    the request. Tool schemas and ``json_schema`` formats are normalised to Moonshot
+    flavored JSON Schema.
     """
     if not isinstance(model, str) or not model.strip():
         raise ConfigurationError(
@@ -163,7 +123,7 @@ def build_chat_request(
             provider=profile.name,
         )
     info = get_model_info(model)
-    ctx = _Ctx(profile, info)
+    ctx = RuleContext(profile, info)
     body: dict[str, Any] = {"model": model}
 
     _types(
@@ -175,34 +135,36 @@ def build_chat_request(
             "frequency_penalty": frequency_penalty,
         },
         integers={"n": n, "max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens},
-        flags={"thinking": thinking, "parallel_tool_calls": parallel_tool_calls},
+        flags={"parallel_tool_calls": parallel_tool_calls},
     )
     tool_list = _tools(ctx, tools)
-    choice, thinking_sent, required_tool, tool_list = _tool_choice(
-        ctx, tool_choice, tool_list, thinking, temperature
+    _check_tool_choice(ctx, tool_choice, tool_list)
+    plan = plan_thinking(
+        profile,
+        info,
+        thinking=thinking,
+        reasoning_effort=reasoning_effort,
+        tool_choice=tool_choice if tool_list else None,
+        web_search=any(t["function"].get("name") == WEB_SEARCH for t in tool_list),
+        temperature=temperature,
     )
-    if (
-        thinking_sent is None
-        and info.thinking == "default_on"
-        and any(t["function"].get("name") == WEB_SEARCH for t in tool_list)
-        and may_disable_thinking(info, None, temperature)
-    ):
-        # Kimi documents $web_search with thinking disabled (facts §4).
-        thinking_sent = False
-    thinking_on = info.thinking_enabled(thinking_sent)
-    if thinking_sent is not None:
-        _thinking_switch(ctx, thinking_sent, body)
+    if plan.thinking is not None:
+        body["thinking"] = plan.thinking
+    if plan.reasoning_effort is not None:
+        body["reasoning_effort"] = plan.reasoning_effort
 
-    _sampling(ctx, body, thinking_on, temperature, top_p, n, presence_penalty, frequency_penalty)
+    _sampling(ctx, body, plan.thinks, temperature, top_p, n, presence_penalty, frequency_penalty)
     _max_tokens(ctx, body, max_tokens, max_completion_tokens)
     _stop(ctx, body, stop)
-    partial = _messages(ctx, body, messages, thinking_on)
+    partial = _messages(ctx, body, messages, plan.replay)
     _response_format(ctx, body, response_format, partial)
 
     if tool_list:
+        if plan.only_tool is not None:
+            tool_list = [t for t in tool_list if t["function"]["name"] == plan.only_tool]
         body["tools"] = tool_list
-        if choice is not None:
-            body["tool_choice"] = choice
+        if plan.tool_choice is not None:
+            body["tool_choice"] = plan.tool_choice
         if parallel_tool_calls is not None:
             body["parallel_tool_calls"] = parallel_tool_calls
     elif tool_choice not in (None, "none", "auto"):
@@ -222,11 +184,11 @@ def build_chat_request(
             body["stream_options"] = {"include_usage": True}
     if extra_body:
         body.update(extra_body)
-    return ChatRequest(body=body, model=info, thinking=thinking_on, required_tool=required_tool)
+    return ChatRequest(body=body, model=info, plan=plan)
 
 
 def _types(
-    ctx: _Ctx,
+    ctx: RuleContext,
     *,
     numbers: Mapping[str, Any],
     integers: Mapping[str, Any],
@@ -245,50 +207,19 @@ def _types(
             raise ctx.error(name, value, "an integer")
     for name, value in flags.items():
         if value is not None and not isinstance(value, bool):
-            allowed = (
-                "True, False or None (the model's default)" if name == "thinking" else "a bool"
-            )
-            raise ctx.error(name, value, allowed)
+            raise ctx.error(name, value, "a bool")
 
 
-# --------------------------------------------------------------------------- thinking
+# --------------------------------------------------------------------------- tool_choice
 
 
-def _thinking_switch(ctx: _Ctx, thinking: bool, body: dict[str, Any]) -> None:
-    mode = ctx.model.thinking
-    if mode == "none" and thinking:
-        ctx.model_rule("thinking", True, "this model does not think; leave thinking unset")
-    elif mode == "always" and not thinking:
-        ctx.model_rule(
-            "thinking",
-            False,
-            "this model always thinks and cannot disable it; leave thinking unset "
-            "or use a model with a thinking switch (kimi-k2.6, kimi-k2.5)",
-        )
-    elif mode in ("none", "always"):
-        return  # asking for what the model does anyway: nothing to send
-    body["thinking"] = {"type": "enabled" if thinking else "disabled"}
-
-
-def _tool_choice(
-    ctx: _Ctx,
-    tool_choice: str | Mapping[str, Any] | None,
-    tools: list[dict[str, Any]],
-    thinking: bool | None,
-    temperature: float | None,
-) -> tuple[Any, bool | None, bool | str | None, list[dict[str, Any]]]:
-    """Resolve tool_choice against thinking.
-
-    Returns ``(tool_choice to send, thinking to send, required_tool, tools)``.
-
-    Kimi refuses ``required`` or a named function while thinking. When the caller forces
-    a call on a thinking model: if the model has a thinking switch and the caller did not
-    ask for thinking explicitly, thinking is disabled for this call; otherwise the choice
-    is sent as ``auto`` (with only the named tool, when one is named) and the response is
-    checked for the call (``required_tool``).
-    """
+def _check_tool_choice(
+    ctx: RuleContext, tool_choice: str | Mapping[str, Any] | None, tools: list[dict[str, Any]]
+) -> None:
+    """A tool_choice is a known string or names a bound tool (what is sent for it while
+    the model thinks is the thinking plan's)."""
     if tool_choice is None:
-        return None, thinking, None, tools
+        return
     if isinstance(tool_choice, str):
         if tool_choice not in ("auto", "none", "required"):
             raise ctx.error(
@@ -304,36 +235,12 @@ def _tool_choice(
     else:
         raise ctx.error("tool_choice", tool_choice, "a string or a function dict")
 
-    info = ctx.model
-    if not is_forced_tool_choice(tool_choice) or not info.thinking_enabled(thinking):
-        return tool_choice, thinking, None, tools
-    if info.forced_tool_choice_while_thinking:
-        return tool_choice, thinking, None, tools
-    if may_disable_thinking(info, thinking, temperature):
-        return tool_choice, False, None, tools
-    if isinstance(tool_choice, Mapping):
-        name = tool_choice["function"]["name"]
-        return "auto", thinking, name, [t for t in tools if t["function"]["name"] == name]
-    return "auto", thinking, True, tools
-
-
-def may_disable_thinking(info: ModelInfo, thinking: bool | None, temperature: Any) -> bool:
-    """Whether thinking can be switched off for a call without overriding the caller:
-    the model has the switch, the caller left ``thinking`` unset, and a temperature they
-    set is the one the model takes with thinking off."""
-    fixed_off = info.fixed_temperature[1] if info.fixed_temperature else None
-    return (
-        info.thinking_switchable
-        and thinking is None
-        and (temperature is None or fixed_off is None or math.isclose(temperature, fixed_off))
-    )
-
 
 # --------------------------------------------------------------------------- sampling
 
 
 def _sampling(
-    ctx: _Ctx,
+    ctx: RuleContext,
     body: dict[str, Any],
     thinking_on: bool,
     temperature: float | None,
@@ -362,11 +269,11 @@ def _sampling(
                 ctx.model_rule(
                     name,
                     value,
-                    f"the value is fixed{extra}: only {_fmt(float(fixed))} is allowed "
+                    f"the value is fixed{extra}: only {fmt(float(fixed))} is allowed "
                     f"(leave {name} unset and the model uses it)",
                 )
         elif rng is not None and not rng[0] <= value <= rng[1]:
-            raise ctx.error(name, value, f"a number from {_fmt(rng[0])} to {_fmt(rng[1])}")
+            raise ctx.error(name, value, f"a number from {fmt(rng[0])} to {fmt(rng[1])}")
         body[name] = value
     if n is not None:
         if info.fixed_n is not None and n != info.fixed_n:
@@ -385,7 +292,10 @@ def _sampling(
 
 
 def _max_tokens(
-    ctx: _Ctx, body: dict[str, Any], max_tokens: int | None, max_completion_tokens: int | None
+    ctx: RuleContext,
+    body: dict[str, Any],
+    max_tokens: int | None,
+    max_completion_tokens: int | None,
 ) -> None:
     if (
         max_tokens is not None
@@ -413,7 +323,7 @@ def _max_tokens(
     body[ctx.profile.max_tokens_param] = value
 
 
-def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> None:
+def _stop(ctx: RuleContext, body: dict[str, Any], stop: str | Sequence[str] | None) -> None:
     if stop is None:
         return
     stops = (
@@ -441,7 +351,7 @@ def _stop(ctx: _Ctx, body: dict[str, Any], stop: str | Sequence[str] | None) -> 
 # --------------------------------------------------------------------------- tools
 
 
-def _tools(ctx: _Ctx, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+def _tools(ctx: RuleContext, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
     if tools is None or (isinstance(tools, (list, tuple)) and not tools):
         return []
     if not isinstance(tools, (list, tuple)):
@@ -511,9 +421,15 @@ def _is_empty(content: Any) -> bool:
 
 
 def _messages(
-    ctx: _Ctx, body: dict[str, Any], messages: Sequence[Mapping[str, Any]], thinking_on: bool
+    ctx: RuleContext,
+    body: dict[str, Any],
+    messages: Sequence[Mapping[str, Any]],
+    replay: ReasoningReplay,
 ) -> bool:
-    """Check and adapt the messages; return whether the last one is a partial prefix."""
+    """Check and adapt the messages; return whether the last one is a partial prefix.
+
+    ``replay`` (the thinking plan's) says which earlier assistant messages carry their
+    reasoning back: ``""`` is sent where none was produced."""
     if isinstance(messages, (str, bytes)) or not messages:
         raise ConfigurationError(
             "messages is empty: send at least one message",
@@ -541,14 +457,19 @@ def _messages(
             if any(_is_builtin(c) and c.get("type") != "builtin_function" for c in calls):
                 # A builtin's call ($web_search) goes back the way Kimi sent it.
                 m = {**m, "tool_calls": [_builtin_typed(c) for c in calls]}
+        prefix = role == "assistant" and i == last and bool(msg.get("partial"))
+        if (
+            role == "assistant"
+            and ((replay == "all" and not prefix) or (replay == "tool_calls" and calls))
+            and not isinstance(msg.get("reasoning_content"), str)
+        ):
+            # Kimi: "thinking is enabled but reasoning_content is missing in assistant
+            # tool call message at index N". Nothing produced -> send "".
+            m = {**m, "reasoning_content": ""}
         if role == "assistant" and calls:
             if _is_empty(content) and "content" in msg:
-                m = {k: v for k, v in msg.items() if k != "content"}
-            if thinking_on and not isinstance(msg.get("reasoning_content"), str):
-                # Kimi: "thinking is enabled but reasoning_content is missing in assistant
-                # tool call message at index N". Nothing produced -> send "".
-                m = {**m, "reasoning_content": ""}
-        elif _is_empty(content) and not (role == "assistant" and i == last and msg.get("partial")):
+                m = {k: v for k, v in m.items() if k != "content"}
+        elif _is_empty(content) and not prefix:
             raise ctx.error(
                 f"messages[{i}].content",
                 content,
@@ -581,7 +502,7 @@ def _builtin_typed(call: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**call, "type": "builtin_function"} if _is_builtin(call) else call
 
 
-def _check_calls(ctx: _Ctx, i: int, role: Any, calls: Any) -> None:
+def _check_calls(ctx: RuleContext, i: int, role: Any, calls: Any) -> None:
     where = f"messages[{i}].tool_calls"
     if role != "assistant":
         raise ctx.error(where, calls, "only assistant messages carry tool_calls")
@@ -603,7 +524,7 @@ def _check_calls(ctx: _Ctx, i: int, role: Any, calls: Any) -> None:
 
 
 def _parts(
-    ctx: _Ctx,
+    ctx: RuleContext,
     i: int,
     msg: Mapping[str, Any],
     parts: list[Any],
@@ -649,7 +570,7 @@ def _parts(
 
 
 def _response_format(
-    ctx: _Ctx, body: dict[str, Any], response_format: Mapping[str, Any] | None, partial: bool
+    ctx: RuleContext, body: dict[str, Any], response_format: Mapping[str, Any] | None, partial: bool
 ) -> None:
     if response_format is None:
         return

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from ._errors import ConfigurationError
 from ._models import ModelInfo
 from ._providers import ProviderProfile
-from ._rules import may_disable_thinking
+from ._thinking import plan_thinking
 
 __all__ = [
     "StructuredMethod",
@@ -33,29 +33,28 @@ def _documents(profile: ProviderProfile, kind: str) -> bool:
 def structured_output_method(
     profile: ProviderProfile,
     model: ModelInfo,
-    thinking: bool | None = None,
+    thinking: bool | Mapping[str, Any] | None = None,
     temperature: float | None = None,
 ) -> StructuredMethod:
     """The method that works for this provider and model, in this order:
 
     1. ``json_schema`` where the provider documents it and the model has it: the server
        enforces the schema, and a thinking model keeps thinking;
-    2. ``function_calling`` where a forced tool call goes out as such (the model does not
-       think, or thinking can be switched off for the call: ``thinking`` left unset and
-       no ``temperature`` that only thinking takes);
+    2. ``function_calling`` where the thinking plan sends a forced tool call as such (the
+       model does not think, takes a forced call while thinking as kimi-k3 does, or
+       thinking can be switched off for the call: ``thinking`` left unset and no
+       ``temperature`` that only thinking takes);
     3. ``json_mode`` (``json_object`` plus the schema in the prompt) where the provider
        takes ``json_object`` or documents no formats, so an always-thinking model answers
-       (Kimi refuses a forced tool call while thinking);
+       (Kimi refuses a forced tool call while it thinks);
     4. ``function_calling`` otherwise: sent as ``auto``, and the call is checked.
     """
     if model.json_schema and _documents(profile, "json_schema"):
         return "json_schema"
-    forced_goes_out = (
-        not model.thinking_enabled(thinking)
-        or model.forced_tool_choice_while_thinking
-        or may_disable_thinking(model, thinking, temperature)
+    forced = plan_thinking(
+        profile, model, thinking=thinking, tool_choice="required", temperature=temperature
     )
-    if model.tools and forced_goes_out:
+    if model.tools and forced.forced_sent:
         return "function_calling"
     if profile.response_formats is None or "json_object" in profile.response_formats:
         return "json_mode"

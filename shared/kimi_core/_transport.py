@@ -23,7 +23,7 @@ import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any, Generic, TypeVar
 
 import httpx
@@ -34,15 +34,17 @@ from ._errors import (
     APITimeoutError,
     ConfigurationError,
     KimiError,
+    NotFoundError,
     StreamError,
-    ToolCallMissingError,
     make_status_error,
     stream_error_event,
 )
+from ._models import explain_retired
 from ._providers import ProviderProfile, resolve_api_key, resolve_provider
 from ._rules import ChatRequest, build_chat_request
 from ._sse import SSEDecoder
 from ._stream import StreamAccumulator, normalize_completion
+from ._thinking import check_answer
 from ._version import __version__
 
 __all__ = [
@@ -351,9 +353,12 @@ class _Base(Generic[_T]):
         return err, exc
 
     def _status_error(self, response: httpx.Response, raw: bytes) -> APIStatusError:
-        return make_status_error(
+        err = make_status_error(
             response.status_code, raw, headers=response.headers, provider=self.profile.name
         )
+        if isinstance(err, NotFoundError):
+            err = explain_retired(err, self.profile.name, response.request.content)
+        return err
 
     def _completion(self, request: ChatRequest, raw: bytes, response: httpx.Response) -> ChatResult:
         request_id = _request_id(response.headers)
@@ -411,23 +416,7 @@ def _request_id(headers: Mapping[str, str]) -> str | None:
 def _check_required_tool(
     request: ChatRequest, body: Mapping[str, Any], provider: str, request_id: str | None
 ) -> None:
-    required = request.required_tool
-    if not required:
-        return
-    for choice in body.get("choices") or ():
-        calls = (choice.get("message") or {}).get("tool_calls") or []
-        names = {(c.get("function") or {}).get("name") for c in calls}
-        if names and (required is True or required in names):
-            continue
-        wanted = "a tool call" if required is True else f"a call to {required!r}"
-        raise ToolCallMissingError(
-            f"tool_choice forced {wanted}, but {request.model.id} always thinks and Kimi refuses "
-            "a forced tool_choice while thinking, so it was sent as 'auto'; the model answered "
-            f"without {wanted} (finish_reason={choice.get('finish_reason')!r})",
-            provider=provider,
-            request_id=request_id,
-            body=dict(body),
-        )
+    check_answer(request.plan, body, provider=provider, request_id=request_id)
 
 
 class _EventParser:
@@ -630,12 +619,7 @@ class KimiClient(_Base[httpx.Client]):
         """A streamed chat completion: iterate it for normalised chunk dicts."""
         req = request if request is not None else self.prepare(stream=True, **params)
         if not req.stream:
-            req = ChatRequest(
-                body={**req.body, "stream": True},
-                model=req.model,
-                thinking=req.thinking,
-                required_tool=req.required_tool,
-            )
+            req = replace(req, body={**req.body, "stream": True})
         return ChatStream(self, req)
 
     # Platform endpoints ---------------------------------------------------------------
@@ -871,12 +855,7 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
         """A streamed chat completion: ``async for`` it for normalised chunk dicts."""
         req = request if request is not None else self.prepare(stream=True, **params)
         if not req.stream:
-            req = ChatRequest(
-                body={**req.body, "stream": True},
-                model=req.model,
-                thinking=req.thinking,
-                required_tool=req.required_tool,
-            )
+            req = replace(req, body={**req.body, "stream": True})
         return AsyncChatStream(self, req)
 
     async def _get_json(self, method: str, path: str, **kw: Any) -> Any:

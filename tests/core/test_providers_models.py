@@ -150,6 +150,9 @@ def test_catalogue_covers_the_seeds_and_the_named_models() -> None:
     required = ids | {
         "kimi-k2.6",
         "kimi-k3",
+        "kimi-k3.1-pro",
+        "kimi-k2.7-code",
+        "kimi-k2.7-code-highspeed",
         "moonshot-v1-8k",
         "moonshot-v1-32k",
         "moonshot-v1-128k",
@@ -163,6 +166,10 @@ def test_catalogue_covers_the_seeds_and_the_named_models() -> None:
 @pytest.mark.parametrize(
     ("model", "thinking", "ctx"),
     [
+        ("kimi-k3", "always", 1_048_576),
+        ("kimi-k3.1-pro", "always", 1_048_576),
+        ("kimi-k2.7-code", "always", 262_144),
+        ("kimi-k2.7-code-highspeed", "always", 262_144),
         ("kimi-k2.5", "default_on", 262_144),
         ("kimi-k2.6", "default_on", 262_144),
         ("kimi-k2-thinking", "always", 262_144),
@@ -203,5 +210,109 @@ def test_unknown_ids_are_permissive_and_warn_once() -> None:
         b = kc.get_model_info("kimi-k9-preview")
     assert len([w for w in caught if issubclass(w.category, kc.UnknownModelWarning)]) == 1
     assert a == b and not a.known and a.fixed_temperature is None and a.thinking == "default_off"
+    assert a.forced_tool_choice_while_thinking and a.retirement("moonshot") is None
     with pytest.warns(kc.UnknownModelWarning):
         assert kc.get_model_info("vendor/kimi-k9-thinking").thinking == "always"
+
+
+def test_every_entry_says_where_its_facts_come_from() -> None:
+    for info in kc.MODELS.values():
+        assert info.source and info.family, info.id
+    unconfirmed = {m for m, info in kc.MODELS.items() if not info.confirmed}
+    assert unconfirmed == {"kimi-k3.1-pro", "kimi-k3.1-pro-highspeed"}
+
+
+@pytest.mark.parametrize(
+    ("model", "efforts", "field", "keep", "forced_ok", "keeps_reasoning"),
+    [
+        ("kimi-k3", ("low", "high", "max"), False, False, True, True),
+        ("kimi-k3.1-pro-highspeed", ("low", "high", "max"), False, False, True, True),
+        ("kimi-k2.7-code", (), True, False, False, True),
+        ("kimi-k2.7-code-highspeed", (), True, False, False, True),
+        ("kimi-k2.6", (), True, True, False, False),
+        ("kimi-k2.5", (), True, False, False, False),
+    ],
+)
+def test_family_rules(
+    model: str,
+    efforts: tuple[str, ...],
+    field: bool,
+    keep: bool,
+    forced_ok: bool,
+    keeps_reasoning: bool,
+) -> None:
+    info = kc.get_model_info(model)
+    assert info.reasoning_efforts == efforts
+    assert info.thinking_field is field and info.thinking_keep is keep
+    assert info.forced_tool_choice_while_thinking is forced_ok
+    assert info.keeps_reasoning is keeps_reasoning
+
+
+def test_k3_fixes_sampling_as_k26_with_thinking_on() -> None:
+    k3, k26 = kc.get_model_info("kimi-k3"), kc.get_model_info("kimi-k2.6")
+    assert k3.fixed_temperature == (1.0, 1.0) and k26.fixed_temperature == (1.0, 0.6)
+    assert (k3.fixed_top_p, k3.fixed_n, k3.fixed_penalties) == (0.95, 1, 0.0)
+    assert kc.get_model_info("kimi-k2.7-code").fixed_temperature is None
+
+
+@pytest.mark.parametrize(
+    ("model", "date"),
+    [
+        ("kimi-latest", "2026-01-28"),
+        ("kimi-k2-0711-preview", "2026-05-25"),
+        ("kimi-k2-0905-preview", "2026-05-25"),
+        ("kimi-k2-turbo-preview", "2026-05-25"),
+        ("kimi-k2-thinking", "2026-05-25"),
+        ("kimi-k2-thinking-turbo", "2026-05-25"),
+        ("kimi-k2.5", "2026-08-31"),
+        ("moonshot-v1-8k", "2026-08-31"),
+        ("moonshot-v1-auto", "2026-08-31"),
+        ("moonshot-v1-128k-vision-preview", "2026-08-31"),
+    ],
+)
+def test_retired_ids_keep_their_entry_with_date_and_successor(model: str, date: str) -> None:
+    info = kc.get_model_info(model)
+    assert info.known
+    for provider in ("moonshot", "moonshot-cn"):
+        retirement = info.retirement(provider)
+        assert retirement == kc.Retirement(date, "kimi-k2.6")
+        assert retirement.hint == f"retired on {date}; use kimi-k2.6"
+    assert info.deprecated
+    for gateway in ("acedata", "evolink", "gptproto", "openai-compatible"):
+        assert info.retirement(gateway) is None
+
+
+def test_retirement_is_per_provider() -> None:
+    # kimi-k2.5: retired on Moonshot, served by AceData and GPTProto; EvoLink serves
+    # kimi-k2-thinking(-turbo); nothing of today's line is retired anywhere.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for provider in ("acedata", "gptproto"):
+            assert kc.warn_if_retired("kimi-k2.5", provider) is None
+        assert kc.warn_if_retired("kimi-k2-thinking", "evolink") is None
+        for model in ("kimi-k3", "kimi-k3.1-pro", "kimi-k2.7-code", "kimi-k2.6"):
+            assert kc.warn_if_retired(model, "moonshot") is None
+        assert kc.warn_if_retired("kimi-k42", "moonshot") is None  # unknown: open-ended
+    for provider in ("moonshot", "moonshot-cn"):
+        with pytest.warns(kc.RetiredModelWarning) as caught:
+            assert kc.warn_if_retired("kimi-k2.5", provider) is not None
+        assert str(caught[0].message) == (
+            f"model 'kimi-k2.5' was retired by provider {provider!r} on 2026-08-31 (it "
+            "answers 404 there); use 'kimi-k2.6'"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per id and provider
+        assert kc.warn_if_retired("kimi-k2.5", "moonshot") is not None
+
+
+def test_unknown_ids_of_the_k3_family_follow_its_rules_unconfirmed() -> None:
+    _models._warned.discard("kimi-k3.2")
+    with pytest.warns(kc.UnknownModelWarning, match=r"kimi-k3.2.* 1024k context .*kimi-k3 rules"):
+        info = kc.get_model_info("kimi-k3.2")
+    assert not info.known and not info.confirmed and info.family == "kimi-k3"
+    assert info.reasoning_efforts == ("low", "high", "max") and not info.thinking_field
+    gateway = kc.get_model_info("moonshotai/kimi-k3")  # a gateway's spelling: the entry
+    assert gateway.known and gateway.id == "moonshotai/kimi-k3" and gateway.context_window == _M1
+
+
+_M1 = 1_048_576

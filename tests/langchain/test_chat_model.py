@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -50,7 +51,7 @@ def test_defaults_and_aliases() -> None:
     assert model.max_retries == 2
     assert model.stream_usage is True
     assert model._llm_type == "kimi-chat"
-    assert ChatKimi(model_name="kimi-k2.5", api_key="k").model == "kimi-k2.5"
+    assert ChatKimi(model_name="kimi-k3", api_key="k").model == "kimi-k3"
 
 
 @pytest.mark.parametrize(
@@ -68,7 +69,7 @@ def test_provider_resolution_and_key_variables(
     kwargs: dict[str, Any], provider: str, variable: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(variable, "from-env")
-    model = ChatKimi(model="kimi-k2.5", **kwargs)
+    model = ChatKimi(model="kimi-k2.6", **kwargs)
     assert model._get_ls_params()["ls_provider"] == provider
     assert model.api_key is not None and model.api_key.get_secret_value() == "from-env"
     assert model.lc_secrets == {"api_key": variable}
@@ -93,12 +94,12 @@ def test_bad_configuration_is_refused_at_construction() -> None:
 
 def test_unknown_constructor_arguments_go_to_model_kwargs() -> None:
     with pytest.warns(UserWarning, match="top_k"):
-        model = ChatKimi(model="kimi-k2-thinking", api_key="k", top_k=5)
+        model = ChatKimi(model="kimi-k2.7-code", api_key="k", top_k=5)
     assert model.model_kwargs == {"top_k": 5}
 
 
 def test_ls_params_follow_call_overrides() -> None:
-    model = ChatKimi(model="kimi-k2-0905-preview", api_key="k", temperature=0.3, max_tokens=50)
+    model = ChatKimi(model="kimi-k2.7-code", api_key="k", temperature=0.3, max_tokens=50)
     assert model._get_ls_params(model="kimi-k2.6", temperature=0.7, stop=["s"]) == {
         "ls_provider": "moonshot",
         "ls_model_name": "kimi-k2.6",
@@ -160,19 +161,46 @@ def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
             {"image_inputs": True, "pdf_inputs": True, "image_url_inputs": True},
         ),
         (
-            "moonshot-v1-8k",
+            "kimi-k3",
             "moonshot",
-            {"image_inputs": False, "reasoning_output": False, "max_input_tokens": 8_192,
-             "temperature": True},
+            {"image_inputs": True, "reasoning_output": True, "max_input_tokens": 1_048_576,
+             "temperature": False, "tool_choice": True, "status": "active"},
         ),
+        (
+            "kimi-k2.7-code",
+            "moonshot",
+            {"max_input_tokens": 262_144, "temperature": True, "reasoning_output": True},
+        ),
+        (
+            "moonshot-v1-8k",
+            "openai-compatible",
+            {"image_inputs": False, "reasoning_output": False, "max_input_tokens": 8_192,
+             "temperature": True, "status": "active"},
+        ),
+        ("kimi-k2.5", "acedata", {"status": "active"}),
         ("kimi-k2-thinking", "evolink", {"reasoning_output": True, "max_output_tokens": 65_536}),
     ],
 )  # fmt: skip
 def test_profile_from_the_catalogue(model: str, provider: str, expected: dict[str, Any]) -> None:
-    profile = ChatKimi(model=model, provider=provider, api_key="k").profile
+    base = "https://gw.example.com/v1" if provider == "openai-compatible" else None
+    profile = ChatKimi(model=model, provider=provider, base_url=base, api_key="k").profile
     assert profile is not None
     for key, value in expected.items():
         assert profile[key] == value, key  # type: ignore[literal-required]
+
+
+def test_a_retired_id_warns_once_at_construction_and_its_profile_says_deprecated() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ChatKimi(model="moonshot-v1-8k", api_key="k")
+        ChatKimi(model="moonshot-v1-8k", api_key="k")  # once per id and provider
+    assert [str(w.message) for w in caught if w.category is kc.RetiredModelWarning] == [
+        "model 'moonshot-v1-8k' was retired by provider 'moonshot' on 2026-08-31 (it "
+        "answers 404 there); use 'kimi-k2.6'"
+    ]
+    assert model.profile is not None and model.profile["status"] == "deprecated"
+    with pytest.warns(kc.RetiredModelWarning, match=r"'kimi-k2.5' .*'moonshot-cn'"):
+        ChatKimi(model="kimi-k2.5", provider="moonshot-cn", api_key="k")
 
 
 def test_profile_of_an_unknown_model_does_not_warn() -> None:
@@ -190,7 +218,10 @@ class Answer(BaseModel):
     ("provider", "model", "expected"),
     [
         ("moonshot", "kimi-k2.6", "json_schema"),
-        ("moonshot", "kimi-k2-thinking", "json_schema"),
+        ("moonshot", "kimi-k3", "json_schema"),
+        ("moonshot", "kimi-k2.7-code", "json_schema"),
+        ("gptproto", "kimi-k3", "function_calling"),  # K3 takes a forced call while thinking
+        ("gptproto", "kimi-k2.7-code", "json_mode"),  # K2.7 does not
         ("acedata", "kimi-k2.5", "function_calling"),
         ("acedata", "kimi-k2-thinking", "json_mode"),
         ("evolink", "kimi-k2-thinking", "json_mode"),
@@ -242,7 +273,8 @@ def test_bind_web_search_sends_thinking_disabled_only_when_unset() -> None:
     assert sent(ChatKimi(model="kimi-k2.6", api_key="k"), thinking=True)["thinking"] == {
         "type": "enabled"
     }
-    assert "thinking" not in sent(ChatKimi(model="kimi-k2-thinking", api_key="k"))
+    assert "thinking" not in sent(ChatKimi(model="kimi-k2.7-code", api_key="k"))
+    assert "thinking" not in sent(ChatKimi(model="kimi-k3", api_key="k"))
 
 
 @pytest.mark.parametrize(

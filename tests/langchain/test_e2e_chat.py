@@ -370,7 +370,7 @@ def test_model_object_is_shareable_across_threads(chat: ChatFactory, emu: Any) -
 def test_n_choices(moonshot: Any, n: int) -> None:
     from .conftest import chat_for
 
-    result = chat_for(moonshot, "kimi-k2-0905-preview", n=n).generate([[HumanMessage("hi")]])
+    result = chat_for(moonshot, "kimi-k2.7-code", n=n).generate([[HumanMessage("hi")]])
     assert len(result.generations[0]) == n
 
 

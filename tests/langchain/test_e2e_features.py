@@ -387,8 +387,8 @@ def test_file_part_on_gptproto(gptproto: Any) -> None:
     ("dialect", "model", "part", "match"),
     [
         ("acedata", "kimi-k2.5", IMAGE, "content parts of type text"),
-        ("moonshot", "moonshot-v1-8k", IMAGE, "takes no image input"),
-        ("moonshot", "kimi-k2-0905-preview", IMAGE, "takes no image input"),
+        ("evolink", "kimi-k2-thinking-turbo", IMAGE, "takes no image input"),
+        ("gptproto", "kimi-k2-instruct-0905", IMAGE, "takes no image input"),
         ("evolink", "kimi-k2-thinking", IMAGE, "takes no image input"),
         ("moonshot", "kimi-k2.6", {"type": "file", "url": "https://e.x/a.pdf"}, "file"),
         ("gptproto", "kimi-k2.5", {"type": "video", "file_id": "v"}, "video_url"),
@@ -427,7 +427,7 @@ def test_http_image_url_on_moonshot_is_refused_before_sending(moonshot: Any) -> 
 def test_parameters_reach_the_body(moonshot: Any) -> None:
     model = chat_for(
         moonshot,
-        "kimi-k2-0905-preview",
+        "kimi-k2.7-code",  # fixes no sampling value
         temperature=0.3,
         top_p=0.9,
         max_tokens=256,
@@ -456,11 +456,11 @@ def test_parameters_reach_the_body(moonshot: Any) -> None:
     assert body["response_format"] == {"type": "text"}
     assert request.headers["x-team"] == "lc"
     # Per-call values win; a per-call model override is honoured.
-    model.invoke("hi", temperature=0.1, model="kimi-k2-turbo-preview", stop=["X"])
+    model.invoke("hi", temperature=0.1, model="kimi-k2.7-code-highspeed", stop=["X"])
     body = moonshot.chat_requests[-1].json
     assert (body["temperature"], body["model"], body["stop"]) == (
         0.1,
-        "kimi-k2-turbo-preview",
+        "kimi-k2.7-code-highspeed",
         ["X"],
     )
 
@@ -473,10 +473,10 @@ def test_max_tokens_name_per_provider(acedata: Any) -> None:
 
 
 def test_fixed_sampling_is_refused_before_sending(moonshot: Any) -> None:
-    with pytest.raises(kc.ConfigurationError, match=r"temperature=0 .*kimi-k2\.5.*only 1"):
-        chat_for(moonshot, "kimi-k2.5", temperature=0).invoke("hi")
+    with pytest.raises(kc.ConfigurationError, match=r"temperature=0 .*kimi-k2\.6.*only 1"):
+        chat_for(moonshot, "kimi-k2.6", temperature=0).invoke("hi")
     # with thinking off the fixed value is 0.6
-    chat_for(moonshot, "kimi-k2.5", temperature=0.6, thinking=False).invoke("hi")
+    chat_for(moonshot, "kimi-k2.6", temperature=0.6, thinking=False).invoke("hi")
     assert len(moonshot.requests) == 1
 
 
@@ -485,7 +485,7 @@ def test_thinking_switch(moonshot: Any) -> None:
     assert "reasoning_content" not in off.additional_kwargs
     assert _body(moonshot)["thinking"] == {"type": "disabled"}
     with pytest.raises(kc.ConfigurationError, match="always thinks"):
-        chat_for(moonshot, "kimi-k2-thinking", thinking=False).invoke("hi")
+        chat_for(moonshot, "kimi-k2.7-code", thinking=False).invoke("hi")
 
 
 def test_stop_limits_per_provider(gptproto: Any) -> None:
@@ -508,7 +508,7 @@ def test_stream_usage_is_ignored_by_invoke(moonshot: Any) -> None:
 
 def test_streaming_several_choices_is_refused(moonshot: Any) -> None:
     with pytest.raises(kc.ConfigurationError, match="n=2"):
-        list(chat_for(moonshot, "kimi-k2-0905-preview", n=2).stream("hi"))
+        list(chat_for(moonshot, "kimi-k2.7-code", n=2).stream("hi"))
 
 
 def test_custom_http_clients(moonshot: Any) -> None:

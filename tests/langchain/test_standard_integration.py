@@ -92,7 +92,7 @@ class _KimiSuite(ChatModelIntegrationTests):
 
     @property
     def model_override_value(self) -> str:
-        return "kimi-k2.5"
+        return "kimi-k3"
 
     def invoke_with_reasoning_output(self, *, stream: bool = False) -> AIMessage:
         model = ChatKimi(**{**self.chat_model_params, "max_tokens": 4096})

@@ -12,7 +12,7 @@ from langchain_kimi import ChatKimi
 
 
 class TestChatKimiStandard(ChatModelUnitTests):
-    """kimi-k2.5 on Moonshot: the model the best existing option fails two tests on."""
+    """kimi-k3 on Moonshot: today's flagship (always thinks, fixed sampling, 1M window)."""
 
     @property
     def chat_model_class(self) -> type[BaseChatModel]:
@@ -20,14 +20,14 @@ class TestChatKimiStandard(ChatModelUnitTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "kimi-k2.5"}
+        return {"model": "kimi-k3"}
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
         return (
             {"MOONSHOT_API_KEY": "api_key"},
-            {"model": "kimi-k2.5"},
-            {"api_key": "api_key", "model_name": "kimi-k2.5"},
+            {"model": "kimi-k3"},
+            {"api_key": "api_key", "model_name": "kimi-k3"},
         )
 
     @property
@@ -85,7 +85,7 @@ class TestChatKimiStandardAceData(ChatModelUnitTests):
         return "kimi-k2.5"
 
 
-@pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k2-thinking", "moonshot-v1-8k"])
+@pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k2.7-code", "kimi-k3.1-pro"])
 def test_standard_params_other_models(model: str) -> None:
     chat = ChatKimi(model=model, api_key="k", max_tokens=10, stop=["x"])
     ls = chat._get_ls_params()

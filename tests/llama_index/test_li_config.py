@@ -157,11 +157,17 @@ def test_metadata_from_the_catalogue() -> None:
     md = Kimi(api_key="k").metadata
     assert (md.context_window, md.num_output, md.model_name) == (262_144, 32_768, "kimi-k2.6")
     assert md.is_chat_model and md.is_function_calling_model
-    small = Kimi(api_key="k", model="moonshot-v1-8k", max_tokens=500).metadata
+    k3 = Kimi(api_key="k", model="kimi-k3").metadata
+    assert (k3.context_window, k3.num_output, k3.model_name) == (1_048_576, 262_144, "kimi-k3")
+    with pytest.warns(kc.RetiredModelWarning, match="'moonshot-v1-8k' was retired"):
+        small = Kimi(api_key="k", model="moonshot-v1-8k", max_tokens=500).metadata
     assert (small.context_window, small.num_output) == (8_192, 500)
     custom = Kimi(api_key="k", context_window=1000, num_output=100).metadata
     assert (custom.context_window, custom.num_output) == (1000, 100)
-    assert Kimi(api_key="k", model="kimi-k2-0711-preview").metadata.context_window == 131_072
+    # a smaller window given by hand: a quarter of it is reserved, not the model's maximum
+    assert Kimi(api_key="k", context_window=8000).metadata.num_output == 2000
+    served = Kimi(api_key="k", model="kimi-k2-0711-preview", provider="acedata")
+    assert served.metadata.context_window == 131_072
 
 
 def test_field_bounds() -> None:
@@ -182,7 +188,7 @@ def test_client_follows_field_changes() -> None:
 
 
 def test_bad_parameters_fail_before_anything_is_sent() -> None:
-    llm = Kimi(api_key="k", model="kimi-k2.5", api_base=NOWHERE, provider="moonshot")
+    llm = Kimi(api_key="k", model="kimi-k2.6", api_base=NOWHERE, provider="moonshot")
     with pytest.raises(kc.ConfigurationError, match=r"temperature=0\.3.*only 1 is allowed"):
         llm.chat(_user(), temperature=0.3)
     with pytest.raises(kc.ConfigurationError, match="at most 5 stop sequences"):
@@ -195,7 +201,7 @@ def test_bad_parameters_fail_before_anything_is_sent() -> None:
 
 
 async def test_bad_parameters_fail_before_anything_is_sent_async() -> None:
-    llm = Kimi(api_key="k", model="kimi-k2.5", api_base=NOWHERE, provider="moonshot")
+    llm = Kimi(api_key="k", model="kimi-k3", api_base=NOWHERE, provider="moonshot")
     with pytest.raises(kc.ConfigurationError, match="temperature"):
         await llm.achat(_user(), temperature=0.3)
     with pytest.raises(kc.ConfigurationError, match="temperature"):
@@ -213,20 +219,22 @@ def test_image_on_a_text_only_provider_or_model_is_refused() -> None:
     with pytest.raises(kc.ConfigurationError, match="content parts of type text"):
         Kimi(api_key="k", provider="acedata", api_base=NOWHERE).chat([msg])
     with pytest.raises(kc.ConfigurationError, match="takes no image input"):
-        Kimi(api_key="k", model="moonshot-v1-8k", api_base=NOWHERE, provider="moonshot").chat([msg])
+        Kimi(api_key="k", model="kimi-k2-thinking", api_base=NOWHERE, provider="evolink").chat(
+            [msg]
+        )
 
 
 def test_request_parameters_routing() -> None:
     llm = Kimi(
         api_key="k",
-        model="kimi-k2-0905-preview",
+        model="kimi-k2.7-code",
         temperature=0.3,
         max_tokens=100,
         additional_kwargs={"stop": ["END"], "prompt_cache_key": "session-1", "vendor_flag": 1},
     )
     body = llm._prepare(_user(), False, {"top_p": 0.5, "extra_body": {"x": 2}, "stream": True}).body
     assert body == {
-        "model": "kimi-k2-0905-preview",
+        "model": "kimi-k2.7-code",
         "messages": [{"role": "user", "content": "hi"}],
         "temperature": 0.3,
         "top_p": 0.5,
@@ -236,10 +244,8 @@ def test_request_parameters_routing() -> None:
         "vendor_flag": 1,
         "x": 2,
     }
-    # kimi-k2.5 fixes its temperature: none is sent unless given
-    assert (
-        "temperature" not in Kimi(api_key="k", model="kimi-k2.5")._prepare(_user(), False, {}).body
-    )
+    # kimi-k3 fixes its temperature: none is sent unless given
+    assert "temperature" not in Kimi(api_key="k", model="kimi-k3")._prepare(_user(), False, {}).body
     gateway = Kimi(api_key="k", provider="acedata", max_tokens=100)
     assert gateway._prepare(_user(), True, {}).body["max_tokens"] == 100
 
@@ -269,11 +275,19 @@ def test_prepare_chat_with_tools() -> None:
     assert req.required_tool is None
 
     # an always-thinking model: auto + a check that the call was made
-    always = Kimi(api_key="k", model="kimi-k2-thinking")
+    always = Kimi(api_key="k", model="kimi-k2.7-code")
     forced = always._prepare_chat_with_tools([tool], "x", tool_choice="get_weather")
     req = always._prepare(forced.pop("messages"), False, forced)
     assert req.body["tool_choice"] == "auto"
     assert req.required_tool == "get_weather"
+    assert "always thinks" in req.plan.reason
+
+    # kimi-k3 takes the forced choice while thinking: sent as it is, and checked
+    k3 = Kimi(api_key="k", model="kimi-k3")
+    forced = k3._prepare_chat_with_tools([tool], "x", tool_required=True)
+    req = k3._prepare(forced.pop("messages"), False, forced)
+    assert req.body["tool_choice"] == "required" and "thinking" not in req.body
+    assert req.required_tool is True
 
     strict = llm._prepare_chat_with_tools([tool], "x", strict=True)
     assert strict["tools"][0]["function"]["strict"] is True
@@ -284,7 +298,8 @@ def test_structured_output_method_defaults() -> None:
     it (the model keeps thinking), else a forced call where it goes out as one, else
     json_mode (always-thinking models), else function calling checked."""
     assert Kimi(api_key="k", model="kimi-k2.6")._json_method() == "json_schema"
-    assert Kimi(api_key="k", model="kimi-k2-thinking")._json_method() == "json_schema"
+    assert Kimi(api_key="k", model="kimi-k2.7-code")._json_method() == "json_schema"
+    assert Kimi(api_key="k", model="kimi-k3")._json_method() == "json_schema"
     assert Kimi(api_key="k", model="kimi-k2.5", provider="acedata")._json_method() is None
     assert (
         Kimi(api_key="k", model="kimi-k2-thinking", provider="evolink")._json_method()
@@ -297,7 +312,7 @@ def test_structured_output_method_defaults() -> None:
     assert Kimi(api_key="k", structured_output_method="json_mode")._json_method() == "json_mode"
     assert (
         Kimi(
-            api_key="k", model="kimi-k2-thinking", structured_output_method="function_calling"
+            api_key="k", model="kimi-k2.7-code", structured_output_method="function_calling"
         )._json_method()
         is None
     )
@@ -336,7 +351,7 @@ def test_import_pulls_in_neither_openai_nor_langchain() -> None:
 
 
 def test_tools_and_tool_choice_straight_to_chat() -> None:
-    llm = Kimi(api_key="k", model="kimi-k2-0905-preview", strict=True)
+    llm = Kimi(api_key="k", model="kimi-k2.6", strict=True)  # thinking off for a forced call
     tool = FunctionTool.from_defaults(get_weather)
     body = llm._prepare(_user(), False, {"tools": [tool], "tool_choice": "get_weather"}).body
     assert body["tools"][0]["function"]["name"] == "get_weather"
@@ -355,8 +370,10 @@ def test_structured_output_method_follows_the_core_rules() -> None:
     assert Kimi(**on_acedata, temperature=1.0)._json_method() == "json_mode"
     assert Kimi(**on_acedata, temperature=0.6)._json_method() is None
     assert Kimi(**on_acedata, thinking=False)._json_method() is None
-    assert Kimi(api_key="k", model="moonshot-v1-8k")._json_method() == "json_schema"
-    assert Kimi(api_key="k", model="kimi-latest")._json_method() is None  # no json_schema mode
+    assert Kimi(api_key="k", model="kimi-k3")._json_method() == "json_schema"
+    with pytest.warns(kc.RetiredModelWarning, match="'kimi-latest' .* on 2026-01-28"):
+        latest = Kimi(api_key="k", model="kimi-latest")
+    assert latest._json_method() is None  # no json_schema mode
 
 
 def test_a_misspelled_keyword_is_refused_before_sending(kimi_emulator: Any) -> None:
@@ -368,7 +385,8 @@ def test_a_misspelled_keyword_is_refused_before_sending(kimi_emulator: Any) -> N
     )
     msgs = [ChatMessage(role="user", content="hi")]
     with pytest.raises(
-        kc.ConfigurationError, match=r"temprature=0.5 is not a parameter of Kimi.chat: .*extra_body"
+        kc.ConfigurationError,
+        match=r"temprature=0.5 is not a parameter of Kimi.chat \(did you mean 'temperature'\?\): .*extra_body",
     ):
         llm.chat(msgs, temprature=0.5)
     assert kimi_emulator.requests == []
@@ -387,7 +405,7 @@ def test_a_misspelled_keyword_is_refused_before_sending(kimi_emulator: Any) -> N
 
 def test_several_choices_are_refused_when_streaming(kimi_emulator: Any) -> None:
     llm = Kimi(
-        model="kimi-k2-turbo-preview",
+        model="kimi-k2.7-code",
         provider=kimi_emulator.provider,
         api_base=kimi_emulator.base_url,
         api_key="k",
@@ -399,17 +417,17 @@ def test_several_choices_are_refused_when_streaming(kimi_emulator: Any) -> None:
     assert llm.chat(msgs, n=2).raw["choices"][1]["message"]["content"]
 
 
-def test_a_small_window_leaves_room_for_the_prompt(kimi_emulator: Any) -> None:
+def test_a_small_window_leaves_room_for_the_prompt(kimi_emulator_factory: Any) -> None:
     """moonshot-v1-8k may answer with its whole window; LlamaIndex must still be able to
-    pack a prompt (num_output at most a quarter of the window)."""
+    pack a prompt (num_output at most a quarter of the window). Moonshot retired it
+    (a warning); this emulator still serves it."""
     from llama_index.core import Document, SummaryIndex
 
-    llm = Kimi(
-        model="moonshot-v1-8k",
-        provider=kimi_emulator.provider,
-        api_base=kimi_emulator.base_url,
-        api_key="k",
-    )
+    emu = kimi_emulator_factory(models=["moonshot-v1-8k"])
+    with pytest.warns(kc.RetiredModelWarning):
+        llm = Kimi(
+            model="moonshot-v1-8k", provider=emu.provider, api_base=emu.base_url, api_key="k"
+        )
     assert llm.metadata.num_output == 2048
     docs = [
         Document(text="Kimi is served by Moonshot. " * 200),

@@ -148,12 +148,12 @@ def test_uploaded_image_by_file_id(emu: KimiEmulator) -> None:
     ("dialect", "model", "block", "message"),
     [
         (
-            "moonshot",
-            "moonshot-v1-8k",
+            "evolink",
+            "kimi-k2-thinking-turbo",
             ImageBlock(image=PNG),
-            "model 'moonshot-v1-8k': this model takes no image input",
+            "model 'kimi-k2-thinking-turbo': this model takes no image input",
         ),
-        ("moonshot", "kimi-latest", VideoBlock(video=MP4), "takes no video input"),
+        ("moonshot", "kimi-k2-instruct-0905", VideoBlock(video=MP4), "takes no video input"),
         (
             "moonshot",
             "kimi-k2.6",

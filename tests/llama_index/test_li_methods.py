@@ -217,8 +217,8 @@ def test_thinking_switch_and_parameters(emu: KimiEmulator, make_llm: MakeLLM) ->
     assert body["max_completion_tokens"] == 64
     assert body["stop"] == ["\n\n"]
     assert body["prompt_cache_key"] == "session-7"
-    old = make_llm(emu, model="moonshot-v1-8k", temperature=0.2)
-    old.chat(_user())
+    free = make_llm(emu, model="kimi-k2.7-code", temperature=0.2)  # fixes no sampling value
+    free.chat(_user())
     assert emu.last_request.json["temperature"] == 0.2
 
 

@@ -31,7 +31,7 @@ def models() -> list[Any]:
     from langchain_kimi import ChatKimi
     from llama_index_kimi import Kimi
 
-    return [ChatKimi(model="kimi-k2.5", api_key=SECRET), Kimi(model="kimi-k2.5", api_key=SECRET)]
+    return [ChatKimi(model="kimi-k2.6", api_key=SECRET), Kimi(model="kimi-k2.6", api_key=SECRET)]
 
 
 def client_key(model: Any) -> str:
@@ -74,7 +74,7 @@ if __name__ == "__main__":
         data = pickle.load(sys.stdin.buffer)
         print(repr([key_of(pickle.loads(d)) for d in data]))
     else:
-        data = [pickle.dumps(m) for m in (ChatKimi(model="kimi-k2.5", api_key=sys.argv[2]), Kimi(model="kimi-k2.5", api_key=sys.argv[2]))]
+        data = [pickle.dumps(m) for m in (ChatKimi(model="kimi-k2.6", api_key=sys.argv[2]), Kimi(model="kimi-k2.6", api_key=sys.argv[2]))]
         ctx = mp.get_context("fork")
         q = ctx.Queue()
         p = ctx.Process(target=child, args=(data, q))
