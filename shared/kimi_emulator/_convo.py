@@ -1,0 +1,179 @@
+"""The responder's view of a request: the conversation, the tools, the format asked for.
+
+:class:`Request` is what the responder reads, built once per request from the rules'
+``ChatCall`` (in ``_responder.py``, the one place that reads it). :func:`read_conversation`
+walks the messages once: the user's current request, the earlier ones (for follow-ups
+such as "And in Berlin?"), the system text, and the calls made since the request with
+their results.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Conversation", "Request", "Step", "Tool", "read_conversation", "text_of"]
+
+_OUTPUT_TOOL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+#: Earlier user messages kept for follow-ups.
+MAX_EARLIER = 4
+#: Calls since the request that are read (a longer run is answered).
+MAX_STEPS = 64
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the client offers."""
+
+    name: str
+    description: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_output(self) -> bool:
+        """A tool named like a class (``Weather``, ``Person``): the structured answer
+        itself (LangChain's ToolStrategy, ``with_structured_output``, LlamaIndex's
+        programs), called last, with the answer as arguments."""
+        return bool(_OUTPUT_TOOL_RE.match(self.name))
+
+    @classmethod
+    def from_function(cls, fn: Mapping[str, Any]) -> Tool:
+        params = fn.get("parameters")
+        return cls(
+            str(fn.get("name") or ""),
+            str(fn.get("description") or ""),
+            params if isinstance(params, Mapping) else {},
+        )
+
+
+@dataclass
+class Request:
+    """What the responder reads of one validated chat request."""
+
+    messages: Sequence[Mapping[str, Any]]
+    thinking: bool = False
+    tools: list[Tool] = field(default_factory=list)
+    builtins: Sequence[str] = ()
+    tool_choice: Any = None
+    parallel: bool = True
+    response_format: str = "text"
+    json_schema: Mapping[str, Any] | None = None
+    partial: str | None = None
+
+    @property
+    def forced(self) -> str | None:
+        """The function ``tool_choice`` names, if any."""
+        choice = self.tool_choice
+        if isinstance(choice, Mapping):
+            fn = choice.get("function")
+            if isinstance(fn, Mapping) and isinstance(fn.get("name"), str):
+                return str(fn["name"])
+        return None
+
+
+@dataclass
+class Step:
+    """A call made since the user's request, and what it returned."""
+
+    name: str
+    args: dict[str, Any]
+    result: str | None = None
+    #: The arguments were not a JSON object: the call counts as made, whatever it meant.
+    malformed: bool = False
+
+
+@dataclass
+class Conversation:
+    request: str = ""
+    #: Earlier user messages, latest first.
+    earlier: list[str] = field(default_factory=list)
+    system: str = ""
+    steps: list[Step] = field(default_factory=list)
+    #: Whether the conversation ends with tool results.
+    ends_with_results: bool = False
+    #: Assistant tool-call turns since the request.
+    turns: int = 0
+
+    @property
+    def results(self) -> list[Step]:
+        return [s for s in self.steps if s.result is not None]
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content (string or parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        out = []
+        for part in content:
+            if isinstance(part, Mapping):
+                if part.get("type") == "text":
+                    out.append(str(part.get("text") or ""))
+                else:
+                    out.append("[media]")
+        return " ".join(out)
+    return "" if content is None else json.dumps(content)
+
+
+def _args(raw: Any) -> dict[str, Any] | None:
+    """The arguments of a call (None: not a JSON object)."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return {}
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return dict(value) if isinstance(value, Mapping) else None
+    return None
+
+
+def read_conversation(messages: Sequence[Mapping[str, Any]], partial: str | None) -> Conversation:
+    """One pass over the messages (the partial prefix, if any, left out)."""
+    msgs = messages[:-1] if partial is not None and messages else messages
+    conv = Conversation()
+    last_user = -1
+    systems: list[str] = []
+    for i, msg in enumerate(msgs):
+        role = msg.get("role")
+        if role == "user":
+            last_user = i
+        elif role == "system" and len(systems) < 8:
+            systems.append(text_of(msg.get("content")))
+    conv.system = "\n".join(systems)
+    if last_user >= 0:
+        conv.request = text_of(msgs[last_user].get("content"))
+        earlier = [text_of(m.get("content")) for m in msgs[:last_user] if m.get("role") == "user"]
+        conv.earlier = earlier[::-1][:MAX_EARLIER]
+    else:
+        conv.request = conv.system
+    by_id: dict[str, Step] = {}
+    pending: list[Step] = []
+    for msg in msgs[last_user + 1 :]:
+        role = msg.get("role")
+        if role == "assistant":
+            calls = msg.get("tool_calls") or ()
+            if calls:
+                conv.turns += 1
+            for tc in calls:
+                if not isinstance(tc, Mapping) or len(conv.steps) >= MAX_STEPS:
+                    continue
+                fn = tc.get("function") or {}
+                args = _args(fn.get("arguments"))
+                step = Step(str(fn.get("name") or ""), args or {}, malformed=args is None)
+                conv.steps.append(step)
+                pending.append(step)
+                by_id[str(tc.get("id"))] = step
+        elif role == "tool":
+            found = by_id.get(str(msg.get("tool_call_id")))
+            if found is None or found.result is not None:
+                found = next((s for s in pending if s.result is None), None)
+            if found is not None:
+                found.result = text_of(msg.get("content"))
+    conv.ends_with_results = bool(msgs) and msgs[-1].get("role") == "tool"
+    return conv
