@@ -53,7 +53,7 @@ _WORD_RE = re.compile(r"[a-z0-9]+")
 _SPLIT_RE = re.compile(r"[\s_\-.$]+")
 _CAMEL_RE = re.compile(r"([a-z0-9])([A-Z])")
 _NUMBER_RE = re.compile(
-    r"(?<![\w.])(?P<cur>[$€])?(?P<num>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)(?![.\d])"
+    r"(?<![\w.])(?P<cur>[$€])?(?P<num>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)(?!\.?\d)"
 )
 _AFTER_RE = re.compile(r"\s?(°\s?[CFcf]\b|%|[A-Za-z]+)")
 _QUOTED_RE = re.compile(r"(?:^|(?<=[\s(:=,\[]))[\"“'‘]([^\"”'’\n]{1,200})[\"”'’]")
@@ -67,6 +67,7 @@ _PAIR_END_RE = re.compile(r"\s+(?:and|or|in|for|with)\s|\.(?:\s|$)")
 _PERSON_AFTER_RE = re.compile(
     r"\s*(?:,|is|was|\(|aged)?\s*(?:aged\s+)?\d+\s*(?:years|yrs|-year|\))"
 )
+_TOPIC_RE = re.compile(r"\b(?:about|regarding|concerning|on the subject of)\s+([^,.;:?!\n]{1,80})")
 _PIECE_RE = re.compile(r"[,;\n]|\band\b|\bbut\b|\.(?:\s|$)")
 
 
@@ -129,6 +130,8 @@ class Facts:
     named: list[str] = field(default_factory=list)
     #: ``key: value`` / ``key=value`` pairs (lower-case keys), JSON keys, call arguments.
     pairs: dict[str, Any] = field(default_factory=dict)
+    #: What the text is about ("the launch" in "an email about the launch").
+    topics: list[str] = field(default_factory=list)
     #: Descriptive phrases of a tool result ("cloudy").
     phrases: list[str] = field(default_factory=list)
     #: For a call's arguments or result: the call's name.
@@ -316,6 +319,7 @@ def read_text(text: str, exclude: Iterable[str] = ()) -> Facts:
             facts.named.append(m.group(1))
         if len(facts.quoted) >= 32:
             break
+    facts.topics = [m.group(1).strip() for m in _TOPIC_RE.finditer(text)][:8]
     for m in _PAIR_RE.finditer(text):
         key = m.group(1).lower()
         if key not in facts.pairs:

@@ -106,12 +106,11 @@ class Filler:
                 continue
             value = self.value(sub, key, owner)
             if value is MISSING:
-                if key in req or everything:
-                    if self.strict:
-                        return MISSING
-                    value = self.stand_in(sub, key)
-                else:
-                    continue
+                if key not in req:
+                    continue  # an optional field nothing speaks for is left out
+                if self.strict:
+                    return MISSING
+                value = self.stand_in(sub, key)
             values[key] = value
         return {str(k): values[str(k)] for k in props if str(k) in values}
 
@@ -306,7 +305,7 @@ class Filler:
             return self._quote() if kind == "place" else None
         if kind == "query":
             return self._quote() or snippet(self.fallback, 200) or None
-        found = self._quote() or self._phrase() or self._entity("name")
+        found = self._quote() or self._phrase() or self._topic() or self._entity("name")
         if found is not None:
             return found
         default = node.get("default")
@@ -347,6 +346,14 @@ class Filler:
                 if q not in self._used_quotes:
                     self._used_quotes.add(q)
                     return q
+        return None
+
+    def _topic(self) -> str | None:
+        for pool in self.pools:
+            for t in pool.topics:
+                if t not in self._used_phrases:
+                    self._used_phrases.add(t)
+                    return t
         return None
 
     def _phrase(self) -> str | None:

@@ -46,25 +46,29 @@ def _is_schema(value: Any) -> bool:
 
 
 def _schemas_in(text: str) -> list[tuple[int, Mapping[str, Any]]]:
+    """The JSON schemas written in ``text``, with where they start."""
     found: list[tuple[int, Mapping[str, Any]]] = []
+    floor = 0  # nothing before the end of the last schema found is decoded again
     pos = text.find('"properties"')
     sites = 0
     while pos >= 0 and sites < _MAX_SITES:
         sites += 1
         start = pos
         for _ in range(_MAX_OPENERS):
-            start = text.rfind("{", 0, start)
+            start = text.rfind("{", floor, start)
             if start < 0:
                 break
             try:
                 value, end = _DECODER.raw_decode(text, start)
             except ValueError:
                 continue
+            if end <= pos:
+                continue  # an object that closes before this "properties"
             if _is_schema(value):
                 found.append((start, value))
-                pos = end
-                break
-        pos = text.find('"properties"', pos + 1)
+                floor = end
+            break
+        pos = text.find('"properties"', max(pos + 1, floor))
     return found
 
 

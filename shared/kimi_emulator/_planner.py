@@ -30,7 +30,7 @@ from typing import Any
 from ._convo import Conversation, Step, Tool
 from ._extract import Entity, Facts, read_args, read_result, read_text, split_name, stem, words
 from ._filler import Filler
-from ._lexicon import GENERIC, STOP, SYNONYMS
+from ._lexicon import GENERIC, STOP, SYNONYMS, UNITS
 from ._schema import MISSING, field_kind, resolve, type_of
 
 __all__ = ["Call", "Decision", "Planner"]
@@ -126,7 +126,7 @@ class Planner:
         self.pools: list[Facts] = [self.request]
         self.follow_up = False
         self.wanted = self._relevant(self.request)
-        if not self.wanted and conv.earlier and _reads_like_follow_up(conv.request):
+        if not self.wanted and conv.earlier and _follows_up(self.request):
             for earlier in conv.earlier:
                 facts = read_text(earlier, exclude)
                 wanted = self._relevant(facts)
@@ -145,7 +145,8 @@ class Planner:
     # ------------------------------------------------------------------ relevance
 
     def _relevant(self, facts: Facts) -> list[_ToolInfo]:
-        stems = {stem(w) for w in words(facts.text)}
+        found = words(facts.text)
+        stems = {stem(w) for w in found} | {UNITS[w] for w in found if w in UNITS}
         low = facts.low
         scored = [(info.score(stems, low), i, info) for i, info in enumerate(self.infos)]
         return [info for score, _, info in sorted(scored, key=lambda s: (-s[0], s[1])) if score]
@@ -198,6 +199,8 @@ class Planner:
             seen.add(call.key)
             todo.append(call)
         if not todo:
+            # Nothing more will come: what still waits cannot be called.
+            decision.missing += decision.waiting
             decision.waiting = []
             return decision
         room = MAX_CALLS - len(self.conv.steps)
@@ -271,8 +274,11 @@ def _subjects(facts: Facts, kind: str) -> list[Entity]:
     return out
 
 
-def _reads_like_follow_up(text: str) -> bool:
-    return bool(_FOLLOW_UP_RE.match(text)) or len(text.split()) <= 6
+def _follows_up(facts: Facts) -> bool:
+    """Whether a message reads like a follow-up that changes the subject ("And in
+    Berlin?", "What about 25?"): short or starting so, and naming something new."""
+    short = bool(_FOLLOW_UP_RE.match(facts.text)) or len(facts.text.split()) <= 6
+    return short and bool(facts.entities or facts.numbers or facts.quoted)
 
 
 def _enum_words(tools: Sequence[Tool]) -> set[str]:

@@ -84,15 +84,15 @@ def read_react(messages: Sequence[Mapping[str, Any]]) -> tuple[ReactPrompt, list
                 prompt.question = text
                 prompt.steps = []
             else:
-                _read_steps(text, prompt.steps)
+                _read_steps(text, prompt.steps, prompt.tools)
     else:
         # LangChain classic: question and scratchpad in the prompt itself.
         body = head.rsplit("Begin!", 1)[-1]
         m = re.search(r"Question:\s*(.*?)(?:\nThought:|$)", body, re.DOTALL)
         prompt.question = (m.group(1) if m else body).strip()
-        _read_steps(body, prompt.steps)
+        _read_steps(body, prompt.steps, prompt.tools)
         for _, text in texts[where + 1 :]:
-            _read_steps(text, prompt.steps)
+            _read_steps(text, prompt.steps, prompt.tools)
     return prompt, earlier
 
 
@@ -175,11 +175,11 @@ def _signature(params: str) -> Mapping[str, Any]:
     return {"type": "object", "properties": props, "required": required}
 
 
-def _action_input(raw: str) -> dict[str, Any]:
+def _action_input(raw: str, tool: Tool | None) -> dict[str, Any]:
     raw = raw.strip()[:_MAX_INPUT]
     start = raw.find("{")
     if start < 0:
-        return {"input": raw} if raw else {}
+        return _single_input(raw.strip().strip("\"'"), tool) if raw else {}
     depth = 0
     end = -1
     for i in range(start, len(raw)):
@@ -201,7 +201,22 @@ def _action_input(raw: str) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def _read_steps(text: str, steps: list[Step]) -> None:
+def _single_input(raw: str, tool: Tool | None) -> dict[str, Any]:
+    """A plain Action Input ("Paris"): the value of the tool's one parameter."""
+    props = tool.params.get("properties") if tool is not None else None
+    if not isinstance(props, Mapping) or len(props) != 1:
+        return {"input": raw}
+    (key, node), *_ = props.items()
+    if isinstance(node, Mapping) and node.get("type") in ("number", "integer"):
+        try:
+            number = float(raw)
+        except ValueError:
+            return {str(key): raw}
+        return {str(key): int(number) if number.is_integer() else number}
+    return {str(key): raw}
+
+
+def _read_steps(text: str, steps: list[Step], tools: Sequence[Tool]) -> None:
     """``Action`` / ``Action Input`` / ``Observation`` lines of ``text``, in order."""
     action: str | None = None
     lines = text.splitlines()
@@ -217,7 +232,8 @@ def _read_steps(text: str, steps: list[Step]) -> None:
             ):
                 i += 1
                 raw.append(lines[i])
-            steps.append(Step(action, _action_input("\n".join(raw))))
+            tool = next((t for t in tools if t.name == action), None)
+            steps.append(Step(action, _action_input("\n".join(raw), tool)))
             action = None
         elif line.startswith("Observation:"):
             obs = [line[len("Observation:") :].strip()]
@@ -232,11 +248,17 @@ def _read_steps(text: str, steps: list[Step]) -> None:
         i += 1
 
 
-def render_action(name: str, args: Mapping[str, Any]) -> str:
+def render_action(prompt: ReactPrompt, name: str, args: Mapping[str, Any]) -> str:
+    """One ReAct step. LangChain's classic format takes a plain input for a tool of one
+    parameter (its single-input tools are called with that string)."""
+    given = json.dumps(args, ensure_ascii=False)
+    if prompt.answer_word == "Final Answer" and len(args) == 1:
+        (value,) = args.values()
+        given = value if isinstance(value, str) else json.dumps(value)
     return (
         "Thought: I need to use a tool to help me answer the question.\n"
         f"Action: {name}\n"
-        f"Action Input: {json.dumps(args, ensure_ascii=False)}"
+        f"Action Input: {given}"
     )
 
 

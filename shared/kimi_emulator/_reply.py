@@ -243,7 +243,7 @@ def _react(req: Request) -> Reply | None:
         note = "The prompt asks for the ReAct format: one Action per step. " + plan_note(
             decision, answered=False
         )
-        return Reply(render_action(call.name, call.args), _reason(conv, note))
+        return Reply(render_action(prompt, call.name, call.args), _reason(conv, note))
     answer = _prose(conv, decision)
     note = "The prompt asks for the ReAct format. " + plan_note(
         decision, answered=bool(conv.results)
