@@ -869,10 +869,10 @@ def test_answers_a_person_reads_say_they_come_from_the_emulator(moonshot: KimiEm
 
 def test_a_scripted_turn_the_model_could_not_produce_is_refused(moonshot: KimiEmulator) -> None:
     call = [{"name": "get_weather", "arguments": {"city": "Paris"}}]
-    with pytest.raises(ValueError, match="kimi-k2.7-code always thinks") as info:
+    with pytest.raises(ValueError, match=r"kimi-k2\.7-code always thinks") as info:
         moonshot.script(tool_calls=call, model="kimi-k2.7-code")
     assert "pass reasoning=" in str(info.value)
-    with pytest.raises(ValueError, match="kimi-k2-instruct-0905 does not think"):
+    with pytest.raises(ValueError, match=r"kimi-k2-instruct-0905 does not think"):
         moonshot.script(text="Hi", reasoning="Hmm.", model="kimi-k2-instruct-0905")
     # What the models can produce is queued: reasoning with the call; a switch model
     # either way; an unknown id, an error script and a script without a model as given.
