@@ -134,22 +134,29 @@ def _args(raw: Any) -> dict[str, Any] | None:
 
 
 def read_conversation(messages: Sequence[Mapping[str, Any]], partial: str | None) -> Conversation:
-    """One pass over the messages (the partial prefix, if any, left out)."""
+    """The conversation's parts (the partial prefix, if any, left out)."""
     msgs = messages[:-1] if partial is not None and messages else messages
     conv = Conversation()
-    last_user = -1
+    # The leading system messages, the last user message and what follows it: the work
+    # does not grow with a long history in between.
     systems: list[str] = []
-    for i, msg in enumerate(msgs):
-        role = msg.get("role")
-        if role == "user":
-            last_user = i
-        elif role == "system" and len(systems) < 8:
-            systems.append(text_of(msg.get("content")))
+    for msg in msgs[:8]:
+        if msg.get("role") != "system":
+            break
+        systems.append(text_of(msg.get("content")))
     conv.system = "\n".join(systems)
+    last_user = -1
+    for i in range(len(msgs) - 1, -1, -1):
+        if msgs[i].get("role") == "user":
+            last_user = i
+            break
     if last_user >= 0:
         conv.request = text_of(msgs[last_user].get("content"))
-        earlier = [text_of(m.get("content")) for m in msgs[:last_user] if m.get("role") == "user"]
-        conv.earlier = earlier[::-1][:MAX_EARLIER]
+        for i in range(last_user - 1, -1, -1):
+            if msgs[i].get("role") == "user":
+                conv.earlier.append(text_of(msgs[i].get("content")))
+                if len(conv.earlier) >= MAX_EARLIER:
+                    break
     else:
         conv.request = conv.system
     by_id: dict[str, Step] = {}

@@ -76,6 +76,7 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD_RE.findall(text.lower()) if w not in STOP]
 
 
+@lru_cache(maxsize=4096)
 def stem(word: str) -> str:
     for suffix in ("ing", "es", "s", "ed"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
@@ -85,7 +86,12 @@ def stem(word: str) -> str:
 
 def split_name(name: str) -> list[str]:
     """``getWeather`` / ``get_weather`` / ``temperature_f`` -> lower-case words."""
-    return [w.lower() for w in _SPLIT_RE.split(_CAMEL_RE.sub(r"\1 \2", name)) if w]
+    return list(_split_name(name))
+
+
+@lru_cache(maxsize=4096)
+def _split_name(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _SPLIT_RE.split(_CAMEL_RE.sub(r"\1 \2", name)) if w)
 
 
 def snippet(text: str, limit: int = 120) -> str:

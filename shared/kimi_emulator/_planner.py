@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ._convo import Conversation, Step, Tool
@@ -74,15 +75,27 @@ def _call_key(name: str, args: Mapping[str, Any]) -> str:
     return name + json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
 
 
+_SIGNATURE_RE = re.compile(r"\b\w+\([^)]{0,200}\)\s*->\s*\w+")
+
+
+@lru_cache(maxsize=1024)
+def _stems_of(name: str, description: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The meaningful word stems of a tool's name and description (a signature such as
+    LlamaIndex's ``get_weather(city: str) -> str`` left out); once per tool."""
+    desc = _SIGNATURE_RE.sub(" ", description[:4000])
+    return (
+        frozenset(stem(w) for w in split_name(name) if w not in STOP),
+        frozenset(stem(w) for w in words(desc) if w not in GENERIC),
+    )
+
+
 class _ToolInfo:
     """What the planner reads of one tool, worked out once per request."""
 
     def __init__(self, tool: Tool) -> None:
         self.tool = tool
         self.params = tool.params
-        self.name_stems = {stem(w) for w in split_name(tool.name) if w not in STOP}
-        desc = re.sub(r"\b\w+\([^)]{0,200}\)\s*->\s*\w+", " ", tool.description)
-        self.desc_stems = {stem(w) for w in words(desc) if w not in GENERIC}
+        self.name_stems, self.desc_stems = _stems_of(tool.name, tool.description)
         props = self.params.get("properties")
         self.props: Mapping[str, Any] = props if isinstance(props, Mapping) else {}
         required = self.params.get("required")

@@ -129,23 +129,28 @@ def _fill_call(tool: Tool, planner: Planner, conv: Conversation) -> Any:
 def _final(
     req: Request, conv: Conversation, planner: Planner | None, decision: Decision | None
 ) -> Reply:
-    pools = planner.answer_pools() if planner is not None else [read_text(conv.request)]
     texts = [conv.system, conv.request]
     answered = bool(conv.results)
+
+    def pools() -> list[Facts]:
+        # Read only for a JSON answer: a plain reply needs no facts.
+        return planner.answer_pools() if planner is not None else [read_text(conv.request)]
+
     if req.partial is not None:
-        return _partial(req, conv, pools, texts)
-    schema = _answer_schema(req, texts)
+        return _partial(req, conv, pools(), texts)
+    asks = req.response_format == "json_object" or asks_for_json(texts)
+    schema = _answer_schema(req, texts, asks)
     if schema is not None:
-        value = _json_value(schema, pools, conv)
+        value = _json_value(schema, pools(), conv)
         note = plan_note(decision, answered=answered) if answered else ""
         return Reply(
             json.dumps(value, ensure_ascii=False),
             _reason(conv, f"{note} I will answer with JSON that follows the schema.".strip()),
         )
     prose = _prose(conv, decision)
-    if req.response_format == "json_object" or asks_for_json(texts):
+    if asks:
         keys = named_keys(texts)
-        value = _keyed(keys, pools, conv) if keys else {"answer": prose}
+        value = _keyed(keys, pools(), conv) if keys else {"answer": prose}
         return Reply(
             json.dumps(value, ensure_ascii=False),
             _reason(conv, "I will answer with a JSON object."),
@@ -162,12 +167,12 @@ def _prose(conv: Conversation, decision: Decision | None) -> str:
     return plain_answer(conv.request)
 
 
-def _answer_schema(req: Request, texts: Sequence[str]) -> Mapping[str, Any] | None:
+def _answer_schema(req: Request, texts: Sequence[str], asks: bool) -> Mapping[str, Any] | None:
+    """The schema the answer follows: ``json_schema``'s, else one shown in a prompt that
+    asks for JSON (``asks``)."""
     if req.response_format == "json_schema" and req.json_schema is not None:
         return req.json_schema
-    if req.response_format == "json_object" or asks_for_json(texts):
-        return embedded_schema(texts)
-    return None
+    return embedded_schema(texts) if asks else None
 
 
 def _json_value(schema: Mapping[str, Any], pools: Sequence[Facts], conv: Conversation) -> Any:
@@ -203,7 +208,7 @@ def _partial(
     prefix = req.partial or ""
     note = "I will continue the given prefix."
     if opens_json(prefix):
-        schema = _answer_schema(req, texts) or embedded_schema(texts)
+        schema = _answer_schema(req, texts, asks=True)
         planned: Any
         if schema is not None:
             planned = _json_value(schema, pools, conv)
