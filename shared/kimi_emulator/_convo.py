@@ -15,6 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# The rules' reading of message content, so that both count and read the same text.
+from ._rules import _content_text as text_of
+
 __all__ = ["Conversation", "Request", "Step", "Tool", "read_conversation", "text_of"]
 
 _OUTPUT_TOOL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
@@ -100,22 +103,6 @@ class Conversation:
     @property
     def results(self) -> list[Step]:
         return [s for s in self.steps if s.result is not None]
-
-
-def text_of(content: Any) -> str:
-    """The text of a message's content (string or parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        out = []
-        for part in content:
-            if isinstance(part, Mapping):
-                if part.get("type") == "text":
-                    out.append(str(part.get("text") or ""))
-                else:
-                    out.append("[media]")
-        return " ".join(out)
-    return "" if content is None else json.dumps(content)
 
 
 def _args(raw: Any) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from ._extract import PLACE_KINDS, Entity, Facts, Number, snippet, split_name, stem, words
@@ -331,38 +332,27 @@ class Filler:
                     return e.text
         return None
 
-    def _quote(self) -> str | None:
+    def _take(self, field: str, used: set[str], skip: AbstractSet[str] = frozenset()) -> str | None:
+        """The first string of the pools' ``field`` (quoted, named, topics, phrases) not
+        used yet and not in ``skip``; it is used from now on."""
         for pool in self.pools:
-            for q in pool.quoted:
-                if q in self._used_quotes or q.lower() in self._key_names:
-                    continue
-                self._used_quotes.add(q)
-                return q
+            for text in getattr(pool, field):
+                if text not in used and text.lower() not in skip:
+                    used.add(text)
+                    return str(text)
         return None
+
+    def _quote(self) -> str | None:
+        return self._take("quoted", self._used_quotes, self._key_names)
 
     def _named(self) -> str | None:
-        for pool in self.pools:
-            for q in pool.named:
-                if q not in self._used_quotes:
-                    self._used_quotes.add(q)
-                    return q
-        return None
+        return self._take("named", self._used_quotes)
 
     def _topic(self) -> str | None:
-        for pool in self.pools:
-            for t in pool.topics:
-                if t not in self._used_phrases:
-                    self._used_phrases.add(t)
-                    return t
-        return None
+        return self._take("topics", self._used_phrases)
 
     def _phrase(self) -> str | None:
-        for pool in self.pools:
-            for p in pool.phrases:
-                if p not in self._used_phrases and p.lower() not in self._used_names:
-                    self._used_phrases.add(p)
-                    return p
-        return None
+        return self._take("phrases", self._used_phrases, self._used_names)
 
     def _array(self, node: Mapping[str, Any], key: str, owner: str | None) -> Any:
         items = resolve(node.get("items", {}), self.root)

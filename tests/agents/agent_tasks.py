@@ -91,10 +91,13 @@ VARIANTS = [K26, K3, K26_OFF]
 LOOP_VARIANTS = [*VARIANTS, GATEWAY]
 
 
-def with_k3_gap(values: list[Any], *, k3_gap: bool) -> list[Any]:
-    """``values`` as pytest params, kimi-k3 marked xfail (issue 10) when ``k3_gap``."""
+def with_options(options: list[str], *, k3_gap: str | None = None) -> list[Any]:
+    """``(variant, option)`` pytest params for every variant and option; kimi-k3 with the
+    option ``k3_gap`` is marked xfail (strict), the client side of issue 10."""
     return [
-        pytest.param(v, id=v.id, marks=[ISSUE_10] if k3_gap and v is K3 else []) for v in values
+        pytest.param(v, o, id=f"{v.id}-{o}", marks=[ISSUE_10] if v is K3 and o == k3_gap else [])
+        for v in VARIANTS
+        for o in options
     ]
 
 

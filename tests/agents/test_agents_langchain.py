@@ -18,8 +18,6 @@ from agent_tasks import (
     BERLIN_CALLS,
     EMULATOR_NOTE,
     FOLLOW_UP,
-    ISSUE_10,
-    K3,
     LOOP_VARIANTS,
     PARIS_ANSWER,
     PARIS_CALLS,
@@ -29,14 +27,13 @@ from agent_tasks import (
     PERSON_TEXT,
     QUESTION,
     TWO_CITIES,
-    VARIANTS,
     Person,
     Variant,
     Weather,
     celsius_to_fahrenheit,
     check_wire,
     get_weather,
-    with_k3_gap,
+    with_options,
 )
 from langchain.agents import create_agent
 from langchain.agents.middleware import ModelRequest, wrap_model_call
@@ -165,13 +162,7 @@ def _response_format(strategy: str) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("variant", "strategy"),
-    [
-        pytest.param(v, s, id=f"{v.id}-{s}", marks=[ISSUE_10] if v is K3 and s == "tool" else [])
-        for v in VARIANTS
-        for s in STRATEGIES
-    ],
-    indirect=["variant"],
+    ("variant", "strategy"), with_options(STRATEGIES, k3_gap="tool"), indirect=["variant"]
 )
 def test_create_agent_with_response_format(
     emu: KimiEmulator, variant: Variant, strategy: str
@@ -240,15 +231,7 @@ METHODS = ["function_calling", "json_schema", "json_mode"]
 
 
 @pytest.mark.parametrize(
-    ("variant", "method"),
-    [
-        pytest.param(
-            v, m, id=f"{v.id}-{m}", marks=[ISSUE_10] if v is K3 and m == "function_calling" else []
-        )
-        for v in VARIANTS
-        for m in METHODS
-    ],
-    indirect=["variant"],
+    ("variant", "method"), with_options(METHODS, k3_gap="function_calling"), indirect=["variant"]
 )
 def test_with_structured_output(emu: KimiEmulator, variant: Variant, method: str) -> None:
     model = chat_model(emu, variant)
@@ -258,7 +241,6 @@ def test_with_structured_output(emu: KimiEmulator, variant: Variant, method: str
     check_wire(emu, variant)
 
 
-@pytest.mark.parametrize("variant", with_k3_gap(VARIANTS, k3_gap=False), indirect=True)
 def test_partial_mode_continues_a_json_prefix(emu: KimiEmulator, variant: Variant) -> None:
     prefix = '{"city": "'
     reply = chat_model(emu, variant).invoke(

@@ -18,8 +18,6 @@ from agent_tasks import (
     BERLIN_CALLS,
     EMULATOR_NOTE,
     FOLLOW_UP,
-    ISSUE_10,
-    K3,
     LOOP_VARIANTS,
     PARIS_ANSWER,
     PARIS_CALLS,
@@ -28,13 +26,13 @@ from agent_tasks import (
     PERSON_TEXT,
     QUESTION,
     TWO_CITIES,
-    VARIANTS,
     Person,
     Variant,
     celsius_to_fahrenheit,
     check_wire,
     get_weather,
     wire_turns,
+    with_options,
 )
 from llama_index.core.agent.workflow import (
     AgentStream,
@@ -172,15 +170,7 @@ METHODS = ["function_calling", "json_schema", "json_mode"]
 
 
 @pytest.mark.parametrize(
-    ("variant", "method"),
-    [
-        pytest.param(
-            v, m, id=f"{v.id}-{m}", marks=[ISSUE_10] if v is K3 and m == "function_calling" else []
-        )
-        for v in VARIANTS
-        for m in METHODS
-    ],
-    indirect=["variant"],
+    ("variant", "method"), with_options(METHODS, k3_gap="function_calling"), indirect=["variant"]
 )
 async def test_structured_predict_and_as_structured_llm(
     emu: KimiEmulator, variant: Variant, method: str
