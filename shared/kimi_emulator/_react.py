@@ -29,7 +29,11 @@ from ._convo import Conversation, Step, Tool, text_of
 __all__ = ["ReactPrompt", "read_react", "render_action", "render_answer"]
 
 _TOOL_NAME_RE = re.compile(r"^>?\s*Tool Name:\s*([A-Za-z_][\w\-]{0,63})\s*$")
-_ONE_OF_RE = re.compile(r"one of \[?([A-Za-z_][\w\-]*(?:\s*,\s*[A-Za-z_][\w\-]*){0,63})")
+# The tool names on the format's Action line: "[a, b]" (LangChain) or "(one of a, b)".
+_ONE_OF_RE = re.compile(
+    r"^Action:[^\n]{0,200}?one of [\[(]\s*([A-Za-z_][\w\-]*(?:\s*,\s*[A-Za-z_][\w\-]*){0,63})",
+    re.MULTILINE,
+)
 _SIGNATURE_RE = re.compile(
     r"^([A-Za-z_][\w\-]{0,63})(\([^)\n]{0,300}\))?(?:\s*->\s*[\w\[\], ]+)?\s*(?:-|:)\s*(.*)$"
 )
@@ -59,7 +63,10 @@ class ReactPrompt:
 
 
 def _is_react(text: str) -> bool:
-    return "Action Input" in text and "Thought" in text and "Observation" in text
+    """Whether ``text`` lays out the format: a line that starts ``Action Input:`` and a
+    later one that starts ``Observation:`` (a mention in prose is not the format)."""
+    start = 0 if text.startswith("Action Input:") else text.find("\nAction Input:")
+    return start >= 0 and "Thought" in text and text.find("\nObservation:", start) >= 0
 
 
 def read_react(messages: Sequence[Mapping[str, Any]]) -> tuple[ReactPrompt, list[str]] | None:
