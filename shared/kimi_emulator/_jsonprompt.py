@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["asks_for_json", "embedded_schema", "named_keys"]
@@ -33,14 +34,23 @@ _MAX_OPENERS = 6
 _MAX_SITES = 8
 
 
-def _mentions_json(text: str) -> bool:
-    # Plain substring tests are much faster than a case-insensitive regex on long prompts.
-    return "JSON" in text or "json" in text or "Json" in text
+#: Prompt texts up to this size have their answer cached (the same system prompt comes
+#: with every request of a run; scanning a long one costs more than the reply).
+_CACHED_TEXT = 65_536
+
+
+def _asks(text: str) -> bool:
+    # Substring tests first: much faster than a case-insensitive regex on a long prompt.
+    mentions = "JSON" in text or "json" in text or "Json" in text
+    return mentions and _ASK_RE.search(text) is not None
+
+
+_asks_cached = lru_cache(maxsize=64)(_asks)
 
 
 def asks_for_json(texts: Sequence[str]) -> bool:
     """Whether the prompt asks for a JSON answer, in words."""
-    return any(_mentions_json(t) and _ASK_RE.search(t) for t in texts)
+    return any((_asks_cached if len(t) <= _CACHED_TEXT else _asks)(t) for t in texts if t)
 
 
 def _is_schema(value: Any) -> bool:

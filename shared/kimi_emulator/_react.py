@@ -22,11 +22,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ._convo import Conversation, Step, Tool, text_of
 
-__all__ = ["ReactPrompt", "read_react", "render_action", "render_answer"]
+__all__ = ["ReactPrompt", "is_react", "read_react", "render_action", "render_answer"]
 
 _TOOL_NAME_RE = re.compile(r"^>?\s*Tool Name:\s*([A-Za-z_][\w\-]{0,63})\s*$")
 # The tool names on the format's Action line: "[a, b]" (LangChain) or "(one of a, b)".
@@ -62,17 +63,25 @@ class ReactPrompt:
         )
 
 
-def _is_react(text: str) -> bool:
-    """Whether ``text`` lays out the format: a line that starts ``Action Input:`` and a
-    later one that starts ``Observation:`` (a mention in prose is not the format)."""
+def _lays_out(text: str) -> bool:
     start = 0 if text.startswith("Action Input:") else text.find("\nAction Input:")
     return start >= 0 and "Thought" in text and text.find("\nObservation:", start) >= 0
+
+
+_lays_out_cached = lru_cache(maxsize=64)(_lays_out)
+
+
+def is_react(text: str) -> bool:
+    """Whether ``text`` lays out the format: a line that starts ``Action Input:`` and a
+    later one that starts ``Observation:`` (a mention in prose is not the format). Cached
+    for prompts up to 64 KB: the same system prompt comes with every step."""
+    return (_lays_out_cached if len(text) <= 65_536 else _lays_out)(text)
 
 
 def read_react(messages: Sequence[Mapping[str, Any]]) -> tuple[ReactPrompt, list[str]] | None:
     """The ReAct prompt in these messages, and the earlier questions, or None."""
     texts = [(str(m.get("role")), text_of(m.get("content"))) for m in messages]
-    where = next((i for i, (_, t) in enumerate(texts) if _is_react(t)), -1)
+    where = next((i for i, (_, t) in enumerate(texts) if is_react(t)), -1)
     if where < 0 or where > 1:
         return None
     head = texts[where][1]

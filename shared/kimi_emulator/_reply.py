@@ -28,7 +28,7 @@ from ._jsonprompt import asks_for_json, embedded_schema, named_keys
 from ._lexicon import words_of
 from ._partial import continue_json, opens_json
 from ._planner import Decision, Planner
-from ._react import read_react, render_action, render_answer
+from ._react import is_react, read_react, render_action, render_answer
 from ._schema import MISSING
 
 __all__ = ["Reply", "reply_to"]
@@ -234,7 +234,7 @@ def _partial(
 
 
 def _react(req: Request) -> Reply | None:
-    if not any("Action Input" in _head(m) for m in req.messages[:2]):
+    if not any(is_react(_head(m)) for m in req.messages[:2]):
         return None
     found = read_react(req.messages)
     if found is None:
