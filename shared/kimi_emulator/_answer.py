@@ -18,10 +18,13 @@ from ._planner import Call, Decision
 __all__ = [
     "EMULATOR_NOTE",
     "STOCK_REPLY",
+    "missing_answer",
     "plain_answer",
+    "plan_note",
     "reasoning_text",
     "results_answer",
     "show_args",
+    "show_result",
 ]
 
 STOCK_REPLY = (
@@ -151,6 +154,3 @@ def plan_note(decision: Decision | None, *, answered: bool) -> str:
         for tool, param in decision.missing:
             parts.append(f"Nothing gives {param} for {tool}.")
     return " ".join(parts) or "I will answer briefly."
-
-
-__all__ += ["missing_answer", "plan_note", "show_result"]

@@ -2,9 +2,9 @@
 
 :class:`Request` is what the responder reads, built once per request from the rules'
 ``ChatCall`` (in ``_responder.py``, the one place that reads it). :func:`read_conversation`
-walks the messages once: the user's current request, the earlier ones (for follow-ups
-such as "And in Berlin?"), the system text, and the calls made since the request with
-their results.
+reads the parts that matter: the leading system messages, the user's current request,
+the few user messages before it (for follow-ups such as "And in Berlin?"), and the calls
+made since the request with their results; a long history in between costs nothing.
 """
 
 from __future__ import annotations

@@ -312,7 +312,14 @@ class Filler:
         default = node.get("default")
         if isinstance(default, str):
             return default
-        return snippet(self.fallback, 80) if self.fallback else None
+        if not self.fallback:
+            return None
+        # A tool argument gets the request itself; an answer's field says what it stands for.
+        return (
+            snippet(self.fallback, 80)
+            if self.strict
+            else f"{key} for: {snippet(self.fallback, 60)}"
+        )
 
     def _entity(self, kind: str) -> str | None:
         for pool in self.pools:
