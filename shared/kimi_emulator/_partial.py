@@ -16,6 +16,9 @@ from typing import Any
 
 __all__ = ["continue_json", "opens_json"]
 
+#: Nesting up to which the continued JSON is checked by parsing it.
+_MAX_CHECKED_DEPTH = 200
+
 
 def opens_json(prefix: str) -> bool:
     """Whether the prefix has started a JSON value."""
@@ -178,9 +181,11 @@ def continue_json(prefix: str, planned: Mapping[str, Any]) -> str | None:
     continuation = "".join(out)
     if prefix[:start].rstrip().endswith("```json") or prefix[:start].rstrip().endswith("```"):
         continuation += "\n```"
+    if len(st.stack) > _MAX_CHECKED_DEPTH:
+        return continuation  # json.loads would recurse too deep to check it
     try:
         json.loads(body + _strip_fence(continuation))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return continuation
 

@@ -817,6 +817,40 @@ def test_partial_mode_continues_a_text_prefix_and_a_schema(moonshot: KimiEmulato
     validate(json.loads("{" + result.message["content"]), schema)
 
 
+def test_deep_and_hostile_prefixes_are_closed(moonshot: KimiEmulator) -> None:
+    client = client_for(moonshot)
+    for prefix in ("[" * 150, '{"a": [{"b": "x' + "{" * 0, "[" * 20_000):
+        messages = [
+            {"role": "user", "content": "List things."},
+            {"role": "assistant", "content": prefix, "partial": True},
+        ]
+        content = client.chat(messages=messages, **PLAIN).message["content"]
+        if len(prefix) < 1000:
+            json.loads(prefix + content)
+        else:
+            assert content == "]" * 20_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{" * 100_000 + '"properties"' * 500,
+        " ".join(str(i) for i in range(20_000)),
+        "Paris London " * 50_000,
+        "'q' key: value, " * 20_000,
+    ],
+    ids=["braces", "numbers", "names", "quotes-and-pairs"],
+)
+def test_huge_prompts_get_an_answer(moonshot: KimiEmulator, text: str) -> None:
+    """The responder reads a bounded part of each text: big, hostile prompts are answered
+    (the whole suite would hang or time out otherwise; nothing here is timed)."""
+    client = client_for(moonshot)
+    messages = [{"role": "user", "content": text}]
+    assert client.chat(messages=messages, tools=AGENT_TOOLS, **PLAIN).message
+    value = client.chat(messages=messages, response_format={"type": "json_object"}, **PLAIN)
+    assert isinstance(json.loads(value.message["content"]), dict)
+
+
 # --------------------------------------------------------------------------- 5. a stand-in
 
 
