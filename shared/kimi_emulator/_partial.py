@@ -10,14 +10,23 @@ is closed. A ```` ```json ```` fence opened in the prefix is closed too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["continue_json", "opens_json"]
+__all__ = ["continue_json", "opens_json", "prefix_keys"]
 
 #: Nesting up to which the continued JSON is checked by parsing it.
 _MAX_CHECKED_DEPTH = 200
+
+
+_PREFIX_KEY_RE = re.compile(r'"([A-Za-z_][A-Za-z0-9_]{0,40})"\s*:')
+
+
+def prefix_keys(prefix: str) -> list[str]:
+    """The keys a JSON prefix has written (``{"name": "`` -> ``["name"]``)."""
+    return [m.group(1) for m in _PREFIX_KEY_RE.finditer(prefix[:20_000])][:32]
 
 
 def opens_json(prefix: str) -> bool:
@@ -39,6 +48,8 @@ class _Frame:
     keys: list[str] = field(default_factory=list)
     #: Object: "key" (a key or the end is next), "colon", "value", "comma".
     expect: str = "key"
+    #: Array: how many values it holds so far.
+    items: int = 0
 
 
 @dataclass
@@ -98,6 +109,7 @@ def _scan(text: str) -> _State:
 def _value_started(st: _State) -> None:
     if st.stack and st.stack[-1].expect == "value":
         st.stack[-1].expect = "comma"
+        st.stack[-1].items += 1
 
 
 def _value_done(st: _State) -> None:
@@ -115,6 +127,7 @@ def _string_done(st: _State, text: str) -> None:
         top.expect = "colon"
     elif top.expect == "value":
         top.expect = "comma"
+        top.items += 1
 
 
 def _dump(value: Any) -> str:
@@ -159,6 +172,15 @@ def continue_json(prefix: str, planned: Mapping[str, Any]) -> str | None:
     elif frame is not None and frame.expect == "value":
         value = planned.get(current) if top_level and current and frame.kind == "object" else None
         if frame.kind == "array":
+            # An array the prefix opened for a planned key gets the planned values.
+            parent = st.stack[-2] if len(st.stack) == 2 else None
+            key = parent.keys[-1] if parent is not None and parent.keys else None
+            want = planned.get(key) if key is not None else None
+            values = want if isinstance(want, list) else [want] if want is not None else []
+            if frame.items == 0:
+                out.append(", ".join(_dump(v) for v in values))
+            else:  # after a comma: one more value is due
+                out.append(_dump(values[-1] if values else None))
             out.append("]")
             st.stack.pop()
             frame = st.stack[-1] if st.stack else None
@@ -167,15 +189,16 @@ def continue_json(prefix: str, planned: Mapping[str, Any]) -> str | None:
         else:
             out.append(_dump(value))
             frame.expect = "comma"
-    if frame is not None and len(st.stack) == 1 and frame.kind == "object":
-        missing = [k for k in planned if k not in frame.keys]
+    if frame is not None and frame.kind == "object":
+        top = len(st.stack) == 1
+        missing = [k for k in planned if k not in frame.keys] if top else []
         if missing:
             need_comma = bool(frame.keys) and frame.expect == "comma"
             parts = [f"{_dump(k)}: {_dump(planned[k])}" for k in missing]
             out.append((", " if need_comma else "") + ", ".join(parts))
-    elif frame is not None and frame.kind == "object" and frame.expect == "key" and frame.keys:
-        # A dangling comma inside a nested object: close it with nothing more.
-        pass
+        elif frame.expect == "key" and frame.keys:
+            # A comma after the last planned key: one more member is due.
+            out.append('"note": "completed by the Kimi emulator"')
     for f in reversed(st.stack):
         out.append("}" if f.kind == "object" else "]")
     continuation = "".join(out)

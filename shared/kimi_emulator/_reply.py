@@ -26,7 +26,7 @@ from ._extract import Facts, read_text, snippet, split_name
 from ._filler import Filler
 from ._jsonprompt import asks_for_json, embedded_schema, named_keys
 from ._lexicon import words_of
-from ._partial import continue_json, opens_json
+from ._partial import continue_json, opens_json, prefix_keys
 from ._planner import Decision, Planner
 from ._react import is_react, read_react, render_action, render_answer
 from ._schema import MISSING
@@ -213,7 +213,8 @@ def _partial(
         if schema is not None:
             planned = _json_value(schema, pools, conv)
         else:
-            keys = named_keys(texts)
+            # The keys the prompt names, and those the prefix has begun.
+            keys = list(dict.fromkeys([*named_keys(texts), *prefix_keys(prefix)]))
             planned = _keyed(keys, pools, conv) if keys else {"answer": _prose(conv, None)}
         if not isinstance(planned, Mapping):
             planned = {"answer": planned}

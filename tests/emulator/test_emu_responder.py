@@ -802,6 +802,27 @@ def test_a_json_prefix_is_continued_into_valid_json(moonshot: KimiEmulator, pref
     assert json.loads(whole) == {"city": "Paris", "country": "France"}
 
 
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ('{"colours": [', {"colours": ["colours for: Name three colours as JSON."]}),
+        ('{"colours": ["red", ', {"colours": ["red", "colours for: Name three colours as JSON."]}),
+        ('{"colours": ["red"], ', {"colours": ["red"], "note": "completed by the Kimi emulator"}),
+        ('{"a": {"b": 1, ', {"a": {"b": 1, "note": "completed by the Kimi emulator"}}),
+        ("[1, ", [1, None]),
+    ],
+)
+def test_a_prefix_that_opened_an_array_or_ends_in_a_comma_is_completed(
+    moonshot: KimiEmulator, prefix: str, expected: Any
+) -> None:
+    messages = [
+        {"role": "user", "content": "Name three colours as JSON."},
+        {"role": "assistant", "content": prefix, "partial": True},
+    ]
+    content = client_for(moonshot).chat(messages=messages, **PLAIN).message["content"]
+    assert json.loads(prefix + content) == expected
+
+
 def test_partial_mode_continues_a_text_prefix_and_a_schema(moonshot: KimiEmulator) -> None:
     client = client_for(moonshot)
     messages = [
