@@ -9,6 +9,9 @@ LangChain, LangGraph and LlamaIndex agents.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -908,6 +911,48 @@ def test_the_same_conversation_gets_the_same_answer(
         first, second = (chat(moonshot, body).json() for _ in range(2))
         assert _stable(first) == _stable(second)
         assert first["choices"][0]["message"].get("reasoning_content")
+
+
+_ANSWER_IN_A_FRESH_PROCESS = """
+import json, sys
+import httpx
+from kimi_emulator import KimiEmulator
+bodies = json.loads(sys.stdin.read())
+with KimiEmulator() as emu, httpx.Client() as http:
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    out = [http.post(emu.chat_url, json=b, headers=headers).json()["choices"] for b in bodies]
+print(json.dumps(out))
+"""
+
+
+def test_the_same_answer_in_another_process(moonshot: KimiEmulator) -> None:
+    """Nothing depends on the process (hash seeds, set order): two fresh processes with
+    different seeds answer alike, and like this one."""
+    bodies = [
+        {"model": "kimi-k2.6", "messages": [{"role": "user", "content": q}], "tools": AGENT_TOOLS}
+        for q in ("Weather in Paris and Tokyo, in Fahrenheit?", "And in Berlin?")
+    ] + [
+        {"model": "kimi-k2.6", "messages": [{"role": "user", "content": TEXT_PROGRAM_PROMPT}]},
+        {"model": "kimi-k2.6", **fmt_body(PEOPLE, "Alice is 30 and Bob is 25.")},
+    ]
+    outputs = []
+    for seed in ("1", "4242"):
+        proc = subprocess.run(
+            [sys.executable, "-c", _ANSWER_IN_A_FRESH_PROCESS],
+            input=json.dumps(bodies),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            timeout=120,
+            check=True,
+        )
+        outputs.append(json.loads(proc.stdout))
+    here = [chat(moonshot, b).json()["choices"] for b in bodies]
+    assert outputs[0] == outputs[1] == here
+
+
+def fmt_body(schema: dict[str, Any], text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}], "response_format": fmt(schema)}
 
 
 def test_answers_a_person_reads_say_they_come_from_the_emulator(moonshot: KimiEmulator) -> None:
