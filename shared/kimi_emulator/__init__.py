@@ -95,12 +95,17 @@ message must carry the call's arguments back unchanged). Details in ``_rules.py`
 
 Deterministic responder
 -----------------------
-Without a script each request gets the same answer every time: reasoning when the model
-thinks; a call to the tool that best matches the user's words with arguments built from
-its schema and the message (``"What's the weather in Paris?"`` -> ``get_weather(city=
-"Paris")``; several places -> parallel calls); the ``$web_search`` builtin flow; an
-answer quoting tool results; JSON for ``json_object`` / ``json_schema`` that validates;
-partial mode continues the prefix; ``stop`` and ``max_tokens`` are honoured. Usage is
+Without a script the same conversation gets the same answer every time, planned from the
+conversation and the tools' names, descriptions and schemas (``_responder.py``): the
+calls the request asks for (several subjects: several calls, unless
+``parallel_tool_calls`` is false), then the calls whose arguments come from their
+results (18 C from ``get_weather`` -> ``celsius_to_fahrenheit(celsius=18)``), then an
+answer from the results (``Paris: 18 C and cloudy, which is 64.4 F.``); follow-ups
+resolved against the earlier request; no made-up numbers. ``json_schema`` /
+``json_object`` (and JSON asked for in the prompt) on every turn, filled by field name
+and type; the ReAct text format; partial mode continues a JSON prefix into valid JSON;
+the ``$web_search`` builtin flow; reasoning when the model thinks; answers a person reads
+say they come from the emulator; ``stop`` and ``max_tokens`` are honoured. Usage is
 counted consistently (prompt + completion, reasoning tokens), with cached tokens for
 message prefixes already seen.
 
@@ -124,6 +129,9 @@ queues one exact response for the next chat request (FIFO):
   403s; GPTProto: a 403 for balance); ``text`` overrides the message;
 - long streams: ``chunk_size=1`` (one character per delta) or ``chunks=N`` (N content
   deltas; with no text, N deltas of ``"tok "``); ``delay``: per-event sleep;
+- ``model``: the model the response names; a known model's script is refused when it is
+  queued (``ValueError``) if that model could not produce it (a tool-call turn without
+  reasoning on a model that always thinks, reasoning on one that never thinks);
 - ``times``: how many requests it answers (``None``: every request until reset). A
   repeating script renders its stream once (its usage is the first request's) and only
   swaps in a fresh id: use it for benchmarks.

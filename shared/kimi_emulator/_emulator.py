@@ -25,6 +25,7 @@ from ._http import (
 )
 from ._responder import completion_tokens, respond
 from ._rules import ChatCall, check_chat, check_model, message_tokens
+from ._scripts import check_scripted_turn
 from ._wire import (
     DIALECTS,
     ERROR_TYPES,
@@ -285,6 +286,10 @@ class KimiEmulator:
                 if "name" not in tc:
                     raise ValueError(f"tool_calls[{i}] needs a 'name'")
                 calls.append(dict(tc))
+        if model is not None and status is None:
+            _, info = check_model(self._dialect, model, served=frozenset(), accept_any=True)
+            thinks = info.thinking if info.known else None
+            check_scripted_turn(model, thinks, reasoning=reasoning, tool_calls=calls)
         item = _Script(
             text=text,
             reasoning=reasoning,

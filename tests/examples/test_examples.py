@@ -45,16 +45,23 @@ EXPECTED: dict[str, list[str]] = {
     "langchain_tool_loop.py": [
         "  get_weather({'city': 'Paris'}) -> 18 C and cloudy",
         "  get_weather({'city': 'Tokyo'}) -> 24 C and sunny",
-        "answer: Based on the tool results: get_weather returned 18 C and cloudy; "
-        "get_weather returned 24 C and sunny.",
+        "  celsius_to_fahrenheit({'celsius': 18}) -> 64.4 F",
+        "  celsius_to_fahrenheit({'celsius': 24}) -> 75.2 F",
+        "answer: Paris: 18 C and cloudy, which is 64.4 F. Tokyo: 24 C and sunny, which is "
+        "75.2 F. (Kimi emulator: a deterministic answer from the tool results, not a model.)",
     ],
     "llama_index_agent.py": [
         "tool: get_weather({'city': 'Tokyo'}) -> 24 C and sunny",
-        "answer: Based on the tool results: get_weather returned 24 C and sunny.",
+        "tool: celsius_to_fahrenheit({'celsius': 24}) -> 75.2 F",
+        "answer: Tokyo: 24 C and sunny, which is 75.2 F. (Kimi emulator: a deterministic "
+        "answer from the tool results, not a model.)",
     ],
     "structured_output.py": [f"LangChain:  {CITY}", f"LlamaIndex: {CITY}"],
     "vision.py": ["image: shapes.png (image/png, 334 bytes)"],
-    "partial_mode.py": [],
+    "partial_mode.py": [
+        'LangChain:  {"city": "Paris", "country": "France"}',
+        'LlamaIndex: {"city": "Paris", "country": "France"}',
+    ],
     "web_search.py": [
         'answer: Here is what the web search found for "What is the latest released version '
         'of Python?" (emulated: no web access).',
