@@ -156,7 +156,7 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["DIALECT_NAMES", "FAULT_KINDS", "KimiEmulator", "RecordedRequest"]
 
-DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto")
+DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto", "openai-compatible")
 
 if TYPE_CHECKING:
     from ._emulator import FAULT_KINDS, KimiEmulator

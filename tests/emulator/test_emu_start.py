@@ -52,7 +52,7 @@ def test_cli_prints_its_url_and_serves(cli_moonshot: tuple[subprocess.Popen[str]
     proc, url = cli_moonshot
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", url)
     client = kc.KimiClient(provider="moonshot", base_url=url, api_key="any-key")
-    result = client.chat(model="kimi-k2-turbo-preview", messages=USER_HI)
+    result = client.chat(model="kimi-k2.6", thinking=False, messages=USER_HI)
     assert "Hello there" in result.message["content"]
     assert proc.poll() is None
 
@@ -135,7 +135,7 @@ def test_stop_cuts_a_stall_short() -> None:
     emu = KimiEmulator().start()
     emu.fault("stall", events=1, seconds=60)
     client = kc.KimiClient(provider="moonshot", base_url=emu.base_url, api_key="k", max_retries=0)
-    stream = iter(client.stream(model="kimi-k2-turbo-preview", messages=USER_HI))
+    stream = iter(client.stream(model="kimi-k2.6", thinking=False, messages=USER_HI))
     assert next(stream)["choices"][0]["delta"]["role"] == "assistant"
     emu.stop()  # returns although the handler was sleeping
     with pytest.raises(kc.KimiError):

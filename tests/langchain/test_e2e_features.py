@@ -425,6 +425,9 @@ def test_http_image_url_on_moonshot_is_refused_before_sending(moonshot: Any) -> 
 
 
 def test_parameters_reach_the_body(moonshot: Any) -> None:
+    # A Moonshot account from before the 2026-05-25 retirement of the K2 previews: models
+    # whose sampling is free (the emulator serves them when asked to; reset restores).
+    moonshot.models = moonshot.models | {"kimi-k2-0905-preview", "kimi-k2-turbo-preview"}
     model = chat_for(
         moonshot,
         "kimi-k2-0905-preview",
@@ -473,10 +476,10 @@ def test_max_tokens_name_per_provider(acedata: Any) -> None:
 
 
 def test_fixed_sampling_is_refused_before_sending(moonshot: Any) -> None:
-    with pytest.raises(kc.ConfigurationError, match=r"temperature=0 .*kimi-k2\.5.*only 1"):
-        chat_for(moonshot, "kimi-k2.5", temperature=0).invoke("hi")
+    with pytest.raises(kc.ConfigurationError, match=r"temperature=0 .*kimi-k2\.6.*only 1"):
+        chat_for(moonshot, "kimi-k2.6", temperature=0).invoke("hi")
     # with thinking off the fixed value is 0.6
-    chat_for(moonshot, "kimi-k2.5", temperature=0.6, thinking=False).invoke("hi")
+    chat_for(moonshot, "kimi-k2.6", temperature=0.6, thinking=False).invoke("hi")
     assert len(moonshot.requests) == 1
 
 

@@ -217,7 +217,7 @@ def test_thinking_switch_and_parameters(emu: KimiEmulator, make_llm: MakeLLM) ->
     assert body["max_completion_tokens"] == 64
     assert body["stop"] == ["\n\n"]
     assert body["prompt_cache_key"] == "session-7"
-    old = make_llm(emu, model="moonshot-v1-8k", temperature=0.2)
+    old = make_llm(emu, model="kimi-k2.7-code", temperature=0.2)  # free sampling
     old.chat(_user())
     assert emu.last_request.json["temperature"] == 0.2
 
@@ -235,7 +235,7 @@ def test_tool_turn_round_trip_with_reasoning(llm: Kimi, emu: KimiEmulator) -> No
     first = llm.chat_with_tools([tool], user_msg="What's the weather in Paris?")
     calls = llm.get_tool_calls_from_response(first)
     assert [(c.tool_name, c.tool_kwargs) for c in calls] == [("get_weather", {"city": "Paris"})]
-    assert calls[0].tool_id.startswith("functions.get_weather:")
+    assert calls[0].tool_id.startswith("get_weather_")  # Moonshot 2026 ids
     thinking = first.message.blocks[0]
     assert isinstance(thinking, ThinkingBlock)
     assert thinking.content

@@ -69,9 +69,9 @@ async def test_function_calling_async_and_stream(emu: KimiEmulator, make_llm: Ma
 
 
 def test_function_calling_on_an_always_thinking_model(emu: KimiEmulator, make_llm: MakeLLM) -> None:
-    """kimi-k2-thinking cannot switch thinking off: tool_choice goes as auto and the call
+    """kimi-k2.7-code cannot switch thinking off: tool_choice goes as auto and the call
     is checked; the emulator's model calls the only tool it has."""
-    llm = make_llm(emu, model="kimi-k2-thinking", structured_output_method="function_calling")
+    llm = make_llm(emu, model="kimi-k2.7-code", structured_output_method="function_calling")
     city = llm.structured_predict(City, PROMPT, text=TEXT)
     assert city.name
     body = emu.last_request.json
@@ -86,7 +86,7 @@ def test_function_calling_on_an_always_thinking_model(emu: KimiEmulator, make_ll
 @pytest.mark.parametrize(
     ("dialect", "model", "method", "format_type"),
     [
-        ("moonshot", "kimi-k2-thinking", None, "json_schema"),
+        ("moonshot", "kimi-k2.7-code", None, "json_schema"),
         ("moonshot", "kimi-k2.6", "json_schema", "json_schema"),
         ("moonshot", "kimi-k2.6", "json_mode", "json_object"),
         ("evolink", "kimi-k2-thinking", None, "json_object"),
@@ -121,7 +121,7 @@ def test_json_modes(
 
 
 async def test_json_mode_async(emu: KimiEmulator, make_llm: MakeLLM) -> None:
-    llm = make_llm(emu, model="kimi-k2-thinking")
+    llm = make_llm(emu, model="kimi-k2.7-code")
     city = await llm.astructured_predict(City, PROMPT, text=TEXT)
     assert isinstance(city, City)
     partials = [p async for p in await llm.astream_structured_predict(City, PROMPT, text=TEXT)]
