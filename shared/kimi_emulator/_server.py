@@ -2,11 +2,12 @@
 timeouts, and the answers to requests that cannot be read.
 
 Every connection is a coroutine, so a slow peer costs one suspended task and never holds
-up the others. Each phase of a request has a deadline, set with one ``call_later`` (no
-task per read): the wait for the next request on a kept-alive connection
-(``idle_timeout``), the request head once its first byte arrived (``header_timeout``,
-not extended by trickled bytes), and the body (``body_timeout``). A head or body that
-misses its deadline is answered 408 and the connection closed; an idle one is closed.
+up the others. Each phase of a request has a deadline, watched by one timer per
+connection that looks every tick (no timer or task per read): the wait for the next
+request on a kept-alive connection (``idle_timeout``), the request head once its first
+byte arrived (``header_timeout``, not extended by trickled bytes), and the body
+(``body_timeout``). A head or body that misses its deadline is answered 408 and the
+connection closed; an idle one is closed.
 A request that cannot be parsed gets its 400/413/431/501 in the dialect's error body, and
 a handler that fails gets a 500 in the same shape: never a traceback and a silent close.
 """
@@ -52,12 +53,16 @@ class Limits:
 class Conn:
     """One connection's writer, with whether the current response has started."""
 
-    __slots__ = ("sent", "timed_out", "writer")
+    __slots__ = ("phase", "sent", "since", "timed_out", "watchdog", "writer")
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
         self.sent = False
         self.timed_out = False
+        #: "idle", "head", "body", "busy" (the handler runs: no deadline), None (closed).
+        self.phase: str | None = "idle"
+        self.since = 0.0
+        self.watchdog: asyncio.TimerHandle | None = None
 
     def write(self, data: bytes) -> None:
         self.sent = True
@@ -136,6 +141,8 @@ class HttpServer:
         self._handler = handler
         self._render_error = render_error
         self.limits = limits
+        #: How often a connection's watchdog looks at its deadline.
+        self._tick = min(1.0, max(0.05, min(limits.header_timeout, limits.body_timeout) / 4))
         self._name = name
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -207,16 +214,28 @@ class HttpServer:
 
     # ------------------------------------------------------------------ connections
 
-    def _expire(self, conn: Conn, phase: str, seconds: float) -> None:
-        """A deadline passed: answer 408 (head or body) or just close (idle)."""
-        conn.timed_out = True
+    def _watch(self, conn: Conn) -> None:
+        """The connection's watchdog: a phase that overran its deadline is answered 408
+        (head or body) or closed (idle); otherwise look again one tick later."""
         transport = conn.writer.transport
-        if transport.is_closing():
+        if conn.phase is None or transport.is_closing():
             return
-        if phase != "idle" and not conn.sent:
-            message = f"Request Timeout: the request {phase} did not arrive within {seconds:g}s"
-            transport.write(self._render_error(408, message))
-        transport.close()
+        loop = asyncio.get_running_loop()
+        limit = {
+            "idle": self.limits.idle_timeout,
+            "head": self.limits.header_timeout,
+            "body": self.limits.body_timeout,
+        }.get(conn.phase)
+        if limit is not None and loop.time() - conn.since > limit:
+            conn.timed_out = True
+            if conn.phase != "idle" and not conn.sent:
+                message = (
+                    f"Request Timeout: the request {conn.phase} did not arrive within {limit:g}s"
+                )
+                transport.write(self._render_error(408, message))
+            transport.close()
+            return
+        conn.watchdog = loop.call_later(self._tick, self._watch, conn)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -225,38 +244,32 @@ class HttpServer:
         conn = Conn(writer)
         loop = asyncio.get_running_loop()
         limits = self.limits
+        # One watchdog per connection (not a timer per read): the phase and its start
+        # are two attributes, set as the request goes.
+        conn.since = loop.time()
+        conn.watchdog = loop.call_later(self._tick, self._watch, conn)
         try:
             while True:
                 conn.sent = False
-                timer = loop.call_later(
-                    limits.idle_timeout, self._expire, conn, "idle", limits.idle_timeout
-                )
+                conn.phase, conn.since = "idle", loop.time()
                 try:
                     first = await reader.readexactly(1)
                 except asyncio.IncompleteReadError:
                     return  # the peer closed between requests
-                finally:
-                    timer.cancel()
-                timer = loop.call_later(
-                    limits.header_timeout, self._expire, conn, "head", limits.header_timeout
-                )
+                conn.phase, conn.since = "head", loop.time()
                 try:
                     req = await read_head(reader, first)
                     size = body_length(req.headers, limits.max_body)
-                    timer.cancel()
-                    timer = loop.call_later(
-                        limits.body_timeout, self._expire, conn, "body", limits.body_timeout
-                    )
+                    conn.phase, conn.since = "body", loop.time()
                     req.body = await read_body(reader, size, limits.max_body)
                 except HTTPError as exc:
                     if not conn.timed_out:
                         conn.write(self._render_error(exc.status, exc.message))
                         await conn.drain()
                     return
-                finally:
-                    timer.cancel()
                 if conn.timed_out:
                     return
+                conn.phase = "busy"
                 if not await self._handle(req, conn):
                     return
         except AbortError:
@@ -267,6 +280,9 @@ class HttpServer:
             # Shutdown: end quietly (asyncio's stream callback logs a cancelled task).
             writer.transport.abort()
         finally:
+            conn.phase = None
+            if conn.watchdog is not None:
+                conn.watchdog.cancel()
             if task is not None:
                 self._conns.discard(task)
             if not writer.transport.is_closing():
