@@ -13,24 +13,23 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._catalogue import ModelRules
-from ._dialects import DIALECTS, Dialect
+from ._dialects import Dialect
 
 __all__ = [
-    "DIALECTS",
     "ERROR_TYPES",
     "ApiError",
     "Choice",
-    "Dialect",
     "Plan",
     "ToolCall",
+    "completion_bytes",
     "error_response",
     "render_completion",
     "render_stream",
+    "usage_object",
 ]
 
 ToolCallIndexMode = Literal["normal", "omit", "zero"]
@@ -632,7 +631,3 @@ def random_file_id() -> str:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     raw = os.urandom(20)
     return "".join(alphabet[b % len(alphabet)] for b in raw)
-
-
-def mapping_or_none(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None
