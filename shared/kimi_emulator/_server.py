@@ -260,6 +260,8 @@ class HttpServer:
                 try:
                     req = await read_head(reader, first)
                     size = body_length(req.headers, limits.max_body)
+                    if size and req.headers.get("expect", "").lower() == "100-continue":
+                        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # interim: not sent
                     conn.phase, conn.since = "body", loop.time()
                     req.body = await read_body(reader, size, limits.max_body)
                 except HTTPError as exc:

@@ -218,6 +218,17 @@ def test_a_body_shorter_than_declared(moonshot: KimiEmulator) -> None:
     assert "ended before its declared size" in message_of(moonshot, payload)
 
 
+def test_expect_100_continue(moonshot: KimiEmulator) -> None:
+    head = auth_head(moonshot, f"Content-Length: {len(CHAT)}\r\nExpect: 100-continue\r\n")
+    with _connect(moonshot) as sock:
+        sock.sendall(head + b"\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(CHAT.encode())
+        sock.shutdown(socket.SHUT_WR)
+        status, _, payload = _response(_read_all(sock))
+    assert status == 200 and json.loads(payload)["choices"][0]["message"]["content"]
+
+
 def test_every_dialect_answers_bad_framing_in_its_own_shape(any_emu: KimiEmulator) -> None:
     status, payload = send_raw(any_emu, auth_head(any_emu, "Content-Length: -1\r\n") + b"\r\n")
     assert status == 400
