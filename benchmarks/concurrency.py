@@ -8,8 +8,8 @@ completed, errors, wall time, aggregate chunk rate, peak RSS.
 
 Each stream is 200 content deltas (a typical answer of a few hundred tokens); shorter
 streams weigh fixed per-request costs, the emulator's included, more. The model is
-kimi-k2-turbo-preview: it fixes no sampling values, so the peers (which always send a
-temperature) are not refused by the rules.
+kimi-k2.7-code (served by Moonshot in 2026): it fixes no sampling values, so the peers
+(which always send a temperature) are not refused by the rules.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from _harness import EmulatorConfig, emulator_process, run_python
 
-MODEL = "kimi-k2-turbo-preview"
+MODEL = "kimi-k2.7-code"
 
 CONTENDERS: dict[str, str] = {
     "kimi_core AsyncKimiClient": """

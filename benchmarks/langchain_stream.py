@@ -18,7 +18,7 @@ from typing import Any
 
 from _harness import Contender, RemoteEmulator, race, race_cli
 
-MODEL = "kimi-k2.5"
+MODEL = "kimi-k2.6"
 PROMPT = "Count for me."
 
 
@@ -28,7 +28,7 @@ def _contenders(emu: RemoteEmulator) -> list[Contender]:
     from langchain_kimi import ChatKimi
 
     kimi = ChatKimi(model=MODEL, provider=emu.provider, base_url=emu.base_url, api_key=emu.api_key)
-    # ChatOpenAI sends no temperature unless asked, so kimi-k2.5 accepts its requests.
+    # ChatOpenAI sends no temperature unless asked, so kimi-k2.6 accepts its requests.
     openai = ChatOpenAI(
         model=MODEL, base_url=emu.base_url, api_key=emu.api_key, stream_usage=True, max_retries=0
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 from _harness import Contender, RemoteEmulator, race, race_cli
 
-MODEL = "kimi-k2.5"
+MODEL = "kimi-k2.6"
 
 
 def _contenders(emu: RemoteEmulator) -> list[Contender]:
@@ -29,7 +29,7 @@ def _contenders(emu: RemoteEmulator) -> list[Contender]:
     messages = [ChatMessage(role="user", content="Count for me.")]
     kimi = Kimi(model=MODEL, provider=emu.provider, api_base=emu.base_url, api_key=emu.api_key)
     # OpenAILike must be told that the model chats, and its default temperature (0.1) is
-    # refused by kimi-k2.5 while thinking: 1.0 is the only value it takes.
+    # refused by kimi-k2.6 while thinking: 1.0 is the only value it takes.
     other = OpenAILike(
         model=MODEL,
         api_base=emu.base_url,

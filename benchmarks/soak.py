@@ -20,7 +20,7 @@ from _harness import EmulatorConfig, emulator_process
 import kimi_core as kc
 
 TEXT = " ".join(f"w{i}" for i in range(40))  # 40 words -> many small deltas
-MODEL = "kimi-k2-turbo-preview"
+MODEL = "kimi-k2.7-code"
 
 
 def measure(

@@ -18,7 +18,7 @@ from _harness import EmulatorConfig, alternate, emulator_process, median_ratio, 
 
 import kimi_core as kc
 
-MODEL = "kimi-k2-turbo-preview"
+MODEL = "kimi-k2.7-code"
 BODY = {"model": MODEL, "messages": [{"role": "user", "content": "Count."}], "stream": True}
 
 

@@ -3,7 +3,11 @@
 It speaks the chat-completions protocol the way the real systems do, per dialect, and
 rejects what they reject, with their status codes and error bodies, so that Kimi's
 rejections show up in tests instead of in production. Standard library only (asyncio);
-it carries hundreds of concurrent streams.
+it carries hundreds of concurrent streams. It imports nothing from ``kimi_core``: its
+tables of what each system serves and rejects (``_catalogue.py``, ``_dialects.py``) are
+its own, written from the providers' documents and from recorded traffic, so that the
+client and its judge can disagree; ``tests/conformance/`` compares its answers with
+real recordings.
 
 Start it
 --------
@@ -16,82 +20,124 @@ Start it
                                       api_key=emu.api_key)
 
 ``KimiEmulator(dialect="moonshot", host="127.0.0.1", port=0, api_key=None, *,
-models=None, accept_any_model=False, stream_delay=0.0)``; also ``.start()`` (returns
-the emulator) and ``.stop()``. From a shell: ``kimi-emulator --port 8000 [--host H]
-[--dialect D] [--api-key KEY] [--accept-any-model] [--stream-delay S]`` or
-``python -m kimi_emulator`` with the same options. In pytest: the fixtures
-``kimi_emulator`` (a moonshot emulator, reset for each test) and
-``kimi_emulator_factory(dialect=..., **options)``.
+models=None, accept_any_model=False, stream_delay=0.0, strict=False,
+max_requests=1000, max_body=32 MiB, header_timeout=10.0, body_timeout=30.0,
+idle_timeout=120.0)``; also ``.start()`` (returns the emulator) and ``.stop()``. From a
+shell: ``kimi-emulator --port 8000 [--host H] [--dialect D] [--api-key KEY]
+[--accept-any-model] [--strict] [--max-requests N] [--stream-delay S]`` or
+``python -m kimi_emulator`` with the same options. In pytest (opt-in:
+``pytest_plugins = ["kimi_emulator.pytest_plugin"]`` or ``-p
+kimi_emulator.pytest_plugin``): the fixtures ``kimi_emulator`` (a moonshot emulator,
+reset for each test) and ``kimi_emulator_factory(dialect=..., **options)``.
 
 - ``api_key``: the only key accepted; without it any non-empty Bearer token is accepted.
-  A missing or wrong key gets the dialect's 401.
-- ``models``: the model ids served (default: the whole catalogue for moonshot, the
-  documented list for a gateway). Others get 404 ``Not found the model X or Permission
-  denied`` (AceData: 400 ``bad_request``). ``accept_any_model=True`` serves any id
-  (rules of unknown ids: no thinking unless asked, 256k context).
+  A missing or wrong key gets the dialect's 401, and the request is counted but not kept.
+- ``models``: the model ids served (default: what the dialect's provider serves; for
+  moonshot the 2026 line, kimi-k3, kimi-k2.7-code(-highspeed), kimi-k2.6). Others,
+  retired ids included, get 404 ``Not found the model X or Permission denied`` (AceData:
+  400 ``bad_request``). ``accept_any_model=True`` serves any id (an unknown id does not
+  think unless asked and has 256k context).
+- ``strict``: also apply the rules only one unconfirmed source reports (settable).
+- ``max_requests``: how many recent requests ``requests`` keeps; ``max_body``: the body
+  limit (413 over it); the timeouts: a request head must arrive within
+  ``header_timeout`` of its first byte and its body within ``body_timeout`` (408
+  otherwise); an idle kept-alive connection is closed after ``idle_timeout``.
 - ``stream_delay``: seconds to sleep between streamed events (0: each response is written
   in one buffer).
 
 Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
 ``/kimi/chat/completions``; others: ``http://host:port/v1``), ``url`` (the root),
-``chat_url``, ``port``, ``provider`` (the matching kimi_core provider name), ``api_key``,
-``dialect``, ``requests`` (a copy of the recorded requests: ``.method .path .query
-.headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``); the latest
-100,000), ``request_count`` (all since the last reset), ``last_request``,
-``chat_requests``, ``files`` (uploaded file objects), ``running``, and the settable
-``models``, ``accept_any_model``, ``stream_delay``, ``balance`` (what
-``/v1/users/me/balance`` returns). The package also exports ``RecordedRequest``,
+``chat_url``, ``port``, ``provider`` (the matching kimi_core provider name),
+``default_model`` (the model to start with: moonshot ``kimi-k2.6``), ``api_key``,
+``dialect``, ``requests`` (a copy of the kept requests: ``.method .path .query
+.headers`` (lower-case names) ``.body .json .time`` (``time.monotonic()``)),
+``request_count`` (all since the last reset, the unauthorized ones too),
+``last_request``, ``chat_requests``, ``files`` (uploaded file objects), ``running``, and
+the settable ``models``, ``accept_any_model``, ``strict``, ``stream_delay``, ``balance``
+(what ``/v1/users/me/balance`` returns). The package also exports ``RecordedRequest``,
 ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears scripts, faults, recorded
 requests, the prompt cache and files, and restores the constructor's options.
 
 Dialects
 --------
-=========  ==========================  =================================================
-dialect    chat path                   wire shape
-=========  ==========================  =================================================
-moonshot   ``/v1/chat/completions``    ``reasoning_content``; streamed usage inside the
-                                       final choice (and a trailing ``choices: []`` chunk
-                                       when ``stream_options.include_usage``);
-                                       ``x-trace-id`` header; ``tool_calls: []`` on
-                                       answers; ``cached_tokens``; ids ``chatcmpl-<24
-                                       hex>``, tool-call ids ``functions.NAME:N``;
-                                       errors ``{"error": {"message", "type"}}``;
-                                       ``/v1/models``, ``/v1/files`` (upload, list, get,
-                                       content, delete), ``/v1/tokenizers/estimate-
-                                       token-count``, ``/v1/users/me/balance``
-acedata    ``/kimi/chat/completions``  both ``reasoning_content`` and ``reasoning``;
-                                       usage in a trailing ``choices: []`` chunk always;
-                                       null padding fields; the finish reason on the
-                                       last delta; string content only; errors
-                                       ``{"success": false, "error": {"code",
-                                       "message"}, "trace_id"}``
-evolink    ``/v1/chat/completions``    OpenAI style: usage chunk only with
-                                       ``include_usage``; ids ``cmpl-<32 hex>``; tool-call
-                                       ids ``NAME:N``; OpenAI error bodies
-gptproto   ``/v1/chat/completions``    reasoning in ``reasoning`` only; tool-call ids
-                                       ``NAME_N``; errors ``{"error": {"message",
-                                       "type": "<status>"}}``
-=========  ==========================  =================================================
+=================  ==========================  =========================================
+dialect            chat path                   wire shape
+=================  ==========================  =========================================
+moonshot           ``/v1/chat/completions``    ``reasoning_content``; no ``tool_calls``
+                                               key on plain answers; ``cached_tokens``
+                                               and ``prompt_tokens_details`` only when
+                                               cached, ``completion_tokens_details``
+                                               only when thinking; tool-call ids
+                                               ``NAME_N``; chat ids ``chatcmpl-<uuid>``
+                                               (K3) or ``chatcmpl-<24 hex>``; K3 streams
+                                               mark the end of reasoning with
+                                               ``{"reasoning_content": ""}``; usage in
+                                               the finish choice (and a trailing
+                                               ``choices: []`` chunk with
+                                               ``include_usage``); ``x-trace-id``;
+                                               errors ``{"error": {"message",
+                                               "type"}}``; ``/v1/models``,
+                                               ``/v1/files``, ``/v1/tokenizers/estimate-
+                                               token-count``, ``/v1/users/me/balance``
+acedata            ``/kimi/chat/completions``  both ``reasoning_content`` and
+                                               ``reasoning``; ``tool_calls: []``; usage
+                                               in a trailing chunk always, with ``{}``
+                                               details; null padding fields; the finish
+                                               reason on the last delta; string content
+                                               only; errors ``{"success": false,
+                                               "error": {"code", "message"},
+                                               "trace_id": "<uuid>"}``
+evolink            ``/v1/chat/completions``    OpenAI style: usage chunk only with
+                                               ``include_usage``; ids ``cmpl-<32 hex>``;
+                                               tool-call ids ``NAME:N``; OpenAI errors
+gptproto           ``/v1/chat/completions``    reasoning in ``reasoning`` only (taken
+                                               back as ``reasoning`` or
+                                               ``reasoning_content``); tool-call ids
+                                               ``NAME_N``; errors ``{"error":
+                                               {"message", "type": "<status>"}}``
+openai-compatible  ``/v1/chat/completions``    OpenRouter: ``gen-<time>-<20>`` ids,
+                                               ``provider``, ``native_finish_reason``,
+                                               ``reasoning`` + ``reasoning_details``,
+                                               ``content: null`` on tool calls, padded
+                                               JSON bodies, a ``: OPENROUTER
+                                               PROCESSING`` comment, the role on every
+                                               delta, two finish chunks (the second with
+                                               usage); gateway ids; Kimi's per-model
+                                               rejections do not apply
+=================  ==========================  =========================================
 
-Every stream starts with ``delta: {"role": "assistant", "content": ""}``, then
-reasoning, then content, then tool calls (first delta with id and name, then argument
-fragments), then the finish, usage and ``data: [DONE]``.
+Streams start with ``delta: {"role": "assistant", "content": ""}`` (OpenRouter: the
+role on every delta), then reasoning, then content, then tool calls (first delta with
+id and name, then argument fragments), then the finish, usage and ``data: [DONE]``.
 
 Rules
 -----
-Sampling values fixed by kimi-k2.5/k2.6/k3 (``invalid temperature: only 1 is allowed for
-this model``; 0.6 with thinking disabled; top_p 0.95, n 1, penalties 0), documented
-ranges and limits per dialect (n, temperature, top_p, stop count and bytes, at most 128
-tools), tool names and duplicates, Moonshot flavored JSON Schema for tool parameters and
-``json_schema`` (``tools.function.parameters is not a valid moonshot flavored json
-schema, details: <At path '...': ...>``), thinking switches per model, ``tool_choice``
-``required``/named while thinking, ``reasoning_content`` missing in an assistant
-tool-call message while thinking, empty messages, content parts per dialect and model
-(images only as data URLs or ``ms://`` ids of uploaded files on moonshot), unknown
-``tool_call_id``, context window overflow (``Your request exceeded model token limit:
-262144 (requested: N)``, counting the prompt plus ``max_tokens``), partial mode with
-``json_object``, response formats per dialect, and the ``$web_search`` flow (the tool
-message must carry the call's arguments back unchanged). Details in ``_rules.py``.
+Sampling values fixed per model (``invalid temperature: only 1 is allowed for this
+model`` on kimi-k3 and thinking kimi-k2.6; 0.6 with thinking disabled; top_p 0.95, n 1,
+penalties 0 on kimi-k2.6/k2.5), documented ranges and limits per dialect (n,
+temperature, top_p, stop count and bytes, at most 128 tools), tool names and
+duplicates, Moonshot flavored JSON Schema for tool parameters and ``json_schema``
+(``Invalid request: response_format.json_schema is not a valid moonshot flavored json
+schema, details: <At path '...': ...>``), thinking per model (kimi-k2.7-code:
+``invalid thinking: only type=enabled is allowed for this model``; kimi-k3: no
+``thinking`` with ``reasoning_effort``, efforts ``low``/``high``/``max``; kimi-k2.6:
+``thinking.keep``), ``tool_choice`` ``required``/named while thinking (refused except on
+kimi-k3), the reasoning missing in an assistant tool-call message while thinking, empty
+messages, content parts per dialect and model (images only as data URLs or ``ms://`` ids
+of uploaded files on moonshot), unknown ``tool_call_id``, context window overflow
+(``Your request exceeded model token limit: 262144 (requested: N)``; kimi-k3: 1M),
+partial mode with ``json_object``, response formats per dialect, and the
+``$web_search`` flow. With ``strict``: the rules from one unconfirmed source
+(``ModelRules.unconfirmed`` in ``_catalogue.py``). Details in ``_rules.py``.
+
+Hardening
+---------
+Requests that cannot be read (a negative, signed, conflicting or oversized
+``Content-Length``, bad chunked encoding, both framings at once, a head over 64 KiB or
+100 lines, invalid JSON or JSON nested too deeply) get a 400, 413, 431 or 501 in the
+dialect's error body and the connection closes; heads and bodies that miss their
+deadline get a 408; a failure inside the emulator is a 500 in the same shape. Each
+connection is one coroutine with one watchdog, so slow peers never hold up the others.
 
 Deterministic responder
 -----------------------
@@ -108,6 +154,12 @@ the ``$web_search`` builtin flow; reasoning when the model thinks; answers a per
 say they come from the emulator; ``stop`` and ``max_tokens`` are honoured. Usage is
 counted consistently (prompt + completion, reasoning tokens), with cached tokens for
 message prefixes already seen.
+
+Modules: ``_emulator.py`` (this object and its routing), ``_server.py`` (the server, its
+lifecycle and connections), ``_http.py`` (parsing), ``_faults.py``, ``_chat.py`` (chat
+rendering), ``_wire.py`` (bodies and SSE per dialect), ``_platform.py`` (models, files,
+token estimate, balance), ``_rules.py``, ``_mfjs.py``, ``_catalogue.py``,
+``_dialects.py``, ``_responder.py``.
 
 Scripts
 -------
@@ -164,7 +216,7 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["DIALECT_NAMES", "FAULT_KINDS", "KimiEmulator", "RecordedRequest"]
 
-DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto")
+DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto", "openai-compatible")
 
 if TYPE_CHECKING:
     from ._emulator import FAULT_KINDS, KimiEmulator

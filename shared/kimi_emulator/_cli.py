@@ -36,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
         help="serve any model id instead of answering 404 for unknown ones",
     )
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="also apply the rules only one unconfirmed source reports",
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=1000,
+        help="how many recent requests to keep for inspection (default 1000)",
+    )
+    parser.add_argument(
         "--stream-delay",
         type=float,
         default=0.0,
@@ -49,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     from ._emulator import KimiEmulator
 
+    if args.max_requests < 0:
+        raise SystemExit("kimi-emulator: --max-requests must be 0 or more")
     emu = KimiEmulator(
         dialect=args.dialect,
         host=args.host,
@@ -56,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         api_key=args.api_key,
         accept_any_model=args.accept_any_model,
         stream_delay=args.stream_delay,
+        strict=args.strict,
+        max_requests=args.max_requests,
     )
     try:
         emu.start()
@@ -73,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Kimi emulator ({emu.dialect} dialect) listening on {emu.base_url}", flush=True)
     print(
         "A local stand-in for the Kimi protocol, not a model: answers are deterministic.\n"
-        f"Use base_url={emu.base_url} provider={emu.provider} api_key=<{key}>; "
-        f"chat at {emu.chat_url}. Ctrl-C stops it.",
+        f"Use base_url={emu.base_url} provider={emu.provider} api_key=<{key}> "
+        f"model={emu.default_model}; chat at {emu.chat_url}. Ctrl-C stops it.",
         flush=True,
     )
     try:

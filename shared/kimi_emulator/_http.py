@@ -1,4 +1,11 @@
-"""Minimal HTTP/1.1 on asyncio streams: read requests, write responses (stdlib only)."""
+"""Minimal HTTP/1.1 on asyncio streams: read requests, write responses (stdlib only).
+
+Parsing is strict and bounded: a request line, at most ``MAX_HEADERS`` header lines in at
+most ``MAX_HEAD`` bytes, a body of at most ``max_body`` bytes given by one decimal
+``Content-Length`` or by well-formed chunked encoding. Anything else raises
+:class:`HTTPError` with the status to answer (400, 413, 431, 501); the connection is
+closed after that answer, since the rest of its bytes cannot be trusted.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["HTTPError", "RecordedRequest", "read_request", "response_head"]
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "HTTPError",
+    "RecordedRequest",
+    "read_body",
+    "read_head",
+    "response_head",
+]
 
-MAX_BODY = 110 * 1024 * 1024
+#: Default body limit (``KimiEmulator(max_body=...)``): 32 MiB.
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+MAX_HEAD = 64 * 1024
+MAX_HEADERS = 100
+_MAX_TRAILERS = 32
+_HEX = frozenset(b"0123456789abcdefABCDEF")
 
 _REASONS = {
     200: "OK",
@@ -21,10 +40,12 @@ _REASONS = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     413: "Payload Too Large",
     429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
+    501: "Not Implemented",
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
@@ -32,11 +53,12 @@ _REASONS = {
 
 
 class HTTPError(Exception):
-    """A request that cannot be parsed (answered with a bare status, then closed)."""
+    """A request that cannot be read: answered with ``status``, then the connection closes."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+        self.message = message
 
 
 @dataclass
@@ -55,8 +77,11 @@ class RecordedRequest:
     body: bytes = b""
     query: dict[str, str] = field(default_factory=dict)
     time: float = 0.0
+    version: str = "HTTP/1.1"
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
+    #: Why the body is not JSON ("invalid" or "too_deep"), once ``json`` was read.
+    json_error: str | None = field(default=None, repr=False)
 
     @property
     def json(self) -> Any:
@@ -66,9 +91,20 @@ class RecordedRequest:
             if self.body and "multipart" not in ctype:
                 try:
                     self._json = json.loads(self.body)
+                except RecursionError:
+                    self.json_error = "too_deep"
                 except ValueError:
-                    self._json = None
+                    self.json_error = "invalid"
+            else:
+                self.json_error = "invalid"
         return self._json
+
+    @property
+    def keep_alive(self) -> bool:
+        conn = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return conn == "keep-alive"
+        return conn != "close"
 
     def __repr__(self) -> str:
         shown = {
@@ -81,67 +117,101 @@ class RecordedRequest:
         )
 
 
-async def read_request(reader: asyncio.StreamReader) -> RecordedRequest | None:
-    """The next request on a connection, or None at a clean end of the connection."""
+async def read_head(reader: asyncio.StreamReader, first: bytes) -> RecordedRequest:
+    """The request line and headers (``first``: the byte already read to see a request
+    start). The body is read by :func:`read_body`."""
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
-            raise HTTPError(400, "incomplete request head") from None
-        return None
+        rest = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        raise HTTPError(400, "incomplete request head") from None
     except asyncio.LimitOverrunError:
         raise HTTPError(431, "request head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        method, target, _version = lines[0].split(" ", 2)
-    except ValueError:
-        raise HTTPError(400, "malformed request line") from None
+    head = first + rest
+    if len(head) > MAX_HEAD:
+        raise HTTPError(431, "request head too large")
+    lines = head[:-4].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[0].isalpha() or not parts[1]:
+        raise HTTPError(400, "malformed request line")
+    method, target, version = parts
+    if version not in ("HTTP/1.1", "HTTP/1.0"):
+        raise HTTPError(400, f"unsupported HTTP version {version[:16]!r}")
+    if len(lines) - 1 > MAX_HEADERS:
+        raise HTTPError(431, "too many header fields")
     headers: dict[str, str] = {}
     for line in lines[1:]:
-        if not line:
-            continue
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    body = b""
-    length = headers.get("content-length")
-    if length is not None:
-        try:
-            size = int(length)
-        except ValueError:
-            raise HTTPError(400, "bad content-length") from None
-        if size > MAX_BODY:
-            raise HTTPError(413, "body too large")
-        body = await reader.readexactly(size) if size else b""
-    elif "chunked" in headers.get("transfer-encoding", "").lower():
-        body = await _read_chunked(reader)
-    parts = urlsplit(target)
+        name, colon, value = line.partition(":")
+        name = name.strip().lower()
+        if not colon or not name or " " in name:
+            raise HTTPError(400, "malformed header line")
+        value = value.strip()
+        if name in headers:
+            if name == "content-length" and headers[name] != value:
+                raise HTTPError(400, "conflicting content-length headers")
+            if name not in ("content-length", "host"):
+                value = headers[name] + ", " + value
+        headers[name] = value
+    split = urlsplit(target)
     return RecordedRequest(
         method=method.upper(),
-        path=unquote(parts.path) or "/",
+        path=unquote(split.path) or "/",
         headers=headers,
-        body=body,
-        query=dict(parse_qsl(parts.query)),
+        query=dict(parse_qsl(split.query)),
         time=time.monotonic(),
+        version=version,
     )
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+def body_length(headers: Mapping[str, str], max_body: int) -> int | None:
+    """The declared body size (None: chunked), checked before anything is read."""
+    length = headers.get("content-length")
+    coding = headers.get("transfer-encoding")
+    if coding is not None:
+        if length is not None:
+            raise HTTPError(400, "both content-length and transfer-encoding are set")
+        if coding.strip().lower() != "chunked":
+            raise HTTPError(501, f"transfer-encoding {coding[:32]!r} is not supported")
+        return None
+    if length is None:
+        return 0
+    if not (length.isascii() and length.isdigit()):
+        raise HTTPError(400, f"bad content-length {length[:32]!r}")
+    size = int(length)
+    if size > max_body:
+        raise HTTPError(413, f"body of {size} bytes is over the limit of {max_body} bytes")
+    return size
+
+
+async def read_body(reader: asyncio.StreamReader, size: int | None, max_body: int) -> bytes:
+    """The body: ``size`` bytes, or chunked when ``size`` is None."""
+    try:
+        if size is None:
+            return await _read_chunked(reader, max_body)
+        return await reader.readexactly(size) if size else b""
+    except asyncio.IncompleteReadError:
+        raise HTTPError(400, "the body ended before its declared size") from None
+    except asyncio.LimitOverrunError:
+        raise HTTPError(400, "bad chunked encoding: line too long") from None
+
+
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
     out = bytearray()
     while True:
-        line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise HTTPError(400, "bad chunk size") from None
+        line = (await reader.readuntil(b"\r\n"))[:-2]
+        digits = line.split(b";", 1)[0].strip()
+        if not digits or len(digits) > 16 or not _HEX.issuperset(digits):
+            raise HTTPError(400, f"bad chunked encoding: chunk size {digits[:20]!r}")
+        size = int(digits, 16)
         if size == 0:
-            # Trailers, up to the blank line.
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                pass
-            return bytes(out)
-        if len(out) + size > MAX_BODY:
-            raise HTTPError(413, "body too large")
+            for _ in range(_MAX_TRAILERS):
+                if await reader.readuntil(b"\r\n") == b"\r\n":
+                    return bytes(out)
+            raise HTTPError(400, "bad chunked encoding: too many trailer lines")
+        if len(out) + size > max_body:
+            raise HTTPError(413, f"body over the limit of {max_body} bytes")
         out += await reader.readexactly(size)
-        await reader.readexactly(2)
+        if await reader.readexactly(2) != b"\r\n":
+            raise HTTPError(400, "bad chunked encoding: chunk not followed by CRLF")
 
 
 def response_head(

@@ -1,16 +1,21 @@
 """The server-side rules: what each dialect rejects, with its status and message.
 
-This is the emulator's own judge. It reads the model catalogue (context windows,
-thinking modes, fixed sampling values) and the provider profiles (documented limits),
-but never calls kimi_core's request validation or schema normaliser: a client-side fix
-is tested against an independent implementation of the server's rules.
+This is the emulator's own judge: it reads the emulator's own tables (``_catalogue.py``
+for the models, ``_dialects.py`` for each system's limits) and imports nothing from
+``kimi_core``, so a client-side rule is tested against an independent implementation of
+the server's.
+
+Rules that only one unconfirmed source reports (``ModelRules.unconfirmed``) apply only
+when the emulator runs with ``strict=True``.
 
 Messages follow the real ones where they are known (facts §3-§5 and public reports):
 ``invalid temperature: only 1 is allowed for this model``, ``Not found the model X or
 Permission denied``, ``tool_choice 'required' is incompatible with thinking enabled``,
 ``thinking is enabled but reasoning_content is missing in assistant tool call message at
-index N``, ``Invalid request: the message at position N with role 'R' must not be
-empty``, ``Your request exceeded model token limit: 262144 (requested: N)``,
+index N``, ``invalid thinking: only type=enabled is allowed for this model``,
+``cannot specify both 'thinking' and 'reasoning_effort'``, ``Invalid request: the
+message at position N with role 'R' must not be empty``, ``Your request exceeded model
+token limit: 262144 (requested: N)``,
 ``tools.function.parameters is not a valid moonshot flavored json schema, details:
 <At path '...': ...>``, ``function name is invalid, must start with a letter ...``.
 """
@@ -24,10 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_core._models import MODELS, ModelInfo, get_model_info
-
+from ._catalogue import ModelRules, rules_for
+from ._dialects import Dialect
 from ._mfjs import SchemaRejectedError, check_schema
-from ._wire import ApiError, Dialect
+from ._wire import ApiError
 
 __all__ = ["ChatCall", "check_chat", "check_model", "count_text_tokens", "message_tokens"]
 
@@ -77,7 +82,8 @@ class ChatCall:
     """A chat request that passed the rules, with what the responder needs."""
 
     model: str
-    info: ModelInfo
+    #: The emulator's rules of the model (``_catalogue.ModelRules``).
+    info: ModelRules
     thinking: bool
     messages: list[dict[str, Any]]
     stream: bool
@@ -95,6 +101,7 @@ class ChatCall:
     prompt_tokens: int = 0
     message_tokens: list[int] = field(default_factory=list)
     tools_tokens: int = 0
+    reasoning_effort: str | None = None
 
 
 def _bad(message: str) -> ApiError:
@@ -121,16 +128,14 @@ def check_model(
     *,
     served: frozenset[str],
     accept_any: bool,
-) -> tuple[str, ModelInfo]:
-    """The model id and its catalogue entry, or the dialect's rejection."""
+) -> tuple[str, ModelRules]:
+    """The model id and its rules, or the dialect's rejection (a retired id is not
+    served: the same 404 as an unknown one, as Moonshot answers)."""
     if not isinstance(model, str) or not model:
         raise _bad("Invalid request: model is required")
     if model not in served and not accept_any:
         raise ApiError(404, "model_not_found", f"Not found the model {model} or Permission denied")
-    info = MODELS.get(model)
-    if info is None:
-        info = get_model_info(model, warn=False)
-    return model, info
+    return model, rules_for(model)
 
 
 def check_chat(
@@ -140,18 +145,27 @@ def check_chat(
     served: frozenset[str],
     accept_any: bool,
     file_exists: Callable[[str], bool],
+    strict: bool = False,
 ) -> ChatCall:
-    """Apply the dialect's rules to a chat body; raise :class:`ApiError` on a rejection."""
+    """Apply the dialect's rules to a chat body; raise :class:`ApiError` on a rejection.
+
+    ``strict``: also apply the rules only one unconfirmed source reports.
+    """
     if not isinstance(body, Mapping):
         raise _bad("Invalid request: the request body must be a JSON object")
     model, info = check_model(dialect, body.get("model"), served=served, accept_any=accept_any)
-    thinking = _thinking(info, body.get("thinking"))
-    _sampling(dialect, info, body, thinking)
+    enforce = dialect.model_rules
+    rules = _Strict(info, strict and enforce)
+    thinking, effort = _thinking(info, body, enforce, rules)
+    _sampling(dialect, info, body, thinking, enforce)
     max_tokens = _max_tokens(body)
     stop = _stop(dialect, body.get("stop"))
     functions, builtins, tools_tokens = _tools(dialect, body.get("tools"))
-    choice = _tool_choice(body.get("tool_choice"), functions, thinking)
-    messages, partial = _messages(dialect, info, body.get("messages"), thinking, file_exists)
+    forced_ok = info.forced_choice_while_thinking or not enforce
+    choice = _tool_choice(body.get("tool_choice"), functions, thinking and not forced_ok)
+    messages, partial = _messages(
+        dialect, info, body.get("messages"), thinking and enforce, file_exists, rules
+    )
     fmt, schema = _response_format(dialect, info, body.get("response_format"), partial)
     for key in ("prompt_cache_key", "safety_identifier"):
         if key in body and body[key] is not None and not isinstance(body[key], str):
@@ -192,37 +206,80 @@ def check_chat(
         prompt_tokens=prompt,
         message_tokens=per_message,
         tools_tokens=tools_tokens,
+        reasoning_effort=effort,
     )
+
+
+@dataclass(frozen=True)
+class _Strict:
+    """Which unconfirmed rules of a model apply to this request."""
+
+    info: ModelRules
+    strict: bool
+
+    def __call__(self, rule: str) -> bool:
+        return self.strict and rule in self.info.unconfirmed
 
 
 # --------------------------------------------------------------------------- thinking
 
 
-def _thinking(info: ModelInfo, value: Any) -> bool:
+def _thinking(
+    info: ModelRules, body: Mapping[str, Any], enforce: bool, strict: _Strict
+) -> tuple[bool, str | None]:
+    """Whether the request thinks, and its ``reasoning_effort``."""
+    value = body.get("thinking")
+    effort = body.get("reasoning_effort")
+    if effort is not None:
+        if not isinstance(effort, str):
+            raise _bad("invalid reasoning_effort: must be a string")
+        if info.efforts is not None and effort not in info.efforts:
+            raise _bad(f"invalid reasoning_effort: must be one of {', '.join(info.efforts)}")
+        if info.efforts is None and strict("no_effort"):
+            raise _bad("invalid reasoning_effort: this model does not support reasoning_effort")
     if value is None:
-        return info.thinks_by_default
+        return info.thinks_by_default, effort
     kind = value.get("type") if isinstance(value, Mapping) else None
     if kind not in ("enabled", "disabled"):
         raise _bad("invalid thinking: type must be one of enabled, disabled")
-    if info.thinking == "always" and kind == "disabled":
+    if isinstance(value, Mapping) and value.get("keep") is not None:
+        keep = value["keep"]
+        if info.keep and keep != "all":
+            raise _bad(f"invalid thinking.keep: {keep!r}, must be 'all' or null")
+        if not info.keep and strict("keep_elsewhere"):
+            raise _bad("invalid thinking.keep: keep is not supported by this model")
+    if not info.thinking_field:
+        # K3 thinks always and takes no thinking object (facts §11, nanobot#3939).
+        if enforce and effort is not None:
+            raise _bad("cannot specify both 'thinking' and 'reasoning_effort'")
+        if kind == "disabled" and strict("thinking_disabled"):
+            raise _bad("invalid thinking: only type=enabled is allowed for this model")
+        return True, effort
+    if enforce and info.thinking == "always" and kind == "disabled":
         raise _bad("invalid thinking: only type=enabled is allowed for this model")
-    if info.thinking == "none" and kind == "enabled":
+    if enforce and info.thinking == "none" and kind == "enabled":
         raise _bad("invalid thinking: only type=disabled is allowed for this model")
-    return info.thinking != "none" and bool(kind == "enabled")
+    if info.thinking == "always":
+        return True, effort
+    return info.thinking != "none" and kind == "enabled", effort
 
 
 # --------------------------------------------------------------------------- sampling
 
 
-def _sampling(dialect: Dialect, info: ModelInfo, body: Mapping[str, Any], thinking: bool) -> None:
-    fixed_t = None
-    if info.fixed_temperature is not None:
-        fixed_t = info.fixed_temperature[0 if thinking else 1]
+def _sampling(
+    dialect: Dialect, info: ModelRules, body: Mapping[str, Any], thinking: bool, enforce: bool
+) -> None:
+    fixed_t = fixed_top_p = fixed_penalties = None
+    if enforce:
+        if info.fixed_temperature is not None:
+            fixed_t = info.fixed_temperature[0 if thinking else 1]
+        fixed_top_p, fixed_penalties = info.fixed_top_p, info.fixed_penalties
     checks: list[tuple[str, float | None, tuple[float, float] | None]] = [
         ("temperature", fixed_t, dialect.temperature_range),
-        ("top_p", info.fixed_top_p, dialect.top_p_range),
-        ("presence_penalty", info.fixed_penalties, (-2.0, 2.0)),
-        ("frequency_penalty", info.fixed_penalties, (-2.0, 2.0)),
+        ("top_p", fixed_top_p, dialect.top_p_range),
+        ("presence_penalty", fixed_penalties, (-2.0, 2.0)),
+        ("frequency_penalty", fixed_penalties, (-2.0, 2.0)),
     ]
     for name, fixed, rng in checks:
         value = body.get(name)
@@ -240,7 +297,7 @@ def _sampling(dialect: Dialect, info: ModelInfo, body: Mapping[str, Any], thinki
         return
     if isinstance(n, bool) or not isinstance(n, int):
         raise _bad("invalid n: must be an integer")
-    if info.fixed_n is not None and n != info.fixed_n:
+    if enforce and info.fixed_n is not None and n != info.fixed_n:
         raise _bad(f"invalid n: only {info.fixed_n} is allowed for this model")
     lo, hi = dialect.n_range or (1, 128)
     if not lo <= n <= hi:
@@ -371,10 +428,11 @@ def _is_blank(content: Any) -> bool:
 
 def _messages(
     dialect: Dialect,
-    info: ModelInfo,
+    info: ModelRules,
     messages: Any,
     thinking: bool,
     file_exists: Callable[[str], bool],
+    strict: _Strict,
 ) -> tuple[list[dict[str, Any]], str | None]:
     if not isinstance(messages, list) or not messages:
         raise _bad("Invalid request: messages must not be empty")
@@ -401,11 +459,24 @@ def _messages(
         elif content is not None and not isinstance(content, str):
             raise _bad(f"Invalid request: the message at position {i} has invalid content")
         if calls:
-            _assistant_calls(i, msg, calls, thinking, call_ids)
-        elif (partial is None or i != last) and _is_blank(content):
-            raise _bad(
-                f"Invalid request: the message at position {i} with role '{role}' must not be empty"
-            )
+            _assistant_calls(dialect, i, msg, calls, thinking, call_ids, strict)
+        else:
+            if (partial is None or i != last) and _is_blank(content):
+                raise _bad(
+                    f"Invalid request: the message at position {i} with role '{role}' "
+                    "must not be empty"
+                )
+            if (
+                thinking
+                and role == "assistant"
+                and i != last
+                and strict("every_assistant_reasoning")
+                and _reasoning_back(dialect, msg) is None
+            ):
+                raise _bad(
+                    "thinking is enabled but reasoning_content is missing in assistant "
+                    f"message at index {i}"
+                )
         if role == "tool":
             tid = msg.get("tool_call_id")
             if not isinstance(tid, str) or not tid:
@@ -434,23 +505,39 @@ def _same_json(content: Any, args: str) -> bool:
         return False
 
 
+def _reasoning_back(dialect: Dialect, msg: Mapping[str, Any]) -> str | None:
+    """The reasoning an assistant message carries back, in any field the dialect takes
+    (a list of ``reasoning_details`` counts as its text), or None."""
+    for name in dialect.reasoning_back:
+        value = msg.get(name)
+        if isinstance(value, str):
+            return value
+        if name == "reasoning_details" and isinstance(value, list):
+            return "".join(str(d.get("text") or "") for d in value if isinstance(d, Mapping))
+    return None
+
+
 def _assistant_calls(
+    dialect: Dialect,
     i: int,
     msg: Mapping[str, Any],
     calls: Any,
     thinking: bool,
     call_ids: dict[str, tuple[str, str]],
+    strict: _Strict,
 ) -> None:
     if not isinstance(calls, list):
         raise _bad(f"Invalid request: tool_calls of the message at position {i} must be an array")
     content = msg.get("content")
     if isinstance(content, list) and not content:
         raise _bad("Invalid request: text content is empty")
-    if thinking and not isinstance(msg.get("reasoning_content"), str):
-        raise _bad(
-            "thinking is enabled but reasoning_content is missing in assistant tool call "
-            f"message at index {i}"
-        )
+    if thinking:
+        back = _reasoning_back(dialect, msg)
+        if back is None or (back == "" and strict("empty_reasoning")):
+            raise _bad(
+                "thinking is enabled but reasoning_content is missing in assistant tool call "
+                f"message at index {i}"
+            )
     for call in calls:
         fn = call.get("function") if isinstance(call, Mapping) else None
         cid = call.get("id") if isinstance(call, Mapping) else None
@@ -467,7 +554,7 @@ def _assistant_calls(
 
 def _parts(
     dialect: Dialect,
-    info: ModelInfo,
+    info: ModelRules,
     i: int,
     parts: list[Any],
     file_exists: Callable[[str], bool],
@@ -513,7 +600,7 @@ def _parts(
 
 
 def _response_format(
-    dialect: Dialect, info: ModelInfo, fmt: Any, partial: str | None
+    dialect: Dialect, info: ModelRules, fmt: Any, partial: str | None
 ) -> tuple[str, dict[str, Any] | None]:
     if fmt is None:
         return "text", None
@@ -540,7 +627,7 @@ def _response_format(
         check_schema(schema)
     except SchemaRejectedError as exc:
         raise _bad(
-            "response_format.json_schema.schema is not a valid moonshot flavored json schema, "
-            f"details: <{exc}>"
+            "Invalid request: response_format.json_schema is not a valid moonshot flavored "
+            f"json schema, details: <{exc}>"
         ) from None
     return "json_schema", dict(schema)

@@ -13,202 +13,26 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kimi_core._providers import PROVIDERS
+from ._catalogue import ModelRules
+from ._dialects import Dialect
 
 __all__ = [
-    "DIALECTS",
+    "ERROR_TYPES",
     "ApiError",
     "Choice",
-    "Dialect",
     "Plan",
     "ToolCall",
+    "completion_bytes",
     "error_response",
     "render_completion",
     "render_stream",
+    "usage_object",
 ]
 
-ErrorStyle = Literal["moonshot", "acedata", "openai", "gptproto"]
-TrailingUsage = Literal["always", "include_usage", "never"]
 ToolCallIndexMode = Literal["normal", "omit", "zero"]
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How one system speaks: paths, field names, error bodies, limits."""
-
-    name: str
-    #: The kimi_core provider that talks to this dialect.
-    provider: str
-    #: Root path prefix of the base URL ("/v1", or "" for acedata).
-    prefix: str
-    chat_path: str
-    error_style: ErrorStyle
-    reasoning_fields: tuple[str, ...]
-    #: Moonshot: usage inside the last choice of the final chunk.
-    usage_in_final_choice: bool
-    #: When a trailing ``choices: []`` chunk carries usage.
-    trailing_usage: TrailingUsage
-    #: Moonshot sends ``x-trace-id`` on every response.
-    trace_header: bool
-    #: ``tool_calls: []`` on messages that make no call.
-    empty_tool_calls: bool
-    #: AceData pads every chunk with ``system_fingerprint``/``logprobs``/``usage`` nulls and
-    #: sends the finish reason on the last delta rather than an empty one.
-    acedata_chunks: bool
-    id_prefix: str
-    id_hex: int
-    tool_call_id: Literal["functions", "colon", "underscore"]
-    #: Documented models (the model catalogue for moonshot).
-    models: tuple[str, ...]
-    n_range: tuple[int, int] | None
-    max_stop: int | None
-    max_stop_bytes: int | None
-    temperature_range: tuple[float, float] | None
-    top_p_range: tuple[float, float] | None
-    max_tools: int | None
-    response_formats: frozenset[str] | None
-    content_parts: frozenset[str] | None
-    #: Moonshot platform endpoints (files, token estimate, balance).
-    platform: bool
-    #: Whether n > 1 with temperature close to 0 is refused.
-    n_needs_temperature: bool = False
-    #: Images only as base64 data URLs or ``ms://`` file ids (Moonshot).
-    image_url_schemes: tuple[str, ...] | None = None
-
-    def chat_id(self) -> str:
-        return self.id_prefix + secrets.token_hex(self.id_hex // 2 + 1)[: self.id_hex]
-
-    def tool_call_id_for(self, name: str, index: int) -> str:
-        if self.tool_call_id == "functions":
-            return f"functions.{name}:{index}"
-        if self.tool_call_id == "colon":
-            return f"{name}:{index}"
-        return f"{name}_{index}"
-
-
-def _dialects() -> dict[str, Dialect]:
-    from kimi_core._models import MODELS
-
-    ms = PROVIDERS["moonshot"]
-    ace = PROVIDERS["acedata"]
-    evo = PROVIDERS["evolink"]
-    gpt = PROVIDERS["gptproto"]
-    return {
-        "moonshot": Dialect(
-            name="moonshot",
-            provider="moonshot",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
-            error_style="moonshot",
-            reasoning_fields=("reasoning_content",),
-            usage_in_final_choice=True,
-            trailing_usage="include_usage",
-            trace_header=True,
-            empty_tool_calls=True,
-            acedata_chunks=False,
-            id_prefix="chatcmpl-",
-            id_hex=24,
-            tool_call_id="functions",
-            models=tuple(MODELS),
-            n_range=ms.n_range,
-            max_stop=ms.max_stop,
-            max_stop_bytes=ms.max_stop_bytes,
-            temperature_range=ms.temperature_range,
-            top_p_range=ms.top_p_range,
-            max_tools=ms.max_tools,
-            response_formats=ms.response_formats,
-            content_parts=ms.content_parts,
-            platform=True,
-            n_needs_temperature=True,
-            image_url_schemes=("data:", "ms://"),
-        ),
-        "acedata": Dialect(
-            name="acedata",
-            provider="acedata",
-            prefix="",
-            chat_path="/kimi/chat/completions",
-            error_style="acedata",
-            reasoning_fields=("reasoning_content", "reasoning"),
-            usage_in_final_choice=False,
-            trailing_usage="always",
-            trace_header=False,
-            empty_tool_calls=True,
-            acedata_chunks=True,
-            id_prefix="chatcmpl-",
-            id_hex=16,
-            tool_call_id="functions",
-            models=ace.models,
-            n_range=ace.n_range,
-            max_stop=ace.max_stop,
-            max_stop_bytes=ace.max_stop_bytes,
-            temperature_range=ace.temperature_range,
-            top_p_range=ace.top_p_range,
-            max_tools=ace.max_tools,
-            response_formats=ace.response_formats,
-            content_parts=frozenset(),  # string content only
-            platform=False,
-        ),
-        "evolink": Dialect(
-            name="evolink",
-            provider="evolink",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
-            error_style="openai",
-            reasoning_fields=("reasoning_content",),
-            usage_in_final_choice=False,
-            trailing_usage="include_usage",
-            trace_header=False,
-            empty_tool_calls=False,
-            acedata_chunks=False,
-            id_prefix="cmpl-",
-            id_hex=32,
-            tool_call_id="colon",
-            models=evo.models,
-            n_range=evo.n_range,
-            max_stop=evo.max_stop,
-            max_stop_bytes=evo.max_stop_bytes,
-            temperature_range=evo.temperature_range,
-            top_p_range=evo.top_p_range,
-            max_tools=evo.max_tools,
-            response_formats=evo.response_formats,
-            content_parts=evo.content_parts,
-            platform=False,
-            n_needs_temperature=True,
-        ),
-        "gptproto": Dialect(
-            name="gptproto",
-            provider="gptproto",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
-            error_style="gptproto",
-            reasoning_fields=("reasoning",),
-            usage_in_final_choice=False,
-            trailing_usage="include_usage",
-            trace_header=False,
-            empty_tool_calls=False,
-            acedata_chunks=False,
-            id_prefix="chatcmpl-",
-            id_hex=29,
-            tool_call_id="underscore",
-            models=gpt.models,
-            n_range=gpt.n_range,
-            max_stop=gpt.max_stop,
-            max_stop_bytes=gpt.max_stop_bytes,
-            temperature_range=gpt.temperature_range,
-            top_p_range=gpt.top_p_range,
-            max_tools=gpt.max_tools,
-            response_formats=gpt.response_formats,
-            content_parts=gpt.content_parts,
-            platform=False,
-        ),
-    }
-
-
-DIALECTS: dict[str, Dialect] = _dialects()
 
 
 # --------------------------------------------------------------------------- errors
@@ -276,6 +100,13 @@ def new_trace_id() -> str:
     return uuid.uuid4().hex
 
 
+def _dashed(trace_id: str) -> str:
+    try:
+        return str(uuid.UUID(hex=trace_id))
+    except ValueError:
+        return trace_id
+
+
 def error_response(dialect: Dialect, err: ApiError, trace_id: str) -> tuple[int, dict[str, Any]]:
     """The status and JSON body a dialect answers an error with."""
     status, kind, message = err.status, err.kind, err.message
@@ -294,7 +125,7 @@ def error_response(dialect: Dialect, err: ApiError, trace_id: str) -> tuple[int,
         return status, {
             "success": False,
             "error": {"code": ace_code, "message": message},
-            "trace_id": trace_id,
+            "trace_id": _dashed(trace_id),  # AceData's published trace ids are UUIDs
         }
     if style == "gptproto":
         if kind == "exceeded_current_quota_error":
@@ -321,6 +152,9 @@ class Choice:
     finish_reason: str = "stop"
 
 
+_OPEN_RULES = ModelRules(id="", context_window=262_144, known=False)
+
+
 @dataclass
 class Plan:
     """One response: its choices, usage, and how to split it into deltas."""
@@ -337,39 +171,93 @@ class Plan:
     args_chunk: int = 12
     tool_call_index: ToolCallIndexMode = "normal"
     created: int = field(default_factory=lambda: int(time.time()))
+    #: The rules of the model answering (its id style, fingerprint, reasoning marker).
+    rules: ModelRules = _OPEN_RULES
+
+
+#: Moonshot's ``system_fingerprint`` on the models that send one (``fpv0_<8 hex>``).
+FINGERPRINT = "fpv0_" + secrets.token_hex(4)
+#: What OpenRouter names as the upstream ``provider`` of an answer.
+OPENROUTER_PROVIDER = "KimiEmulator"
 
 
 def usage_object(
-    dialect: Dialect, prompt: int, completion: int, cached: int, reasoning: int
+    dialect: Dialect,
+    prompt: int,
+    completion: int,
+    cached: int,
+    reasoning: int,
+    *,
+    thinking: bool,
 ) -> dict[str, Any]:
-    """A usage object in the dialect's shape."""
+    """A usage object in the dialect's shape.
+
+    Moonshot (2026 captures): ``cached_tokens`` and ``prompt_tokens_details`` only when
+    something was cached; ``completion_tokens_details`` only when the model thought
+    (``{}`` when it produced no reasoning tokens). AceData's published answers carry
+    ``{"cached_tokens_details": {}}`` and ``completion_tokens_details: {}``.
+    """
     usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
-    if dialect.name == "moonshot":
-        usage["cached_tokens"] = cached
-        usage["prompt_tokens_details"] = {"cached_tokens": cached}
-        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
-    elif dialect.name == "acedata":
+    style = dialect.usage_style
+    if style == "moonshot":
+        if cached:
+            usage["cached_tokens"] = cached
+        if thinking:
+            usage["completion_tokens_details"] = (
+                {"reasoning_tokens": reasoning} if reasoning else {}
+            )
+        if cached:
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
+    elif style == "acedata":
         details: dict[str, Any] = {"cached_tokens_details": {}}
         if cached:
             details["cached_tokens"] = cached
         usage["prompt_tokens_details"] = details
-        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning} if reasoning else {}
+        usage["completion_tokens_details"] = {}
+    elif style == "openrouter":
+        prompt_cost = round(prompt * 6e-7, 8)
+        completion_cost = round(completion * 2.5e-6, 8)
+        usage["cost"] = round(prompt_cost + completion_cost, 8)
+        usage["is_byok"] = False
+        usage["prompt_tokens_details"] = {
+            "cached_tokens": cached,
+            "cache_write_tokens": 0,
+            "audio_tokens": 0,
+            "video_tokens": 0,
+        }
+        usage["cost_details"] = {
+            "upstream_inference_cost": usage["cost"],
+            "upstream_inference_prompt_cost": prompt_cost,
+            "upstream_inference_completions_cost": completion_cost,
+        }
+        usage["completion_tokens_details"] = {
+            "reasoning_tokens": reasoning,
+            "image_tokens": 0,
+            "audio_tokens": 0,
+        }
     else:
         usage["prompt_tokens_details"] = {"cached_tokens": cached}
         usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
     return usage
 
 
+def _reasoning_details(text: str) -> list[dict[str, Any]]:
+    return [{"type": "reasoning.text", "text": text, "format": "unknown", "index": 0}]
+
+
 # --------------------------------------------------------------------------- non-streamed
 
 
 def _message(dialect: Dialect, choice: Choice) -> dict[str, Any]:
-    msg: dict[str, Any] = {"role": "assistant", "content": choice.content or ""}
-    if dialect.acedata_chunks:
+    content: str | None = choice.content or ""
+    if dialect.openrouter and choice.tool_calls and not choice.content:
+        content = None  # OpenRouter: a tool-call answer has "content": null
+    msg: dict[str, Any] = {"role": "assistant", "content": content}
+    if dialect.acedata_chunks or dialect.openrouter:
         msg["refusal"] = None
     if choice.reasoning is not None:
         for name in dialect.reasoning_fields:
@@ -386,6 +274,8 @@ def _message(dialect: Dialect, choice: Choice) -> dict[str, Any]:
         ]
     elif dialect.empty_tool_calls:
         msg["tool_calls"] = []
+    if dialect.openrouter and choice.reasoning is not None:
+        msg["reasoning_details"] = _reasoning_details(choice.reasoning)
     return msg
 
 
@@ -393,30 +283,51 @@ def render_completion(dialect: Dialect, plan: Plan, chat_id: str) -> dict[str, A
     """The non-streamed completion body."""
     choices = []
     for i, choice in enumerate(plan.choices):
-        entry: dict[str, Any] = {
-            "index": i,
-            "message": _message(dialect, choice),
-            "finish_reason": choice.finish_reason,
-        }
-        if dialect.acedata_chunks:
+        entry: dict[str, Any] = {"index": i}
+        if dialect.openrouter:
             entry["logprobs"] = None
+            entry["finish_reason"] = choice.finish_reason
+            entry["native_finish_reason"] = choice.finish_reason
+            entry["message"] = _message(dialect, choice)
+        else:
+            entry["message"] = _message(dialect, choice)
+            if dialect.acedata_chunks:
+                entry["logprobs"] = None
+            entry["finish_reason"] = choice.finish_reason
         choices.append(entry)
     body: dict[str, Any] = {
         "id": chat_id,
         "object": "chat.completion",
         "created": plan.created,
         "model": plan.model,
-        "choices": choices,
     }
+    if dialect.openrouter:
+        body["provider"] = OPENROUTER_PROVIDER
+        body["system_fingerprint"] = None
+    body["choices"] = choices
+    if plan.rules.fingerprint and dialect.name == "moonshot":
+        body["system_fingerprint"] = FINGERPRINT
     if plan.usage is not None:
         body["usage"] = plan.usage
     return body
+
+
+#: OpenRouter writes blank padding lines before a JSON body while the model works.
+_OPENROUTER_PADDING = b"\n         \n\n"
+
+
+def completion_bytes(dialect: Dialect, plan: Plan, chat_id: str) -> bytes:
+    """The non-streamed response body, as sent."""
+    raw = _dumps(render_completion(dialect, plan, chat_id)).encode()
+    return _OPENROUTER_PADDING + raw if dialect.openrouter else raw
 
 
 # --------------------------------------------------------------------------- streamed
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 DONE = b"data: [DONE]\n\n"
+#: OpenRouter's keep-alive comment (an SSE comment line a client must ignore).
+OPENROUTER_COMMENT = b": OPENROUTER PROCESSING\n\n"
 
 
 def split_text(text: str, size: int | None) -> list[str]:
@@ -472,9 +383,18 @@ class _Chunker:
         }
         if dialect.acedata_chunks:
             head["system_fingerprint"] = None
+        if dialect.openrouter:
+            head["provider"] = OPENROUTER_PROVIDER
         self.head = b"data: " + _dumps(head)[:-1].encode() + b',"choices":['
-        self.tail = (b'],"usage":null}' if dialect.acedata_chunks else b"]}") + b"\n\n"
+        if dialect.acedata_chunks:
+            close = b'],"usage":null}'
+        elif plan.rules.fingerprint and dialect.name == "moonshot":
+            close = b'],"system_fingerprint":' + _dumps(FINGERPRINT).encode() + b"}"
+        else:
+            close = b"]}"
+        self.tail = close + b"\n\n"
         self.choice_extra = b',"logprobs":null' if dialect.acedata_chunks else b""
+        self.native = dialect.openrouter
 
     def event(
         self,
@@ -487,6 +407,7 @@ class _Chunker:
         extra = self.choice_extra
         if usage is not None:
             extra += b',"usage":' + _dumps(usage).encode()
+        native = b',"native_finish_reason":' + fin if self.native else b""
         return b"".join(
             (
                 self.head,
@@ -497,6 +418,7 @@ class _Chunker:
                 extra,
                 b',"finish_reason":',
                 fin,
+                native,
                 b"}",
                 self.tail,
             )
@@ -516,6 +438,15 @@ def _reasoning_delta(dialect: Dialect, piece: str, content: str | None = None) -
     return ("{" + ",".join(parts) + "}").encode()
 
 
+def _pieces(choice: Choice, plan: Plan) -> tuple[list[str], list[str]]:
+    reasoning = split_text(choice.reasoning or "", plan.chunk_size)
+    if plan.chunks is not None:
+        content = split_count(choice.content or "", plan.chunks)
+    else:
+        content = split_text(choice.content or "", plan.chunk_size)
+    return reasoning, content
+
+
 def render_stream(
     dialect: Dialect,
     plan: Plan,
@@ -529,19 +460,18 @@ def render_stream(
     content and tool-call deltas; the rest are the finish chunk(s), the usage chunk
     and ``[DONE]`` (what a "truncated" fault leaves out).
     """
+    if dialect.openrouter:
+        return _render_openrouter(dialect, plan, chat_id)
     ch = _Chunker(dialect, plan, chat_id)
     events: list[bytes] = []
     tail: list[bytes] = []
     last = len(plan.choices) - 1
     role = b'{"role":"assistant","content":""}'
+    marker = plan.rules.reasoning_marker and dialect.name == "moonshot"
     for ci, choice in enumerate(plan.choices):
         start = len(events)
         events.append(ch.event(ci, role))
-        reasoning = split_text(choice.reasoning or "", plan.chunk_size)
-        if plan.chunks is not None:
-            content = split_count(choice.content or "", plan.chunks)
-        else:
-            content = split_text(choice.content or "", plan.chunk_size)
+        reasoning, content = _pieces(choice, plan)
         if dialect.acedata_chunks and reasoning and content:
             # AceData: the first content piece shares a chunk with the last reasoning piece.
             for piece in reasoning[:-1]:
@@ -551,16 +481,16 @@ def render_stream(
         else:
             for piece in reasoning:
                 events.append(ch.event(ci, _reasoning_delta(dialect, piece)))
+            if marker and reasoning and content:
+                # K3: an empty reasoning delta marks the end of the reasoning.
+                events.append(ch.event(ci, _reasoning_delta(dialect, "")))
         events.extend(ch.event(ci, b'{"content":' + _dumps(p).encode() + b"}") for p in content)
         events.extend(_tool_call_events(ch, ci, choice, plan))
         usage = plan.usage if dialect.usage_in_final_choice and ci == last else None
         if dialect.acedata_chunks and len(events) - start > 1:
             # AceData: the finish reason rides on the last delta of the choice.
             events[-1] = _with_finish(events[-1], choice.finish_reason, ch)
-            finish_here = False
         else:
-            finish_here = True
-        if finish_here:
             tail.append(ch.event(ci, b"{}", choice.finish_reason, usage))
     send_trailing = plan.usage is not None and (
         dialect.trailing_usage == "always"
@@ -572,6 +502,46 @@ def render_stream(
     if dialect.acedata_chunks:
         # The finish reason is inside the last delta: a truncated stream stops before it.
         body_count -= 1
+    events.extend(tail)
+    events.append(DONE)
+    return events, body_count
+
+
+def _render_openrouter(dialect: Dialect, plan: Plan, chat_id: str) -> tuple[list[bytes], int]:
+    """OpenRouter's stream (charmbracelet/fantasy cassettes): a comment first; the role
+    on every delta; reasoning as ``reasoning`` plus ``reasoning_details``; a finish chunk
+    with ``reasoning: null``, then a second one carrying the usage; no ``choices: []``."""
+    ch = _Chunker(dialect, plan, chat_id)
+    events: list[bytes] = [OPENROUTER_COMMENT]
+    tail: list[bytes] = []
+    last = len(plan.choices) - 1
+    for ci, choice in enumerate(plan.choices):
+        reasoning, content = _pieces(choice, plan)
+        for piece in reasoning:
+            text = _dumps(piece).encode()
+            details = _dumps(_reasoning_details(piece)).encode()
+            delta = (
+                b'{"content":"","role":"assistant","reasoning":'
+                + text
+                + b',"reasoning_details":'
+                + details
+                + b"}"
+            )
+            events.append(ch.event(ci, delta))
+        for piece in content:
+            delta = b'{"content":' + _dumps(piece).encode() + b',"role":"assistant"}'
+            events.append(ch.event(ci, delta))
+        events.extend(
+            _tool_call_events(ch, ci, choice, plan, b'"content":null,"role":"assistant",')
+        )
+        fin = choice.finish_reason
+        tail.append(ch.event(ci, b'{"content":"","role":"assistant","reasoning":null}', fin))
+        finish = ch.event(ci, b'{"content":"","role":"assistant"}', fin)
+        if ci == last and plan.usage is not None:
+            finish = finish[: -len(ch.tail)] + b'],"usage":' + _dumps(plan.usage).encode()
+            finish += b"}\n\n"
+        tail.append(finish)
+    body_count = len(events)
     events.extend(tail)
     events.append(DONE)
     return events, body_count
@@ -591,7 +561,9 @@ def _with_finish(event: bytes, finish: str, ch: _Chunker) -> bytes:
     )
 
 
-def _tool_call_events(ch: _Chunker, ci: int, choice: Choice, plan: Plan) -> list[bytes]:
+def _tool_call_events(
+    ch: _Chunker, ci: int, choice: Choice, plan: Plan, lead: bytes = b""
+) -> list[bytes]:
     calls = choice.tool_calls
     if not calls:
         return []
@@ -608,7 +580,7 @@ def _tool_call_events(ch: _Chunker, ci: int, choice: Choice, plan: Plan) -> list
             if i:
                 item = {"index": i, **item}
             items.append(item)
-        out.append(ch.event(ci, _dumps({"tool_calls": items}).encode()))
+        out.append(ch.event(ci, b"{" + lead + _dumps({"tool_calls": items}).encode()[1:]))
         return out
     if plan.tool_call_index == "zero":
         # Gateways that number every call 0: each call arrives whole, in its own delta.
@@ -619,7 +591,7 @@ def _tool_call_events(ch: _Chunker, ci: int, choice: Choice, plan: Plan) -> list
                 "type": "function",
                 "function": {"name": tc.name, "arguments": tc.arguments},
             }
-            out.append(ch.event(ci, _dumps({"tool_calls": [item]}).encode()))
+            out.append(ch.event(ci, b"{" + lead + _dumps({"tool_calls": [item]}).encode()[1:]))
         return out
     for index, tc in enumerate(calls):
         first = {
@@ -632,8 +604,14 @@ def _tool_call_events(ch: _Chunker, ci: int, choice: Choice, plan: Plan) -> list
                 }
             ]
         }
-        out.append(ch.event(ci, _dumps(first).encode()))
-        prefix = b'{"tool_calls":[{"index":' + str(index).encode() + b',"function":{"arguments":'
+        out.append(ch.event(ci, b"{" + lead + _dumps(first).encode()[1:]))
+        prefix = (
+            b"{"
+            + lead
+            + b'"tool_calls":[{"index":'
+            + str(index).encode()
+            + b',"function":{"arguments":'
+        )
         for frag in split_text(tc.arguments, plan.args_chunk):
             out.append(ch.event(ci, prefix + _dumps(frag).encode() + b"}}]}"))
     return out
@@ -653,7 +631,3 @@ def random_file_id() -> str:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     raw = os.urandom(20)
     return "".join(alphabet[b % len(alphabet)] for b in raw)
-
-
-def mapping_or_none(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None

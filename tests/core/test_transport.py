@@ -52,7 +52,7 @@ def aclient(emu: KimiEmulator, **kw: Any) -> kc.AsyncKimiClient:
 
 def test_chat_sends_auth_headers_and_returns_the_request_id(emu: KimiEmulator) -> None:
     emu.script(text="Hello there", reasoning="thinking about it")
-    result = client(emu, default_headers={"X-App": "demo"}).chat(model="kimi-k2.5", messages=USER)
+    result = client(emu, default_headers={"X-App": "demo"}).chat(model="kimi-k2.6", messages=USER)
     assert result.message["content"] == "Hello there"
     assert result.message["reasoning_content"] == "thinking about it"
     assert result.request_id  # moonshot sends x-trace-id
@@ -61,19 +61,19 @@ def test_chat_sends_auth_headers_and_returns_the_request_id(emu: KimiEmulator) -
     assert req.headers["user-agent"].startswith("kimi-integrations/")
     assert req.headers["x-kimi-attempt"] == "1"
     assert req.headers["x-app"] == "demo"
-    assert req.json["model"] == "kimi-k2.5" and "temperature" not in req.json
+    assert req.json["model"] == "kimi-k2.6" and "temperature" not in req.json
 
 
 def test_validation_happens_before_anything_is_sent(emu: KimiEmulator) -> None:
     with pytest.raises(kc.ConfigurationError, match="only 1 is allowed"):
-        client(emu).chat(model="kimi-k2.5", messages=USER, temperature=0.2)
+        client(emu).chat(model="kimi-k2.6", messages=USER, temperature=0.2)
     assert emu.requests == []
 
 
 @pytest.mark.parametrize("dialect", ["moonshot", "acedata", "evolink", "gptproto"])
 def test_each_dialect_whole_and_streamed(kimi_emulator_factory: Any, dialect: str) -> None:
     emu = kimi_emulator_factory(dialect=dialect)
-    model = {"evolink": "kimi-k2-thinking"}.get(dialect, "kimi-k2.5")
+    model = {"evolink": "kimi-k2-thinking", "moonshot": "kimi-k2.6"}.get(dialect, "kimi-k2.5")
     c = client(emu)
     emu.script(text="Bonjour", reasoning="r1")
     whole = c.chat(model=model, messages=USER)
@@ -98,7 +98,7 @@ def test_429_is_retried_after_the_retry_after_it_names(emu: KimiEmulator) -> Non
     emu.fault("429", retry_after=1.5)
     policy = RecordingPolicy()
     emu.script(text="ok")
-    result = client(emu, retry_policy=policy).chat(model="kimi-k2.5", messages=USER)
+    result = client(emu, retry_policy=policy).chat(model="kimi-k2.6", messages=USER)
     assert result.message["content"] == "ok"
     assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]
     assert policy.seen == [1.5]  # type: ignore[attr-defined]
@@ -110,7 +110,7 @@ def test_server_errors_are_retried_with_backoff(emu: KimiEmulator, kind: str) ->
     policy = RecordingPolicy()
     emu.script(text="ok")
     assert (
-        client(emu, retry_policy=policy).chat(model="kimi-k2.5", messages=USER).message["content"]
+        client(emu, retry_policy=policy).chat(model="kimi-k2.6", messages=USER).message["content"]
         == "ok"
     )
     assert len(emu.requests) == 2
@@ -121,7 +121,7 @@ def test_retries_give_up_after_max_retries(emu: KimiEmulator) -> None:
     for _ in range(3):
         emu.fault("502_html")
     with pytest.raises(kc.InternalServerError) as info:
-        client(emu, max_retries=2).chat(model="kimi-k2.5", messages=USER)
+        client(emu, max_retries=2).chat(model="kimi-k2.6", messages=USER)
     err = info.value
     assert err.status_code == 502 and "Bad Gateway" in err.message and "<" not in err.message
     assert len(emu.requests) == 3
@@ -138,7 +138,7 @@ def test_client_errors_and_quota_are_not_retried(emu: KimiEmulator) -> None:
         },
     )
     with pytest.raises(kc.InsufficientQuotaError):
-        client(emu).chat(model="kimi-k2.5", messages=USER)
+        client(emu).chat(model="kimi-k2.6", messages=USER)
     assert len(emu.requests) == 1
     with (
         pytest.raises(kc.NotFoundError, match="Not found the model kimi-nope"),
@@ -155,7 +155,7 @@ def test_typed_errors_carry_the_provider_fields(emu: KimiEmulator) -> None:
         headers={"x-trace-id": "trace-42"},
     )
     with pytest.raises(kc.BadRequestError) as info:
-        client(emu).chat(model="kimi-k2.5", messages=USER)
+        client(emu).chat(model="kimi-k2.6", messages=USER)
     err = info.value
     assert (err.status_code, err.code, err.request_id, err.provider) == (
         400,
@@ -169,7 +169,7 @@ def test_typed_errors_carry_the_provider_fields(emu: KimiEmulator) -> None:
 def test_wrong_key_is_an_authentication_error(kimi_emulator_factory: Any) -> None:
     emu = kimi_emulator_factory(dialect="acedata", api_key="the-right-key")
     with pytest.raises(kc.AuthenticationError) as info:
-        client(emu).chat(model="kimi-k2.5", messages=USER)
+        client(emu).chat(model="kimi-k2.6", messages=USER)
     assert info.value.status_code == 401 and KEY not in str(info.value)
 
 
@@ -186,7 +186,7 @@ def test_connection_refused_is_a_connection_error() -> None:
         max_retries=1,
     )
     with pytest.raises(kc.APIConnectionError) as info:
-        c.chat(model="kimi-k2.5", messages=USER)
+        c.chat(model="kimi-k2.6", messages=USER)
     assert not isinstance(info.value, kc.APITimeoutError)
     assert len(policy.seen) == 1  # type: ignore[attr-defined]
 
@@ -195,7 +195,7 @@ def test_slow_first_byte_past_the_read_timeout_is_a_timeout(emu: KimiEmulator) -
     emu.fault("slow_first_byte", seconds=2)
     with pytest.raises(kc.APITimeoutError):
         client(emu, timeout=httpx.Timeout(5, read=0.2), max_retries=0).chat(
-            model="kimi-k2.5", messages=USER
+            model="kimi-k2.6", messages=USER
         )
 
 
@@ -211,7 +211,7 @@ def test_stream_dropped_after_events_keeps_them_and_sends_one_request(emu: KimiE
     emu.script(text="one two three four five six seven")
     received: list[dict[str, Any]] = []
     with pytest.raises(kc.StreamError) as info:
-        for chunk in client(emu).stream(model="kimi-k2-turbo-preview", messages=USER):
+        for chunk in client(emu).stream(model="kimi-k2.6", messages=USER):
             received.append(chunk)
     assert len(received) == 3
     assert len(emu.requests) == 1
@@ -222,7 +222,7 @@ def test_stream_dropped_after_events_keeps_them_and_sends_one_request(emu: KimiE
 def test_stream_retried_when_it_fails_before_the_first_event(emu: KimiEmulator) -> None:
     emu.fault("drop_after", events=0)
     emu.script(text="fine", times=2)  # the dropped attempt consumes one
-    chunks = list(client(emu).stream(model="kimi-k2-turbo-preview", messages=USER))
+    chunks = list(client(emu).stream(model="kimi-k2.6", messages=USER))
     assert stream_text(chunks) == "fine"
     assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]
 
@@ -233,7 +233,7 @@ def test_stream_stall_is_a_timeout_with_the_partial(emu: KimiEmulator) -> None:
     got: list[dict[str, Any]] = []
     with pytest.raises(kc.APITimeoutError) as info:
         for chunk in client(emu, timeout=httpx.Timeout(5, read=0.3)).stream(
-            model="kimi-k2-turbo-preview", messages=USER
+            model="kimi-k2.6", messages=USER
         ):
             got.append(chunk)
     assert len(got) == 2 and len(emu.requests) == 1
@@ -244,7 +244,7 @@ def test_malformed_event_quotes_the_bad_data(emu: KimiEmulator) -> None:
     emu.fault("malformed", events=1)
     emu.script(text="a b c")
     with pytest.raises(kc.StreamError, match="malformed event") as info:
-        list(client(emu).stream(model="kimi-k2-turbo-preview", messages=USER))
+        list(client(emu).stream(model="kimi-k2.6", messages=USER))
     assert "b'" in str(info.value)
 
 
@@ -252,7 +252,7 @@ def test_error_event_inside_the_stream(emu: KimiEmulator) -> None:
     emu.fault("error_event", events=1)
     emu.script(text="a b c")
     with pytest.raises(kc.StreamError, match="error event inside the stream") as info:
-        list(client(emu).stream(model="kimi-k2-turbo-preview", messages=USER))
+        list(client(emu).stream(model="kimi-k2.6", messages=USER))
     assert info.value.code and info.value.body["error"]
 
 
@@ -260,7 +260,7 @@ def test_truncated_stream_is_an_error_that_says_so(emu: KimiEmulator) -> None:
     emu.fault("truncated")
     emu.script(text="a b c")
     with pytest.raises(kc.StreamError, match="ended before \\[DONE\\] and before a finish_reason"):
-        list(client(emu).stream(model="kimi-k2-turbo-preview", messages=USER))
+        list(client(emu).stream(model="kimi-k2.6", messages=USER))
 
 
 def test_two_calls_whose_first_delta_has_no_index(emu: KimiEmulator) -> None:
@@ -271,7 +271,7 @@ def test_two_calls_whose_first_delta_has_no_index(emu: KimiEmulator) -> None:
         ],
         tool_call_index="omit",
     )
-    stream = client(emu).stream(model="kimi-k2-turbo-preview", messages=USER)
+    stream = client(emu).stream(model="kimi-k2.6", messages=USER)
     for chunk in stream:
         for choice in chunk["choices"]:
             for tc in choice["delta"].get("tool_calls") or []:
@@ -291,7 +291,7 @@ def test_forced_tool_that_was_not_called_raises(emu: KimiEmulator) -> None:
     emu.script(text="I would rather not")
     with pytest.raises(kc.ToolCallMissingError, match="always thinks"):
         client(emu).chat(
-            model="kimi-k2-thinking", messages=USER, tools=[tool], tool_choice="required"
+            model="kimi-k2.7-code", messages=USER, tools=[tool], tool_choice="required"
         )
     assert emu.requests[0].json["tool_choice"] == "auto"
 
@@ -304,9 +304,9 @@ def test_async_client_across_successive_event_loops(emu: KimiEmulator) -> None:
 
     async def once() -> str:
         emu.script(text="hi")
-        parts = [ch async for ch in c.stream(model="kimi-k2-turbo-preview", messages=USER)]
+        parts = [ch async for ch in c.stream(model="kimi-k2.6", messages=USER)]
         emu.script(text="there")
-        whole = await c.chat(model="kimi-k2-turbo-preview", messages=USER)
+        whole = await c.chat(model="kimi-k2.6", messages=USER)
         return stream_text(parts) + " " + whole.message["content"]
 
     assert asyncio.run(once()) == "hi there"
@@ -316,13 +316,13 @@ def test_async_client_across_successive_event_loops(emu: KimiEmulator) -> None:
 async def test_async_stream_fault_and_retry(emu: KimiEmulator) -> None:
     emu.fault("503")
     emu.script(text="after retry")
-    chunks = [ch async for ch in aclient(emu).stream(model="kimi-k2-turbo-preview", messages=USER)]
+    chunks = [ch async for ch in aclient(emu).stream(model="kimi-k2.6", messages=USER)]
     assert stream_text(chunks) == "after retry" and len(emu.requests) == 2
     emu.fault("drop_after", events=2)
     emu.script(text="a b c d e")
     got = []
     with pytest.raises(kc.StreamError):
-        async for ch in aclient(emu).stream(model="kimi-k2-turbo-preview", messages=USER):
+        async for ch in aclient(emu).stream(model="kimi-k2.6", messages=USER):
             got.append(ch)
     assert len(got) == 2
 
@@ -335,9 +335,7 @@ def test_one_client_from_several_threads(emu: KimiEmulator) -> None:
     def work() -> None:
         try:
             for _ in range(5):
-                results.append(
-                    c.chat(model="kimi-k2-turbo-preview", messages=USER).message["content"]
-                )
+                results.append(c.chat(model="kimi-k2.6", messages=USER).message["content"])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -363,7 +361,7 @@ def test_an_injected_http_client_is_used(emu: KimiEmulator) -> None:
     seen: list[str] = []
     with httpx.Client(event_hooks={"request": [lambda r: seen.append(str(r.url))]}) as http:
         c = client(emu, http_client=http)
-        c.chat(model="kimi-k2-turbo-preview", messages=USER)
+        c.chat(model="kimi-k2.6", messages=USER)
     assert seen == [emu.base_url + "/chat/completions"]
 
 
@@ -373,8 +371,8 @@ def test_an_injected_http_client_is_used(emu: KimiEmulator) -> None:
 def test_platform_endpoints_on_moonshot(emu: KimiEmulator) -> None:
     c = client(emu)
     ids = {m["id"] for m in c.list_models()}
-    assert {"kimi-k2.5", "kimi-k2-thinking"} <= ids
-    assert c.estimate_token_count("kimi-k2.5", USER) > 0
+    assert {"kimi-k3", "kimi-k2.6"} <= ids
+    assert c.estimate_token_count("kimi-k2.6", USER) > 0
     assert "available_balance" in c.balance()
     uploaded = c.upload_file(b"hello file", filename="note.txt")
     assert any(f["id"] == uploaded["id"] for f in c.list_files())
@@ -386,7 +384,7 @@ def test_platform_endpoints_on_moonshot(emu: KimiEmulator) -> None:
 
 async def test_platform_endpoints_async(emu: KimiEmulator) -> None:
     c = aclient(emu)
-    assert await c.estimate_token_count("kimi-k2.5", USER) > 0
+    assert await c.estimate_token_count("kimi-k2.6", USER) > 0
     assert "available_balance" in await c.balance()
     assert await c.list_models()
 
@@ -421,7 +419,7 @@ def test_the_key_never_shows(emu: KimiEmulator, debug_logs: pytest.LogCaptureFix
         },
     )
     with pytest.raises(kc.AuthenticationError) as info:
-        c.chat(model="kimi-k2.5", messages=USER)
+        c.chat(model="kimi-k2.6", messages=USER)
     assert KEY not in str(info.value) and KEY not in repr(info.value.body)
     assert debug_logs.records, "httpx and kimi_core log at DEBUG"
     assert all(KEY not in r.getMessage() for r in debug_logs.records)
@@ -455,7 +453,7 @@ def test_a_transport_error_never_echoes_the_key(emu: KimiEmulator) -> None:
     c = client(emu, max_retries=0)
     c._api_key = KEY + "\n"  # what resolve_api_key now refuses: httpx names the header
     with pytest.raises(kc.APIConnectionError) as info:
-        c.chat(model="kimi-k2.5", messages=USER)
+        c.chat(model="kimi-k2.6", messages=USER)
     assert KEY not in str(info.value) and "**********" in str(info.value)
     import traceback
 
@@ -488,7 +486,7 @@ def test_total_timeout_bounds_a_stream_that_stalls(emu: KimiEmulator) -> None:
     c = client(emu, timeout=httpx.Timeout(10), total_timeout=0.5, max_retries=3)
     got: list[dict[str, Any]] = []
     with pytest.raises(kc.APITimeoutError) as info:
-        for chunk in c.stream(model="kimi-k2-turbo-preview", messages=USER):
+        for chunk in c.stream(model="kimi-k2.6", messages=USER):
             got.append(chunk)
     assert len(got) == 2 and info.value.partial is not None
     assert len(emu.requests) == 1
@@ -498,7 +496,7 @@ def test_total_timeout_bounds_retries_and_a_slow_answer(emu: KimiEmulator) -> No
     emu.fault("slow_first_byte", seconds=3)
     c = client(emu, timeout=httpx.Timeout(10), total_timeout=0.5, max_retries=3)
     with pytest.raises(kc.APITimeoutError):
-        c.chat(model="kimi-k2-turbo-preview", messages=USER)
+        c.chat(model="kimi-k2.6", messages=USER)
     assert len(emu.requests) == 1  # the deadline passed: no retry after it
 
 
@@ -506,7 +504,7 @@ async def test_total_timeout_async(emu: KimiEmulator) -> None:
     emu.fault("slow_first_byte", seconds=3)
     c = aclient(emu, timeout=httpx.Timeout(10), total_timeout=0.5, max_retries=3)
     with pytest.raises(kc.APITimeoutError):
-        await c.chat(model="kimi-k2-turbo-preview", messages=USER)
+        await c.chat(model="kimi-k2.6", messages=USER)
 
 
 def test_stream_whose_body_breaks_before_the_first_event_is_retried(emu: KimiEmulator) -> None:
@@ -515,9 +513,7 @@ def test_stream_whose_body_breaks_before_the_first_event_is_retried(emu: KimiEmu
     emu.fault("stall", events=0, seconds=3)
     emu.script(text="second try", times=2)
     chunks = list(
-        client(emu, timeout=httpx.Timeout(5, read=0.3)).stream(
-            model="kimi-k2-turbo-preview", messages=USER
-        )
+        client(emu, timeout=httpx.Timeout(5, read=0.3)).stream(model="kimi-k2.6", messages=USER)
     )
     assert stream_text(chunks) == "second try"
     assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]
@@ -529,7 +525,7 @@ async def test_stream_whose_body_breaks_before_the_first_event_is_retried_async(
     emu.fault("stall", events=0, seconds=3)
     emu.script(text="second try", times=2)
     c = aclient(emu, timeout=httpx.Timeout(5, read=0.3))
-    chunks = [ch async for ch in c.stream(model="kimi-k2-turbo-preview", messages=USER)]
+    chunks = [ch async for ch in c.stream(model="kimi-k2.6", messages=USER)]
     assert stream_text(chunks) == "second try"
     assert [r.headers["x-kimi-attempt"] for r in emu.requests] == ["1", "2"]
 
@@ -544,12 +540,12 @@ def test_total_timeout_between_chunks_is_a_timeout_with_the_partial(
     got: list[dict[str, Any]] = []
 
     async def consume() -> None:
-        async for chunk in aclient(emu, **kw).stream(model="kimi-k2-turbo-preview", messages=USER):
+        async for chunk in aclient(emu, **kw).stream(model="kimi-k2.6", messages=USER):
             got.append(chunk)
 
     with pytest.raises(kc.APITimeoutError, match="total timeout") as info:
         if mode == "sync":
-            for chunk in client(emu, **kw).stream(model="kimi-k2-turbo-preview", messages=USER):
+            for chunk in client(emu, **kw).stream(model="kimi-k2.6", messages=USER):
                 got.append(chunk)
         else:
             asyncio.run(consume())

@@ -67,7 +67,16 @@ def stream(
     return resp, events, done
 
 
-def body(model: str = "kimi-k2-turbo-preview", **kw: Any) -> dict[str, Any]:
+#: A model Moonshot serves today, and the switch that makes it answer without thinking
+#: (the 2026 line has no non-thinking model; kimi-k2.6 with thinking disabled is one).
+PLAIN_MODEL = "kimi-k2.6"
+NO_THINKING: dict[str, Any] = {"thinking": {"type": "disabled"}}
+
+
+def body(model: str | None = None, **kw: Any) -> dict[str, Any]:
+    """A chat body; without a model, kimi-k2.6 with thinking disabled."""
+    if model is None:
+        return {"model": PLAIN_MODEL, "messages": USER_HI, **NO_THINKING, **kw}
     return {"model": model, "messages": USER_HI, **kw}
 
 
@@ -127,10 +136,11 @@ def validate(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = N
 
 #: A model each dialect documents (and serves by default).
 MODEL_FOR = {
-    "moonshot": "kimi-k2.5",
+    "moonshot": "kimi-k2.6",
     "acedata": "kimi-k2.5",
     "evolink": "kimi-k2-thinking",
     "gptproto": "kimi-k2.5",
+    "openai-compatible": "moonshotai/kimi-k2.5",
 }
 
 

@@ -82,7 +82,7 @@ async def test_concurrent_long_scripted_streams_through_the_core(
 
     async def run() -> tuple[int, str]:
         stream = client.stream(
-            model="kimi-k2-turbo-preview", messages=[{"role": "user", "content": "go"}]
+            model="kimi-k2.6", thinking=False, messages=[{"role": "user", "content": "go"}]
         )
         count = 0
         async for chunk in stream:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from emu_helpers import HTTP, headers
@@ -16,12 +17,32 @@ def client(moonshot: KimiEmulator) -> kc.KimiClient:
     return kc.KimiClient(provider="moonshot", base_url=moonshot.base_url, api_key=moonshot.api_key)
 
 
+#: What ``GET /v1/models`` on api.moonshot.ai served on 2026-09-02 (facts §11, from
+#: chatcli#1344 and models.dev PR #6101): written here from the source, not read from the
+#: emulator's table or from kimi_core's catalogue.
+SERVED_2026_09_02 = ["kimi-k2.6", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k3"]
+
+
 def test_list_models(client: kc.KimiClient) -> None:
-    models = {m["id"]: m for m in client.list_models()}
-    assert set(kc.MODELS) <= set(models)
-    assert models["moonshot-v1-8k"]["context_length"] == 8192
+    listed = client.list_models()
+    assert sorted(m["id"] for m in listed) == SERVED_2026_09_02
+    models = {m["id"]: m for m in listed}
+    for m in listed:
+        assert m["object"] == "model"  # facts §10: id, object, created, owned_by
+        assert isinstance(m["created"], int) and m["owned_by"]
+    assert models["kimi-k2.6"]["context_length"] == 262_144
+    assert models["kimi-k3"]["context_length"] >= 1_000_000  # "1M tokens"
     assert models["kimi-k2.6"]["supports_image_in"] is True
-    assert models["kimi-k2-turbo-preview"]["supports_reasoning"] is False
+    assert all(m["supports_reasoning"] for m in listed)  # the whole 2026 line thinks
+
+
+def test_list_models_follows_the_served_ids(kimi_emulator_factory: Any) -> None:
+    emu = kimi_emulator_factory("moonshot", models=["kimi-k3", "moonshot-v1-8k"])
+    resp = HTTP.get(emu.base_url + "/models", headers=headers(emu)).json()
+    by_id = {m["id"]: m for m in resp["data"]}
+    assert set(by_id) == {"kimi-k3", "moonshot-v1-8k"}
+    assert by_id["moonshot-v1-8k"]["context_length"] == 8192
+    assert by_id["moonshot-v1-8k"]["supports_reasoning"] is False
 
 
 def test_files_lifecycle(moonshot: KimiEmulator, client: kc.KimiClient) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emu_helpers import HTTP, USER_HI, WEATHER_TOOL, body, chat
+from emu_helpers import HTTP, NO_THINKING, USER_HI, WEATHER_TOOL, body, chat
 
 import kimi_core as kc
 from kimi_emulator import KimiEmulator
@@ -26,7 +26,9 @@ def error_of(emu: KimiEmulator, resp: httpx.Response) -> tuple[int, str, str]:
         return resp.status_code, err["type"], err["message"]
     if emu.dialect == "acedata":
         assert data["success"] is False
-        assert re.fullmatch(r"[0-9a-f]{32}", data["trace_id"])
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", data["trace_id"]
+        )
         assert set(err) == {"code", "message"}
         return resp.status_code, err["code"], err["message"]
     if emu.dialect == "gptproto":
@@ -69,6 +71,7 @@ def test_missing_and_wrong_key_get_the_dialects_401(any_emu: KimiEmulator) -> No
         "acedata": "invalid_token",
         "evolink": "invalid_api_key",
         "gptproto": "401",
+        "openai-compatible": "invalid_api_key",
     }[any_emu.dialect]
     assert code == expected
     resp = HTTP.post(any_emu.chat_url, json=body(), headers={"Authorization": "Basic abc"})
@@ -111,6 +114,50 @@ def test_accept_any_model_and_models_option(kimi_emulator_factory: Any) -> None:
     assert chat(narrow, body("kimi-k2.6")).status_code == 200
 
 
+#: facts §11: GET /v1/models on api.moonshot.ai, 2026-09-02 (chatcli#1344, models.dev PR #6101).
+SERVED_2026 = {"kimi-k3", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k2.6"}
+#: facts §11: retired on Moonshot in 2026.
+RETIRED_2026 = [
+    "kimi-latest",
+    "kimi-k2-0711-preview",
+    "kimi-k2-0905-preview",
+    "kimi-k2-turbo-preview",
+    "kimi-k2-thinking",
+    "kimi-k2-thinking-turbo",
+    "kimi-k2.5",
+    "moonshot-v1-8k",
+    "moonshot-v1-32k",
+    "moonshot-v1-128k",
+    "moonshot-v1-auto",
+    "moonshot-v1-8k-vision-preview",
+]
+
+
+def test_moonshot_serves_todays_line(moonshot: KimiEmulator) -> None:
+    for model in SERVED_2026:
+        assert chat(moonshot, body(model)).status_code == 200, model
+
+
+@pytest.mark.parametrize("model", RETIRED_2026)
+def test_retired_ids_get_the_real_404(moonshot: KimiEmulator, model: str) -> None:
+    resp = chat(moonshot, body(model))
+    assert resp.status_code == 404
+    assert resp.json() == {
+        "error": {
+            "message": f"Not found the model {model} or Permission denied",
+            "type": "resource_not_found_error",
+        }
+    }
+
+
+def test_gateways_keep_their_own_lists(emus: dict[str, KimiEmulator]) -> None:
+    # Retirement is per provider: AceData and GPTProto still serve kimi-k2.5.
+    assert chat(emus["acedata"], body("kimi-k2.5")).status_code == 200
+    assert chat(emus["gptproto"], body("kimi-k2.5")).status_code == 200
+    assert chat(emus["evolink"], body("kimi-k2-thinking-turbo")).status_code == 200
+    assert chat(emus["acedata"], body("kimi-k3")).status_code == 400  # not in its document
+
+
 def test_gateway_serves_only_its_documented_models(emus: dict[str, KimiEmulator]) -> None:
     assert chat(emus["gptproto"], body("kimi-k2.6")).status_code == 404
     assert chat(emus["evolink"], body("kimi-k2-turbo-preview")).status_code == 404
@@ -134,11 +181,33 @@ def test_gateway_serves_only_its_documented_models(emus: dict[str, KimiEmulator]
         ({"frequency_penalty": -1}, "invalid frequency_penalty: only 0 is allowed for this model"),
     ],
 )
-@pytest.mark.parametrize("model", ["kimi-k2.5", "kimi-k2.6", "kimi-k3"])
+@pytest.mark.parametrize(
+    ("dialect", "model"), [("moonshot", "kimi-k2.6"), ("acedata", "kimi-k2.5")]
+)
 def test_fixed_sampling_values(
-    moonshot: KimiEmulator, model: str, extra: dict[str, Any], message: str
+    emus: dict[str, KimiEmulator], dialect: str, model: str, extra: dict[str, Any], message: str
 ) -> None:
-    assert reject(moonshot, body(model, **extra)) == message
+    assert reject(emus[dialect], body(model, **extra)) == message
+
+
+def test_k3_takes_temperature_1_only(moonshot: KimiEmulator) -> None:
+    # The capture: moonshotai-kimi-k3-temperature-rejection.json (vercel/ai).
+    assert reject(moonshot, body("kimi-k3", temperature=0.7)) == (
+        "invalid temperature: only 1 is allowed for this model"
+    )
+    accept(moonshot, body("kimi-k3", temperature=1))
+    # Nothing else about K3's sampling is known: not refused.
+    accept(moonshot, body("kimi-k3", top_p=0.5, presence_penalty=0.5))
+
+
+def test_k3_reasoning_effort(moonshot: KimiEmulator) -> None:
+    for effort in ("low", "high", "max"):
+        accept(moonshot, body("kimi-k3", reasoning_effort=effort))
+    assert "must be one of low, high, max" in reject(
+        moonshot, body("kimi-k3", reasoning_effort="medium")
+    )
+    both = body("kimi-k3", reasoning_effort="high", thinking={"type": "enabled"})
+    assert reject(moonshot, both) == "cannot specify both 'thinking' and 'reasoning_effort'"
 
 
 @pytest.mark.parametrize(
@@ -176,17 +245,23 @@ def test_fixed_sampling_on_a_gateway(emus: dict[str, KimiEmulator]) -> None:
         ("acedata", {"n": 129}, False),
         ("evolink", {"n": 6}, False),
         ("gptproto", {"temperature": 1.2}, False),
+        ("openai-compatible", {"temperature": 1.5}, True),
+        ("openai-compatible", {"temperature": 2.5}, False),
     ],
 )
 def test_ranges_per_dialect(
     emus: dict[str, KimiEmulator], dialect: str, extra: dict[str, Any], ok: bool
 ) -> None:
     emu = emus[dialect]
-    model = {"evolink": "kimi-k2-thinking", "gptproto": "kimi-k2.5"}.get(
-        dialect, "kimi-k2-turbo-preview"
-    )
+    # Models whose sampling is free, so that only the dialect's ranges decide.
+    model = {
+        "moonshot": "kimi-k2.7-code",
+        "evolink": "kimi-k2-thinking",
+        "gptproto": "kimi-k2.5",
+        "openai-compatible": "moonshotai/kimi-k2-instruct-0905",
+    }.get(dialect, "kimi-k2-turbo-preview")
     if dialect == "gptproto":
-        extra = {**extra, "thinking": {"type": "disabled"}}
+        extra = {**extra, **NO_THINKING}
     if ok:
         accept(emu, body(model, **extra))
     else:
@@ -194,7 +269,7 @@ def test_ranges_per_dialect(
 
 
 def test_n_choices(moonshot: KimiEmulator) -> None:
-    data = accept(moonshot, body("kimi-k2-turbo-preview", n=3))
+    data = accept(moonshot, body("kimi-k2.7-code", n=3))
     assert [c["index"] for c in data["choices"]] == [0, 1, 2]
 
 
@@ -213,9 +288,11 @@ def test_n_choices(moonshot: KimiEmulator) -> None:
 def test_stop_limits(
     emus: dict[str, KimiEmulator], dialect: str, stop: list[str], ok: bool
 ) -> None:
-    model = {"evolink": "kimi-k2-thinking", "gptproto": "kimi-k2.5"}.get(
-        dialect, "kimi-k2-turbo-preview"
-    )
+    model = {
+        "evolink": "kimi-k2-thinking",
+        "gptproto": "kimi-k2.5",
+        "acedata": "kimi-k2-turbo-preview",
+    }.get(dialect)
     req = body(model, stop=stop)
     if ok:
         accept(emus[dialect], req)
@@ -231,23 +308,92 @@ def test_max_tokens_must_be_positive(moonshot: KimiEmulator) -> None:
 # --------------------------------------------------------------------------- thinking switch
 
 
-def test_thinking_switch_per_model(moonshot: KimiEmulator) -> None:
+def test_thinking_switch_per_model(emus: dict[str, KimiEmulator]) -> None:
+    moonshot, ace = emus["moonshot"], emus["acedata"]
     off = {"thinking": {"type": "disabled"}}
     on = {"thinking": {"type": "enabled"}}
-    assert (
-        reject(moonshot, body("kimi-k2-thinking", **off))
-        == "invalid thinking: only type=enabled is allowed for this model"
-    )
-    assert reject(moonshot, body("kimi-k2.7-code", **off)).endswith(
+    # The capture: moonshotai-k2.7-disabled-thinking-error.json (vercel/ai).
+    for model in ("kimi-k2.7-code", "kimi-k2.7-code-highspeed"):
+        assert (
+            reject(moonshot, body(model, **off))
+            == "invalid thinking: only type=enabled is allowed for this model"
+        )
+    assert reject(ace, body("kimi-k2-thinking", **off)).endswith(
         "only type=enabled is allowed for this model"
     )
-    assert "only type=disabled" in reject(moonshot, body("moonshot-v1-8k", **on))
+    assert "only type=disabled" in reject(ace, body("kimi-k2-turbo-preview", **on))
     assert "type must be one of" in reject(moonshot, body("kimi-k2.6", thinking={"type": "x"}))
+    # K3 thinks always; what it answers to a thinking object is not recorded: accepted.
+    k3 = accept(moonshot, body("kimi-k3", **off))["choices"][0]["message"]
+    assert k3["reasoning_content"]
     assert (
         "reasoning_content"
         not in accept(moonshot, body("kimi-k2.6", **off))["choices"][0]["message"]
     )
     assert accept(moonshot, body("kimi-k2.6", **on))["choices"][0]["message"]["reasoning_content"]
+
+
+def test_k26_validates_thinking_keep(moonshot: KimiEmulator) -> None:
+    accept(moonshot, body("kimi-k2.6", thinking={"type": "enabled", "keep": "all"}))
+    accept(moonshot, body("kimi-k2.6", thinking={"type": "enabled", "keep": None}))
+    message = reject(moonshot, body("kimi-k2.6", thinking={"type": "enabled", "keep": "last"}))
+    assert message == "invalid thinking.keep: 'last', must be 'all' or null"
+
+
+# --------------------------------------------------------------------------- strict
+
+
+def _tool_turn_k26(reasoning: str) -> dict[str, Any]:
+    return {"model": "kimi-k2.6", "messages": _tool_turn(reasoning), "tools": [WEATHER_TOOL]}
+
+
+def test_unconfirmed_rules_only_when_strict(kimi_emulator_factory: Any) -> None:
+    lenient = kimi_emulator_factory("moonshot")
+    strict = kimi_emulator_factory("moonshot", strict=True)
+    assert strict.strict and not lenient.strict
+    cases: list[tuple[dict[str, Any], str]] = [
+        (
+            body("kimi-k3", thinking={"type": "disabled"}),
+            "invalid thinking: only type=enabled is allowed for this model",
+        ),
+        (
+            body("kimi-k2.6", reasoning_effort="high"),
+            "invalid reasoning_effort: this model does not support reasoning_effort",
+        ),
+        (
+            body("kimi-k2.7-code", reasoning_effort="high"),
+            "invalid reasoning_effort: this model does not support reasoning_effort",
+        ),
+        (
+            body("kimi-k3", thinking={"type": "enabled", "keep": "all"}),
+            "invalid thinking.keep: keep is not supported by this model",
+        ),
+        (
+            _tool_turn_k26(""),
+            "thinking is enabled but reasoning_content is missing in assistant tool call "
+            "message at index 1",
+        ),
+        (
+            {
+                "model": "kimi-k3",
+                "messages": [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello!"},
+                    {"role": "user", "content": "And again"},
+                ],
+            },
+            "thinking is enabled but reasoning_content is missing in assistant message at index 1",
+        ),
+    ]
+    for req, message in cases:
+        accept(lenient, req)
+        assert reject(strict, req) == message
+    # A strict emulator still takes what the rules allow.
+    accept(strict, _tool_turn_k26(" "))
+    strict.strict = False  # settable, and restored by reset()
+    accept(strict, body("kimi-k2.6", reasoning_effort="high"))
+    strict.reset()
+    assert strict.strict
 
 
 # --------------------------------------------------------------------------- tools
@@ -273,7 +419,7 @@ def test_tool_count_limit(emus: dict[str, KimiEmulator]) -> None:
     many = [tool(f"tool_{i}") for i in range(129)]
     assert "at most 128 tools" in reject(emus["moonshot"], body(tools=many))
     accept(emus["moonshot"], body(tools=many[:128]))
-    accept(emus["acedata"], body(tools=many))  # AceData documents no limit
+    accept(emus["acedata"], body("kimi-k2.5", tools=many))  # AceData documents no limit
 
 
 def test_tool_type_must_be_known(moonshot: KimiEmulator) -> None:
@@ -393,8 +539,8 @@ def test_json_schema_response_format(emus: dict[str, KimiEmulator]) -> None:
     }
     message = reject(emus["moonshot"], body(response_format=bad))
     assert message == (
-        "response_format.json_schema.schema is not a valid moonshot flavored json schema, "
-        "details: <At path 'required': required property 'z' is not defined in properties>"
+        "Invalid request: response_format.json_schema is not a valid moonshot flavored json "
+        "schema, details: <At path 'required': required property 'z' is not defined in properties>"
     )
     missing = {"type": "json_schema", "json_schema": {"name": "x"}}
     assert "json_schema.schema is required" in reject(
@@ -404,21 +550,32 @@ def test_json_schema_response_format(emus: dict[str, KimiEmulator]) -> None:
         "type": "json_schema",
         "json_schema": {"name": "x", "schema": {"type": "object", "properties": {}}},
     }
-    assert "not supported" in reject(emus["acedata"], body(response_format=ok))
+    assert "not supported" in reject(emus["acedata"], body("kimi-k2.5", response_format=ok))
     assert "not supported" in reject(emus["moonshot"], body(response_format={"type": "yaml"}))
-    assert "json_schema is not supported by model" in reject(
-        emus["moonshot"], body("kimi-latest", response_format=ok)
-    )
+    old = KimiEmulator(models=["kimi-latest"]).start()  # served as before its retirement
+    try:
+        assert "json_schema is not supported by model" in reject(
+            old, body("kimi-latest", response_format=ok)
+        )
+    finally:
+        old.stop()
 
 
 def test_tool_choice_while_thinking(moonshot: KimiEmulator) -> None:
-    req = body("kimi-k2.6", tools=[WEATHER_TOOL], tool_choice="required")
-    assert reject(moonshot, req) == "tool_choice 'required' is incompatible with thinking enabled"
+    # The capture: moonshotai-required-tool-choice-error.json (vercel/ai, K2.6 and K2.7).
+    for model in ("kimi-k2.6", "kimi-k2.7-code", "kimi-k2.7-code-highspeed"):
+        req = body(model, tools=[WEATHER_TOOL], tool_choice="required")
+        assert reject(moonshot, req) == (
+            "tool_choice 'required' is incompatible with thinking enabled"
+        )
     named = {"type": "function", "function": {"name": "get_weather"}}
     req = body("kimi-k2.6", tools=[WEATHER_TOOL], tool_choice=named)
     assert reject(moonshot, req) == "tool_choice 'specified' is incompatible with thinking enabled"
-    req = body("kimi-k2-thinking", tools=[WEATHER_TOOL], tool_choice="required")
-    assert "incompatible with thinking enabled" in reject(moonshot, req)
+    # K3 thinks and takes "required" (moonshotai-k3-required-tool-choice.json): a call.
+    req = body("kimi-k3", tools=[WEATHER_TOOL], tool_choice="required")
+    choice = accept(moonshot, req)["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["tool_calls"][0]["id"] == "get_weather_0"
     # Thinking disabled: the forced choice is taken, even with no matching words.
     off = {"thinking": {"type": "disabled"}}
     data = accept(moonshot, body("kimi-k2.6", tools=[WEATHER_TOOL], tool_choice=named, **off))
@@ -463,7 +620,7 @@ def test_reasoning_content_missing_while_thinking(moonshot: KimiEmulator) -> Non
         "at index 1"
     )
     messages = [{"role": "system", "content": "Be brief."}, *_tool_turn()]
-    req = {"model": "kimi-k2-thinking", "messages": messages, "tools": [WEATHER_TOOL]}
+    req = {"model": "kimi-k2.7-code", "messages": messages, "tools": [WEATHER_TOOL]}
     assert reject(moonshot, req).endswith("at index 2")
     # An empty string is enough; without thinking nothing is needed.
     accept(moonshot, {"model": "kimi-k2.6", "messages": _tool_turn(""), "tools": [WEATHER_TOOL]})
@@ -471,7 +628,19 @@ def test_reasoning_content_missing_while_thinking(moonshot: KimiEmulator) -> Non
     accept(
         moonshot, {"model": "kimi-k2.6", "messages": _tool_turn(), "tools": [WEATHER_TOOL], **off}
     )
-    accept(moonshot, {"model": "kimi-k2-turbo-preview", "messages": _tool_turn()})
+    accept(moonshot, body(messages=_tool_turn()))
+
+
+def test_every_dialect_takes_back_the_reasoning_field_it_sends(
+    emus: dict[str, KimiEmulator],
+) -> None:
+    gpt = emus["gptproto"]
+    messages = _tool_turn()
+    messages[1]["reasoning"] = "I should look it up."  # what GPTProto answers with
+    accept(gpt, {"model": "kimi-k2.5", "messages": messages, "tools": [WEATHER_TOOL]})
+    assert "reasoning_content is missing" in reject(
+        gpt, {"model": "kimi-k2.5", "messages": _tool_turn(), "tools": [WEATHER_TOOL]}
+    )
 
 
 def test_empty_messages(moonshot: KimiEmulator) -> None:
@@ -520,14 +689,26 @@ def test_context_window_overflow(moonshot: KimiEmulator) -> None:
     )
     assert match
     assert int(match.group(1)) > 262_144
+    # K3 takes 1M tokens (facts §11): the same prompt is accepted.
+    accept(moonshot, body("kimi-k3", messages=[{"role": "user", "content": big}]))
+    huge = "word " * 1_048_600
+    assert "exceeded model token limit: 1048576" in reject(
+        moonshot, body("kimi-k3", messages=[{"role": "user", "content": huge}])
+    )
+
+
+def test_context_counts_the_prompt_and_max_tokens(kimi_emulator_factory: Any) -> None:
+    small_model = kimi_emulator_factory("moonshot", models=["moonshot-v1-8k"])
     small = [{"role": "user", "content": "word " * 4000}]
     assert "token limit: 8192" in reject(
-        moonshot, body("moonshot-v1-8k", messages=small, max_tokens=5000)
+        small_model, body("moonshot-v1-8k", messages=small, max_tokens=5000)
     )
-    accept(moonshot, body("moonshot-v1-8k", messages=small, max_tokens=100))
+    accept(small_model, body("moonshot-v1-8k", messages=small, max_tokens=100))
 
 
-def test_context_overflow_through_the_core(moonshot: KimiEmulator) -> None:
+def test_context_overflow_through_the_core(kimi_emulator_factory: Any) -> None:
+    # moonshot-v1-8k is retired; served here as before, for its small window.
+    moonshot = kimi_emulator_factory("moonshot", models=["moonshot-v1-8k"])
     client = kc.KimiClient(provider="moonshot", base_url=moonshot.base_url, api_key="k")
     with pytest.raises(kc.ContextWindowExceededError) as info:
         client.chat(
@@ -562,8 +743,8 @@ def test_content_parts_per_dialect_and_model(emus: dict[str, KimiEmulator]) -> N
     ]
     ms = emus["moonshot"]
     accept(ms, body("kimi-k2.6", messages=[{"role": "user", "content": parts}]))
-    assert "image input is not supported by model kimi-k2-turbo-preview" in reject(
-        ms, body("kimi-k2-turbo-preview", messages=[{"role": "user", "content": parts}])
+    assert "image input is not supported by model kimi-k2-thinking" in reject(
+        emus["evolink"], body("kimi-k2-thinking", messages=[{"role": "user", "content": parts}])
     )
     remote = [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]
     assert "only base64 data URLs and ms://<file_id>" in reject(

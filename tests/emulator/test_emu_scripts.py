@@ -44,7 +44,9 @@ def test_scripted_stream(any_emu: KimiEmulator) -> None:
     any_emu.script(text="One two three four five six", reasoning="Thinking hard about it")
     _, events, done = stream(any_emu, body(model))
     assert done
-    field = "reasoning" if any_emu.dialect == "gptproto" else "reasoning_content"
+    field = (
+        "reasoning" if any_emu.dialect in ("gptproto", "openai-compatible") else "reasoning_content"
+    )
     assert "".join(d.get("content") or "" for d in deltas(events)) == "One two three four five six"
     assert "".join(d.get(field) or "" for d in deltas(events)) == "Thinking hard about it"
 
@@ -59,7 +61,7 @@ def test_scripted_tool_calls(moonshot: KimiEmulator) -> None:
     choice = chat(moonshot, body(tools=[WEATHER_TOOL])).json()["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     calls = choice["message"]["tool_calls"]
-    assert [c["id"] for c in calls] == ["functions.get_weather:0", "call_custom"]
+    assert [c["id"] for c in calls] == ["get_weather_0", "call_custom"]  # Moonshot 2026 ids
     assert [json.loads(c["function"]["arguments"]) for c in calls] == [
         {"city": "Paris"},
         {"city": "Rome"},
@@ -93,7 +95,7 @@ def test_tool_call_index_omitted_quirk(moonshot: KimiEmulator) -> None:
     # The core client still assembles two calls.
     moonshot.script(tool_calls=calls, tool_call_index="omit")
     s = client_for(moonshot).stream(
-        model="kimi-k2-turbo-preview", messages=USER_HI, tools=[WEATHER_TOOL]
+        model="kimi-k2.6", thinking=False, messages=USER_HI, tools=[WEATHER_TOOL]
     )
     list(s)
     got = s.completion()["choices"][0]["message"]["tool_calls"]
@@ -111,7 +113,7 @@ def test_tool_call_index_zero(moonshot: KimiEmulator) -> None:
     assert indexes == {0}
     moonshot.script(tool_calls=calls, tool_call_index="zero")
     s = client_for(moonshot).stream(
-        model="kimi-k2-turbo-preview", messages=USER_HI, tools=[WEATHER_TOOL]
+        model="kimi-k2.6", thinking=False, messages=USER_HI, tools=[WEATHER_TOOL]
     )
     list(s)
     got = s.completion()["choices"][0]["message"]["tool_calls"]
@@ -150,7 +152,7 @@ def test_scripted_error_through_the_core(moonshot: KimiEmulator) -> None:
         times=3,
     )
     with pytest.raises(kc.InsufficientQuotaError) as info:
-        client_for(moonshot).chat(model="kimi-k2-turbo-preview", messages=USER_HI)
+        client_for(moonshot).chat(model="kimi-k2.6", thinking=False, messages=USER_HI)
     assert info.value.retryable is False
     assert moonshot.request_count == 1  # quota exhaustion is not retried
 
@@ -198,7 +200,7 @@ def test_long_streams_chunk_size_and_chunks(moonshot: KimiEmulator) -> None:
 
 def test_long_stream_through_the_core(moonshot: KimiEmulator) -> None:
     moonshot.script(chunks=5000)
-    s = client_for(moonshot).stream(model="kimi-k2-turbo-preview", messages=USER_HI)
+    s = client_for(moonshot).stream(model="kimi-k2.6", thinking=False, messages=USER_HI)
     content_chunks = [c for c in s if c["choices"] and c["choices"][0]["delta"].get("content")]
     assert len(content_chunks) == 5000
     assert s.completion()["choices"][0]["message"]["content"] == "tok " * 5000
@@ -232,7 +234,7 @@ def test_script_argument_checks(moonshot: KimiEmulator) -> None:
 
 def test_recorded_requests(moonshot: KimiEmulator) -> None:
     client = client_for(moonshot, default_headers={"X-Test": "yes"})
-    client.chat(model="kimi-k2-turbo-preview", messages=USER_HI, temperature=0.3)
+    client.chat(model="kimi-k2.7-code", messages=USER_HI, temperature=0.3)
     HTTP.get(moonshot.base_url + "/models", headers=headers(moonshot))
     reqs = moonshot.requests
     assert moonshot.request_count == len(reqs) == 2

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from emu_helpers import USER_HI
 
 import kimi_core as kc
+import kimi_emulator
 from kimi_emulator import KimiEmulator
 
 
@@ -36,25 +38,71 @@ def _launch(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
         proc.communicate(timeout=10)
 
 
+#: The console script the distribution installs, next to this interpreter.
+SCRIPT = Path(sys.executable).with_name("kimi-emulator")
+
+
 @pytest.fixture
 def cli_moonshot() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    script = str(__import__("shutil").which("kimi-emulator") or "")
-    if not script:
-        exe = sys.executable
-        yield from _launch(
-            [exe, "-c", "from kimi_emulator._cli import main; main()", "--port", "0"]
-        )
-    else:
-        yield from _launch([script, "--port", "0"])
+    yield from _launch([str(SCRIPT), "--port", "0"])
+
+
+def test_the_console_script_is_installed() -> None:
+    assert SCRIPT.is_file(), "pip install -e . installs the kimi-emulator script"
 
 
 def test_cli_prints_its_url_and_serves(cli_moonshot: tuple[subprocess.Popen[str], str]) -> None:
     proc, url = cli_moonshot
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", url)
     client = kc.KimiClient(provider="moonshot", base_url=url, api_key="any-key")
-    result = client.chat(model="kimi-k2-turbo-preview", messages=USER_HI)
+    result = client.chat(model="kimi-k2.6", thinking=False, messages=USER_HI)
     assert "Hello there" in result.message["content"]
     assert proc.poll() is None
+
+
+def test_cli_strict_and_max_requests() -> None:
+    args = [sys.executable, "-m", "kimi_emulator", "--port", "0", "--strict"]
+    for proc, url in _launch([*args, "--max-requests", "1"]):
+        assert proc.stdout is not None
+        proc.stdout.readline()  # "A local stand-in ..."
+        assert "model=kimi-k2.6" in proc.stdout.readline()  # the banner names a model
+        body = {"model": "kimi-k2.6", "messages": USER_HI, "reasoning_effort": "high"}
+        resp = httpx.post(
+            url + "/chat/completions", json=body, headers={"Authorization": "Bearer k"}
+        )
+        assert resp.status_code == 400  # a strict-only rule
+        assert "does not support reasoning_effort" in resp.json()["error"]["message"]
+    bad = subprocess.run(
+        [*args, "--max-requests", "-1"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert bad.returncode != 0 and "--max-requests" in bad.stderr
+
+
+def test_the_emulator_imports_nothing_from_kimi_core() -> None:
+    code = (
+        "import importlib, pkgutil, sys, kimi_emulator\n"
+        "for m in pkgutil.iter_modules(kimi_emulator.__path__):\n"
+        "    if m.name != '__main__':\n"
+        "        importlib.import_module('kimi_emulator.' + m.name)\n"
+        "with kimi_emulator.KimiEmulator() as emu:\n"
+        "    import httpx\n"
+        "    httpx.post(emu.chat_url, json={'model': 'kimi-k3', 'messages': [{'role': 'user',"
+        " 'content': 'hi'}]}, headers={'Authorization': 'Bearer k'}).raise_for_status()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kimi_core'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+    package = Path(kimi_emulator.__file__).parent
+    for source in package.glob("*.py"):
+        assert not re.search(r"^\s*(from|import) kimi_core", source.read_text(), re.M), source
+
+
+def test_dialect_names_are_the_dialects() -> None:
+    from kimi_emulator._dialects import DIALECTS
+
+    assert tuple(DIALECTS) == kimi_emulator.DIALECT_NAMES
 
 
 def test_python_m_with_options() -> None:
@@ -127,6 +175,11 @@ def test_start_stop_and_context_manager() -> None:
 def test_bad_dialect_and_busy_port() -> None:
     with pytest.raises(ValueError, match="dialect"):
         KimiEmulator(dialect="openai")
+    for option in ("header_timeout", "body_timeout", "idle_timeout"):
+        with pytest.raises(ValueError, match=option):
+            KimiEmulator(**{option: 0})
+    with pytest.raises(ValueError, match="max_body"):
+        KimiEmulator(max_body=-1)
     with KimiEmulator() as emu, pytest.raises(OSError, match=r"(?i)in use"):
         KimiEmulator(port=emu.port).start()
 
@@ -135,7 +188,7 @@ def test_stop_cuts_a_stall_short() -> None:
     emu = KimiEmulator().start()
     emu.fault("stall", events=1, seconds=60)
     client = kc.KimiClient(provider="moonshot", base_url=emu.base_url, api_key="k", max_retries=0)
-    stream = iter(client.stream(model="kimi-k2-turbo-preview", messages=USER_HI))
+    stream = iter(client.stream(model="kimi-k2.6", thinking=False, messages=USER_HI))
     assert next(stream)["choices"][0]["delta"]["role"] == "assistant"
     emu.stop()  # returns although the handler was sleeping
     with pytest.raises(kc.KimiError):

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from emu_helpers import HTTP, WEATHER_TOOL, body, chat, headers, stream
+from emu_helpers import HTTP, NO_THINKING, WEATHER_TOOL, body, chat, headers, stream
 
 import kimi_core as kc
 from kimi_emulator import KimiEmulator
@@ -17,12 +17,22 @@ THINKING = {
     "acedata": "kimi-k2.5",
     "evolink": "kimi-k2-thinking",
     "gptproto": "kimi-k2.5",
+    "openai-compatible": "moonshotai/kimi-k2.5",
 }
 #: EvoLink documents thinking models only, so it has no entry here.
 PLAIN: dict[str, tuple[str, dict[str, Any]]] = {
-    "moonshot": ("kimi-k2-turbo-preview", {}),
+    "moonshot": ("kimi-k2.6", NO_THINKING),
     "acedata": ("kimi-k2-turbo-preview", {}),
-    "gptproto": ("kimi-k2.5", {"thinking": {"type": "disabled"}}),
+    "gptproto": ("kimi-k2.5", NO_THINKING),
+    "openai-compatible": ("moonshotai/kimi-k2-instruct-0905", {}),
+}
+#: The reasoning field each dialect answers with.
+REASONING_FIELD = {
+    "moonshot": "reasoning_content",
+    "acedata": "reasoning_content",
+    "evolink": "reasoning_content",
+    "gptproto": "reasoning",
+    "openai-compatible": "reasoning",
 }
 
 
@@ -37,6 +47,7 @@ def test_urls_and_provider(emus: dict[str, KimiEmulator]) -> None:
         "acedata": "acedata",
         "evolink": "evolink",
         "gptproto": "gptproto",
+        "openai-compatible": "openai-compatible",
     }
     for emu in emus.values():
         assert emu.api_key
@@ -50,6 +61,7 @@ def test_models_endpoint_on_every_dialect(any_emu: KimiEmulator) -> None:
     assert data["object"] == "list"
     ids = {m["id"] for m in data["data"]}
     assert THINKING[any_emu.dialect] in ids
+    assert ids == set(any_emu.models)  # the served ids, and only them
     model = next(m for m in data["data"] if m["id"] == THINKING[any_emu.dialect])
     assert model["object"] == "model"
     assert model["context_length"] == 262_144
@@ -81,17 +93,35 @@ def test_moonshot_completion_shape(moonshot: KimiEmulator) -> None:
     assert re.fullmatch(r"chatcmpl-[0-9a-f]{24}", data["id"])
     assert data["object"] == "chat.completion"
     assert data["model"] == "kimi-k2.6"
+    assert "system_fingerprint" not in data
     msg = data["choices"][0]["message"]
     assert msg["role"] == "assistant"
-    assert msg["tool_calls"] == []  # Moonshot's final answers carry an empty list
+    assert "tool_calls" not in msg  # Moonshot 2026: a plain answer has no tool_calls key
     assert msg["reasoning_content"]
     assert "reasoning" not in msg
     assert "Hello there" in msg["content"]
     assert data["choices"][0]["finish_reason"] == "stop"
     usage = data["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert usage["cached_tokens"] == usage["prompt_tokens_details"]["cached_tokens"] == 0
+    # Nothing cached yet: no cached_tokens and no prompt_tokens_details at all.
+    assert "cached_tokens" not in usage and "prompt_tokens_details" not in usage
     assert 0 < usage["completion_tokens_details"]["reasoning_tokens"] < usage["completion_tokens"]
+    again = chat(moonshot, body("kimi-k2.6")).json()["usage"]
+    assert again["cached_tokens"] == again["prompt_tokens_details"]["cached_tokens"] > 0
+
+
+def test_moonshot_usage_without_thinking(moonshot: KimiEmulator) -> None:
+    usage = chat(moonshot, body()).json()["usage"]
+    assert set(usage) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+
+
+def test_moonshot_ids_per_model(moonshot: KimiEmulator) -> None:
+    k3 = chat(moonshot, body("kimi-k3")).json()
+    uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    assert re.fullmatch(rf"chatcmpl-{uuid}", k3["id"])
+    assert re.fullmatch(
+        r"chatcmpl-[0-9a-f]{24}", chat(moonshot, body("kimi-k2.7-code")).json()["id"]
+    )
 
 
 def test_acedata_completion_shape(emus: dict[str, KimiEmulator]) -> None:
@@ -105,8 +135,9 @@ def test_acedata_completion_shape(emus: dict[str, KimiEmulator]) -> None:
     msg = choice["message"]
     assert msg["refusal"] is None
     assert msg["reasoning_content"] == msg["reasoning"] != ""
-    assert msg["tool_calls"] == []
-    assert "cached_tokens_details" in data["usage"]["prompt_tokens_details"]
+    assert msg["tool_calls"] == []  # AceData's published answers carry an empty list
+    assert data["usage"]["prompt_tokens_details"] == {"cached_tokens_details": {}}
+    assert data["usage"]["completion_tokens_details"] == {}  # as published, even when thinking
 
 
 def test_evolink_and_gptproto_completion_shapes(emus: dict[str, KimiEmulator]) -> None:
@@ -118,6 +149,20 @@ def test_evolink_and_gptproto_completion_shapes(emus: dict[str, KimiEmulator]) -
     msg = gpt["choices"][0]["message"]
     assert msg["reasoning"]
     assert "reasoning_content" not in msg
+
+
+def test_openai_compatible_completion_shape(emus: dict[str, KimiEmulator]) -> None:
+    resp = chat(emus["openai-compatible"], body("moonshotai/kimi-k2.5"))
+    assert resp.content.startswith(b"\n")  # OpenRouter pads its bodies with blank lines
+    data = resp.json()
+    assert re.fullmatch(r"gen-\d{10}-[A-Za-z0-9]{20}", data["id"])
+    assert data["provider"] and data["system_fingerprint"] is None
+    choice = data["choices"][0]
+    assert choice["native_finish_reason"] == choice["finish_reason"] == "stop"
+    msg = choice["message"]
+    assert msg["refusal"] is None and "tool_calls" not in msg
+    assert msg["reasoning_details"][0]["text"] == msg["reasoning"]
+    assert {"cost", "is_byok", "cost_details"} <= set(data["usage"])
 
 
 @pytest.mark.parametrize("dialect", sorted(PLAIN))
@@ -148,8 +193,11 @@ def test_stream_order_and_equivalence(any_emu: KimiEmulator) -> None:
     assert resp.headers["content-type"].startswith("text/event-stream")
     assert done
     deltas = _deltas(events)
-    assert deltas[0] == {"role": "assistant", "content": ""}
-    field = "reasoning" if any_emu.dialect == "gptproto" else "reasoning_content"
+    if any_emu.dialect == "openai-compatible":
+        assert all(d["role"] == "assistant" for d in deltas)  # OpenRouter: on every delta
+    else:
+        assert deltas[0] == {"role": "assistant", "content": ""}
+    field = REASONING_FIELD[any_emu.dialect]
     assert _joined(events, field) == whole[field]
     assert _joined(events, "content") == whole["content"]
     # Reasoning first, then content, in several small deltas.
@@ -162,6 +210,7 @@ def test_stream_order_and_equivalence(any_emu: KimiEmulator) -> None:
 
 def test_moonshot_stream_usage_in_final_choice(moonshot: KimiEmulator) -> None:
     _, events, _ = stream(moonshot, body("kimi-k2.6"))
+    assert all("system_fingerprint" not in e for e in events)
     last = events[-1]
     assert last["choices"][0]["finish_reason"] == "stop"
     assert last["choices"][0]["delta"] == {}
@@ -170,6 +219,30 @@ def test_moonshot_stream_usage_in_final_choice(moonshot: KimiEmulator) -> None:
     _, events, _ = stream(moonshot, body("kimi-k2.6", stream_options={"include_usage": True}))
     assert events[-1]["choices"] == []
     assert events[-1]["usage"] == events[-2]["choices"][0]["usage"]
+
+
+def test_k3_stream_marks_the_end_of_reasoning(moonshot: KimiEmulator) -> None:
+    _, events, _ = stream(moonshot, body("kimi-k3"))
+    deltas = _deltas(events)
+    marker = deltas.index({"reasoning_content": ""})
+    assert all("reasoning_content" in d for d in deltas[1:marker])
+    assert deltas[marker + 1]["content"]
+    # K2.6 streams send no marker (none is recorded).
+    _, events, _ = stream(moonshot, body("kimi-k2.6"))
+    assert {"reasoning_content": ""} not in _deltas(events)
+
+
+def test_openrouter_stream_quirks(emus: dict[str, KimiEmulator]) -> None:
+    resp, events, done = stream(emus["openai-compatible"], body("moonshotai/kimi-k2.5"))
+    assert done
+    assert resp.content.startswith(b": OPENROUTER PROCESSING\n\n")
+    finishing = [e for e in events if e["choices"][0]["finish_reason"]]
+    assert len(finishing) == 2  # a finish chunk, then one with the usage
+    assert finishing[0]["choices"][0]["delta"]["reasoning"] is None
+    assert "usage" not in finishing[0] and finishing[1]["usage"]["total_tokens"] > 0
+    assert all(e["choices"] for e in events)  # no choices: [] trailer
+    reasoning = [d for d in _deltas(events) if d.get("reasoning")]
+    assert all(d["reasoning_details"][0]["text"] == d["reasoning"] for d in reasoning)
 
 
 def test_acedata_stream_quirks(emus: dict[str, KimiEmulator]) -> None:
@@ -218,14 +291,17 @@ def test_tool_call_stream_fragments(any_emu: KimiEmulator) -> None:
     assert first["function"] == {"name": "get_weather", "arguments": ""}
     assert len(rest) > 1
     assert all(set(tc) == {"index", "function"} for tc in rest)
+    if any_emu.dialect == "openai-compatible":
+        assert whole["message"]["content"] is None  # OpenRouter's tool-call answers
     assert "".join(tc["function"]["arguments"] for tc in rest) == call["function"]["arguments"]
     finish = [e["choices"][0]["finish_reason"] for e in events if e["choices"]]
     assert finish[-1] == "tool_calls"
     expected_id = {
-        "moonshot": "functions.get_weather:0",
+        "moonshot": "get_weather_0",  # Moonshot 2026 (vercel/ai captures)
         "acedata": "functions.get_weather:0",
         "evolink": "get_weather:0",
         "gptproto": "get_weather_0",
+        "openai-compatible": "functions.get_weather:0",  # OpenRouter, Groq
     }[any_emu.dialect]
     assert call["id"] == expected_id
 
@@ -239,14 +315,15 @@ def test_core_client_round_trip(any_emu: KimiEmulator) -> None:
     )
     model = THINKING[any_emu.dialect]
     result = client.chat(model=model, messages=[{"role": "user", "content": "Hi Kimi"}])
-    assert result.message["reasoning_content"]
+    assert result.message.get("reasoning_content") or result.message.get("reasoning")
     assert "Hi Kimi" in result.message["content"]
     s = client.stream(model=model, messages=[{"role": "user", "content": "Hi Kimi"}])
     chunks = list(s)
     assert chunks
     done = s.completion()["choices"][0]["message"]
     assert done["content"] == result.message["content"]
-    assert done["reasoning_content"] == result.message["reasoning_content"]
+    field = "reasoning_content" if "reasoning_content" in done else "reasoning"
+    assert done[field] == result.message[field]
     usage = s.accumulator.usage
     assert usage is not None
     assert usage["total_tokens"] == result.body["usage"]["total_tokens"]

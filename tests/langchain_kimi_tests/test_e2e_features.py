@@ -425,6 +425,9 @@ def test_http_image_url_on_moonshot_is_refused_before_sending(moonshot: Any) -> 
 
 
 def test_parameters_reach_the_body(moonshot: Any) -> None:
+    # A Moonshot account from before the 2026-05-25 retirement of the K2 previews: models
+    # whose sampling is free (the emulator serves them when asked to; reset restores).
+    moonshot.models = moonshot.models | {"kimi-k2-0905-preview", "kimi-k2-turbo-preview"}
     model = chat_for(
         moonshot,
         "kimi-k2.7-code",  # fixes no sampling value

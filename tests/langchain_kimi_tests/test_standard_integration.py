@@ -149,6 +149,10 @@ class TestChatKimiEmulator(_KimiSuite):
         emu.reset()
 
     @property
+    def model_override_value(self) -> str:
+        return "kimi-k2.7-code"  # served by Moonshot today (kimi-k2.5 was retired)
+
+    @property
     def chat_model_params(self) -> dict[str, Any]:
         emu = type(self)._emu
         return {

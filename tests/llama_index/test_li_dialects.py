@@ -67,7 +67,8 @@ def test_chat_and_stream_in_each_dialect(dialect_emu: KimiEmulator) -> None:
     keys = ("prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens")
     assert [whole.additional_kwargs[k] for k in keys] == [last.additional_kwargs[k] for k in keys]
     assert sum("total_tokens" in c.additional_kwargs for c in chunks) == 1
-    assert whole.additional_kwargs["reasoning_tokens"] > 0
+    if dialect_emu.dialect != "acedata":  # AceData publishes completion_tokens_details: {}
+        assert whole.additional_kwargs["reasoning_tokens"] > 0
     paths = {r.path for r in dialect_emu.chat_requests}
     assert paths == {
         "/kimi/chat/completions" if dialect_emu.dialect == "acedata" else "/v1/chat/completions"

@@ -86,7 +86,8 @@ def test_wrong_key(kimi_emulator_factory: Any) -> None:
     assert info.value.status_code == 401
     assert info.value.code == "invalid_authentication_error"
     assert "sk-wrong" not in str(info.value)
-    assert len(emu.chat_requests) == 1
+    assert emu.request_count == 1  # one request, counted but not kept: the key was wrong
+    assert emu.chat_requests == []
 
 
 def test_exhausted_quota_is_not_retried(emu: KimiEmulator, make_llm: MakeLLM) -> None:
@@ -112,10 +113,9 @@ def test_unknown_model(emu: KimiEmulator, make_llm: MakeLLM) -> None:
 
 
 def test_context_window_exceeded(emu: KimiEmulator, make_llm: MakeLLM) -> None:
-    with pytest.warns(kc.RetiredModelWarning):  # the emulator still serves it
-        llm = make_llm(emu, model="moonshot-v1-8k")
-    with pytest.raises(kc.ContextWindowExceededError, match="token limit: 8192"):
-        llm.chat(_user("lorem ipsum dolor " * 4000))
+    llm = make_llm(emu, model="kimi-k2.6")
+    with pytest.raises(kc.ContextWindowExceededError, match="token limit: 262144"):
+        llm.chat(_user("lorem ipsum dolor " * 90_000))
 
 
 def test_stream_broken_midway_keeps_every_token(emu: KimiEmulator, make_llm: MakeLLM) -> None:

@@ -1,0 +1,1 @@
+"""The conformance tests: the emulator judged against recorded real traffic."""
