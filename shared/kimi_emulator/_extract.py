@@ -60,6 +60,8 @@ _QUOTED_RE = re.compile(r"(?:^|(?<=[\s(:=,\[]))[\"“'‘]([^\"”'’\n]{1,200}
 _NAME_RE = re.compile(
     r"\b[A-Z][\w'’\-]*(?:\s+(?:[A-Z][\w'’\-]*|de|del|da|la|le|of))*(?:,\s*[A-Z]{2,3}\b)?"
 )
+#: A country right after a city ("Florence,Italy", "Lyon, France"): one place, as written.
+_COUNTRY_AFTER_RE = re.compile(r",\s*([A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)")
 _PAIR_RE = re.compile(
     r"\b([A-Za-z_]\w{0,40})\s*[:=]\s*(\"[^\"\n]{0,200}\"|'[^'\n]{0,200}'|[^\s,;?!{\[\n][^,;?!\n]{0,100})"
 )
@@ -276,6 +278,11 @@ def _entities(text: str, exclude: frozenset[str]) -> list[Entity]:
         entity = _classify(phrase, before, text[m.end() : m.end() + 30], initial)
         if entity is None:
             continue
+        if entity.kind == "city":
+            country = _COUNTRY_AFTER_RE.match(text, m.end())
+            if country is not None and country.group(1).lower() in COUNTRIES:
+                entity = Entity(phrase + country.group(0), "city")
+                seen.add(country.group(1))
         seen.add(phrase)
         found.append(entity)
         if len(found) >= 32:

@@ -75,6 +75,15 @@ def _call_key(name: str, args: Mapping[str, Any]) -> str:
     return name + json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def _loose_key(name: str, args: Mapping[str, Any]) -> str:
+    """The call key with each string cut at its first comma and lower-cased: a call made
+    for "Florence" answers a plan for "Florence, Italy", as a model would take it."""
+    return _call_key(
+        name,
+        {k: v.split(",")[0].strip().lower() if isinstance(v, str) else v for k, v in args.items()},
+    )
+
+
 _SIGNATURE_RE = re.compile(r"\b\w+\([^)]{0,200}\)\s*->\s*\w+")
 
 
@@ -151,7 +160,7 @@ class Planner:
         self.results: list[tuple[Step, Facts]] = [
             (s, read_result(s.name, s.result)) for s in conv.steps if s.result is not None
         ]
-        self._done = {_call_key(s.name, s.args) for s in conv.steps}
+        self._done = {_loose_key(s.name, s.args) for s in conv.steps}
         #: Tools called with arguments that were not JSON: counted as called.
         self._attempted = {s.name for s in conv.steps if s.malformed}
 
@@ -207,7 +216,8 @@ class Planner:
         seen: set[str] = set()
         todo: list[Call] = []
         for call in [*from_request, *from_results]:
-            if call.key in seen or call.key in self._done or call.name in self._attempted:
+            done = _loose_key(call.name, call.args) in self._done
+            if call.key in seen or done or call.name in self._attempted:
                 continue
             seen.add(call.key)
             todo.append(call)

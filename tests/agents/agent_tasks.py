@@ -60,10 +60,6 @@ PARIS_WEATHER = Weather(city="Paris", temperature_f=64.4, sky="cloudy")
 ALICE = Person(name="Alice Smith", age=30, city="Lyon")
 PARTIAL_JSON = {"city": "Paris", "country": "France"}
 
-#: What is missing on the client side for kimi-k3 (it sends thinking disabled with a
-#: forced tool choice; kimi-k3 takes no thinking field and keeps tool_choice "required").
-ISSUE_10 = pytest.mark.xfail(strict=True, reason="client side: issue 10")
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -91,14 +87,9 @@ VARIANTS = [K26, K3, K26_OFF]
 LOOP_VARIANTS = [*VARIANTS, GATEWAY]
 
 
-def with_options(options: list[str], *, k3_gap: str | None = None) -> list[Any]:
-    """``(variant, option)`` pytest params for every variant and option; kimi-k3 with the
-    option ``k3_gap`` is marked xfail (strict), the client side of issue 10."""
-    return [
-        pytest.param(v, o, id=f"{v.id}-{o}", marks=[ISSUE_10] if v is K3 and o == k3_gap else [])
-        for v in VARIANTS
-        for o in options
-    ]
+def with_options(options: list[str]) -> list[Any]:
+    """``(variant, option)`` pytest params for every variant and option."""
+    return [pytest.param(v, o, id=f"{v.id}-{o}") for v in VARIANTS for o in options]
 
 
 def check_wire(emu: KimiEmulator, variant: Variant) -> None:

@@ -161,9 +161,7 @@ def _response_format(strategy: str) -> Any:
     return Weather
 
 
-@pytest.mark.parametrize(
-    ("variant", "strategy"), with_options(STRATEGIES, k3_gap="tool"), indirect=["variant"]
-)
+@pytest.mark.parametrize(("variant", "strategy"), with_options(STRATEGIES), indirect=["variant"])
 def test_create_agent_with_response_format(
     emu: KimiEmulator, variant: Variant, strategy: str
 ) -> None:
@@ -230,9 +228,7 @@ def test_langgraph_create_react_agent(emu: KimiEmulator, variant: Variant) -> No
 METHODS = ["function_calling", "json_schema", "json_mode"]
 
 
-@pytest.mark.parametrize(
-    ("variant", "method"), with_options(METHODS, k3_gap="function_calling"), indirect=["variant"]
-)
+@pytest.mark.parametrize(("variant", "method"), with_options(METHODS), indirect=["variant"])
 def test_with_structured_output(emu: KimiEmulator, variant: Variant, method: str) -> None:
     model = chat_model(emu, variant)
     assert model.with_structured_output(Person, method=method).invoke(PERSON_TEXT) == ALICE

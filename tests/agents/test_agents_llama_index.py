@@ -169,9 +169,7 @@ async def test_a_follow_up_with_the_same_memory(
 METHODS = ["function_calling", "json_schema", "json_mode"]
 
 
-@pytest.mark.parametrize(
-    ("variant", "method"), with_options(METHODS, k3_gap="function_calling"), indirect=["variant"]
-)
+@pytest.mark.parametrize(("variant", "method"), with_options(METHODS), indirect=["variant"])
 async def test_structured_predict_and_as_structured_llm(
     emu: KimiEmulator, variant: Variant, method: str
 ) -> None:

@@ -50,21 +50,7 @@ def failure_report(guide: str, blocks: list[Block], output: str) -> str:
     )
 
 
-#: These guides still call models Moonshot retired in 2026 (moonshot-v1-8k,
-#: kimi-k2-thinking), which the emulator's moonshot dialect now answers with the real 404;
-#: issue 10 moves the docs to the served line.
-_RETIRED_IN_GUIDE = pytest.mark.xfail(
-    strict=True, reason="client side: issue 10 (the guide uses models retired in 2026)"
-)
-
-
-@pytest.mark.parametrize(
-    "guide",
-    [
-        pytest.param(g, marks=_RETIRED_IN_GUIDE) if g in ("langchain.md", "llama_index.md") else g
-        for g in GUIDES
-    ],
-)
+@pytest.mark.parametrize("guide", GUIDES)
 def test_guide_runs_as_written(guide: str, kimi_emulator_factory: Any, tmp_path: Path) -> None:
     emu = kimi_emulator_factory(dialect="moonshot")
     blocks = python_blocks(read(guide))
