@@ -1,7 +1,7 @@
 """Recorded 2026 answers of api.moonshot.ai, read as they were published.
 
-The files are in ``tests/recordings/vercel-ai-moonshotai/`` (their README gives the
-repository, path and commit of each). Only bodies were published: the status line, the
+The files are in ``tests/recordings/`` (``SOURCES.json`` gives the repository, path and
+commit of each; the conformance tests read the same files). Only bodies were published: the status line, the
 content type and, for streams, the SSE framing are added here, and say so.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from _loopback import LoopbackServer, http_response, sse_body
 
-ROOT = Path(__file__).resolve().parent / "recordings" / "vercel-ai-moonshotai"
+ROOT = Path(__file__).resolve().parent / "recordings"
 
 __all__ = [
     "ROOT",

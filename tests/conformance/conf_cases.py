@@ -148,6 +148,17 @@ CASES: list[Case] = [
         what="K3 plain answer (JSON), cached prompt",
     ),
     Case(
+        "k3-default-sampling",
+        "moonshotai-kimi-k3-default-sampling.json",
+        request={
+            "model": "kimi-k3",
+            "messages": user("Reply with exactly OK."),
+            "max_completion_tokens": 34,
+        },
+        repeat=2,
+        what="K3 with no sampling values sent: a plain answer cut by the token limit (JSON)",
+    ),
+    Case(
         "k3-plain-usage",
         "moonshotai-usage-live.json",
         request={"model": "kimi-k3", "messages": user("Reply with exactly OK.")},

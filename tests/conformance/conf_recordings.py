@@ -1,4 +1,4 @@
-"""Reading the recordings in ``recordings/`` (their sources are in ``SOURCES.json``)."""
+"""Reading the recordings in ``tests/recordings/`` (their sources are in ``SOURCES.json``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-HERE = Path(__file__).with_name("recordings")
+HERE = Path(__file__).resolve().parent.parent / "recordings"
 SOURCES: dict[str, dict[str, str]] = json.loads((HERE / "SOURCES.json").read_text())["files"]
 
 
