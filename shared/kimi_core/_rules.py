@@ -251,9 +251,7 @@ def _sampling(
 ) -> None:
     info, profile = ctx.model, ctx.profile
     mode = "thinking enabled" if thinking_on else "thinking disabled"
-    fixed_t = None
-    if info.fixed_temperature is not None:
-        fixed_t = info.fixed_temperature[0 if thinking_on else 1]
+    fixed_t = info.fixed_temperature.value(thinking_on) if info.fixed_temperature else None
     checks: list[tuple[str, Any, float | None, tuple[float, float] | None]] = [
         ("temperature", temperature, fixed_t, profile.temperature_range),
         ("top_p", top_p, info.fixed_top_p, profile.top_p_range),

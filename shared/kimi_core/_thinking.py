@@ -317,7 +317,7 @@ def _may_switch_off(model: ModelInfo, asked: bool | None, temperature: Any) -> b
     """Whether thinking can be switched off for a call without overriding the caller:
     the model has the switch, the caller left ``thinking`` unset, and a temperature they
     set is the one the model takes with thinking off."""
-    fixed_off = model.fixed_temperature[1] if model.fixed_temperature else None
+    fixed_off = model.fixed_temperature.not_thinking if model.fixed_temperature else None
     return (
         model.thinking_switchable
         and asked is None
