@@ -8,7 +8,7 @@ the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check after the
 (:func:`check_answer`), :func:`~kimi_core.structured_output_method`, the ``$web_search``
 rule and every refusal or warning text read it instead of deciding again.
 
-The families (facts §11):
+The families (docs/kimi-platform.md §11):
 
 - kimi-k3 (and kimi-k3.1-pro): always thinks and takes no ``thinking`` field;
   ``reasoning_effort`` ``low`` / ``high`` / ``max`` is sent top level; a forced

@@ -1,4 +1,4 @@
-"""Error mapping from every provider dialect (facts §7) to the typed tree."""
+"""Error mapping from every provider dialect (docs/kimi-platform.md §7) to the typed tree."""
 
 from __future__ import annotations
 
