@@ -31,6 +31,7 @@ from langchain_core.messages.tool import invalid_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 __all__ = [
     "WEB_SEARCH",
@@ -119,7 +120,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
 
 def _sniffed(data: str, kind: str, where: str) -> str:
     """The media type of base64 ``data`` given without one (from its magic number)."""
-    mime = kc.sniff_media_type(data)
+    mime = ka.sniff_media_type(data)
     if mime is None or not mime.startswith(kind):
         raise _error(
             where,
@@ -560,17 +561,11 @@ def final_chunk(
 
 
 def with_instruction(messages: Sequence[BaseMessage], instruction: str) -> list[BaseMessage]:
-    """``messages`` with ``instruction`` appended to the first system message (or in a
-    new one at the start)."""
+    """``messages`` with ``instruction`` added to the first system message (or in a new
+    one at the start), where ``kimi_core`` places it."""
+    at, content = ka.instruction_placement([(m.type, m.content) for m in messages], instruction)
+    if at is None:
+        return [SystemMessage(content=content), *messages]
     out = list(messages)
-    for i, msg in enumerate(out):
-        if isinstance(msg, SystemMessage):
-            content = msg.content
-            merged: Any = (
-                f"{content}\n\n{instruction}"
-                if isinstance(content, str)
-                else [*content, {"type": "text", "text": instruction}]
-            )
-            out[i] = msg.model_copy(update={"content": merged})
-            return out
-    return [SystemMessage(content=instruction), *out]
+    out[at] = out[at].model_copy(update={"content": content})
+    return out

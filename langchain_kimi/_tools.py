@@ -26,6 +26,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import Field
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 from ._convert import WEB_SEARCH
 
@@ -179,12 +180,12 @@ def response_format_to_wire(
         if "name" in response_format and isinstance(response_format.get("schema"), Mapping):
             return {"type": "json_schema", "json_schema": dict(response_format)}
     fn = convert_to_openai_tool(response_format)["function"]
-    spec: dict[str, Any] = {"name": fn["name"], "schema": fn.get("parameters") or {}}
-    if fn.get("description"):
-        spec["description"] = fn["description"]
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
+    return ka.json_schema_format(
+        fn.get("parameters") or {},
+        name=fn["name"],
+        description=fn.get("description"),
+        strict=strict,
+    )
 
 
 def is_pydantic_class(obj: Any) -> bool:

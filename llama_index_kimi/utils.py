@@ -41,6 +41,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -273,7 +274,7 @@ def _base64_of(data: Any, path: Any, url: Any) -> str:
 
 
 def _sniff(b64: str, where: str, kind: str, field: str) -> str:
-    mime = kc.sniff_media_type(b64)
+    mime = ka.sniff_media_type(b64)
     if mime is not None:
         return mime
     raise kc.ConfigurationError(
