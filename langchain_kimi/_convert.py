@@ -226,7 +226,7 @@ def content_to_wire(content: str | list[Any], where: str = "content") -> str | l
     return parts
 
 
-def _assistant_content(message: AIMessage, where: str) -> tuple[str, str | None]:
+def _assistant_content(message: AIMessage, index: int) -> tuple[str, str | None]:
     """Text and reasoning of an assistant message (v0 string or v1 block content)."""
     content = message.content
     reasoning = message.additional_kwargs.get("reasoning_content")
@@ -234,6 +234,7 @@ def _assistant_content(message: AIMessage, where: str) -> tuple[str, str | None]
         reasoning = None
     if isinstance(content, str):
         return content, reasoning
+    where = f"messages[{index}]"
     texts: list[str] = []
     thoughts: list[str] = []
     for i, block in enumerate(content):
@@ -262,12 +263,17 @@ def _assistant_content(message: AIMessage, where: str) -> tuple[str, str | None]
     return "".join(texts), reasoning
 
 
+#: Tool-call arguments as JSON text (one encoder: ``json.dumps`` with options builds one
+#: per call).
+_arguments_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
     name = call["name"]
     return {
         "id": call.get("id") or "",
         "type": "builtin_function" if name.startswith("$") else "function",
-        "function": {"name": name, "arguments": json.dumps(call["args"], ensure_ascii=False)},
+        "function": {"name": name, "arguments": _arguments_json(call["args"])},
     }
 
 
@@ -290,10 +296,9 @@ def message_to_wire(message: BaseMessage, *, last: bool = False, index: int = 0)
     - ``ToolMessage``: role ``tool`` with ``tool_call_id`` and ``name`` when known;
     - ``HumanMessage`` / ``SystemMessage`` / ``ChatMessage``: role and content parts.
     """
-    where = f"messages[{index}]"
     out: dict[str, Any]
     if isinstance(message, AIMessage):
-        text, reasoning = _assistant_content(message, where)
+        text, reasoning = _assistant_content(message, index)
         out = {"role": "assistant", "content": text}
         calls = [_tool_call_to_wire(tc) for tc in message.tool_calls]
         calls += [_invalid_tool_call_to_wire(tc) for tc in message.invalid_tool_calls]
@@ -304,29 +309,36 @@ def message_to_wire(message: BaseMessage, *, last: bool = False, index: int = 0)
         if last and message.additional_kwargs.get("partial"):
             out["partial"] = True
     elif isinstance(message, HumanMessage):
-        out = {"role": "user", "content": content_to_wire(message.content, f"{where}.content")}
+        out = {"role": "user", "content": _content(message, index)}
     elif isinstance(message, SystemMessage):
-        out = {"role": "system", "content": content_to_wire(message.content, f"{where}.content")}
+        out = {"role": "system", "content": _content(message, index)}
     elif isinstance(message, ToolMessage):
-        content = content_to_wire(message.content, f"{where}.content")
+        content = _content(message, index)
         out = {"role": "tool", "tool_call_id": message.tool_call_id, "content": content}
     elif isinstance(message, ChatMessage):
         role = {"human": "user", "ai": "assistant"}.get(message.role, message.role)
-        out = {"role": role, "content": content_to_wire(message.content, f"{where}.content")}
+        out = {"role": role, "content": _content(message, index)}
     elif isinstance(message, FunctionMessage):
         raise _error(
-            f"{where}",
+            f"messages[{index}]",
             "FunctionMessage",
             "Kimi uses tool calls; answer a tool call with a ToolMessage",
         )
     else:
-        raise _error(f"{where}", type(message).__name__, "a LangChain chat message")
+        raise _error(f"messages[{index}]", type(message).__name__, "a LangChain chat message")
     name = message.name
     if name is None and isinstance(message, ToolMessage):
         name = message.additional_kwargs.get("name")
     if name:
         out["name"] = name
     return out
+
+
+def _content(message: BaseMessage, index: int) -> str | list[Any]:
+    content = message.content
+    return (
+        content if type(content) is str else content_to_wire(content, f"messages[{index}].content")
+    )
 
 
 def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:

@@ -664,7 +664,8 @@ class ChatKimi(BaseChatModel):
         thinking switch, ``kimi_core`` disables thinking for these calls (Kimi's web
         search is documented with thinking disabled); pass ``thinking=True`` to keep it.
         """
-        formatted = convert_tools(tools, strict=strict)
+        # A snapshot the binding owns: kimi_core checks and normalises it once.
+        formatted = ka.ToolSet(convert_tools(tools, strict=strict, copy=True))
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice_to_wire(tool_choice, tool_names(formatted))
         if parallel_tool_calls is not None:
@@ -829,7 +830,7 @@ class ChatKimi(BaseChatModel):
 def _wire_types(params: dict[str, Any]) -> None:
     """LangChain's forms of tools, ``tool_choice`` and ``response_format`` as wire dicts."""
     tools = params.get("tools")
-    if tools:
+    if tools and not isinstance(tools, ka.ToolSet):  # a bound set is converted already
         params["tools"] = tools = convert_tools(tools)
     if "tool_choice" in params:
         params["tool_choice"] = tool_choice_to_wire(params["tool_choice"], tool_names(tools or []))

@@ -41,7 +41,7 @@ from .utils import (
     parse_json_output,
     resolve_tool_choice,
     to_wire_messages,
-    to_wire_tool,
+    to_wire_tools,
     tool_selections,
 )
 
@@ -431,11 +431,9 @@ class Kimi(FunctionCallingLLM):
     def _wire_types(self, params: dict[str, Any]) -> None:
         """LlamaIndex tools (passed straight to ``chat(tools=...)`` too) and tool choices as
         wire dicts."""
-        if params.get("tools"):
-            params["tools"] = [
-                t if isinstance(t, Mapping) else to_wire_tool(t, strict=self.strict)
-                for t in params["tools"]
-            ]
+        tools = params.get("tools")
+        if tools and not isinstance(tools, ka.ToolSet):  # a tool set is converted already
+            params["tools"] = to_wire_tools(tools, strict=self.strict)
         if params.get("tool_choice") is not None:
             params["tool_choice"] = resolve_tool_choice(params["tool_choice"])
 
@@ -590,7 +588,7 @@ class Kimi(FunctionCallingLLM):
         allows it, and otherwise sends ``auto`` and raises ``ToolCallMissingError`` if no
         call comes back. Tool schemas are normalised by ``kimi_core``.
         """
-        specs = [to_wire_tool(t, strict=self.strict if strict is None else strict) for t in tools]
+        specs = to_wire_tools(tools, strict=self.strict if strict is None else strict)
         messages = list(chat_history or [])
         if user_msg is not None:
             if isinstance(user_msg, str):

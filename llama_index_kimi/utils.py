@@ -17,6 +17,8 @@ import base64
 import binascii
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from io import IOBase
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,7 @@ __all__ = [
     "to_wire_message",
     "to_wire_messages",
     "to_wire_tool",
+    "to_wire_tools",
     "tool_selections",
     "usage_kwargs",
 ]
@@ -96,7 +99,10 @@ def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:
       an assistant message with ``additional_kwargs["partial"] = True`` is Kimi's partial
       mode prefix.
     """
-    role = _ROLES.get(_role_value(message.role))
+    # MessageRole is a str enum: its members find their values' keys.
+    role = _ROLES.get(message.role)
+    if role is None and not isinstance(message.role, MessageRole):
+        role = _ROLES.get(str(message.role))
     if role is None:
         raise kc.ConfigurationError(
             f"messages[{index}].role={_role_value(message.role)!r} is not accepted by Kimi: "
@@ -296,6 +302,39 @@ def to_wire_tool(tool: BaseTool | Mapping[str, Any], *, strict: bool = False) ->
     if strict and spec.get("type") == "function":
         spec["function"]["strict"] = True
     return spec
+
+
+#: Tool sets already converted, by the identity of their tools (held here, so that an id
+#: is not reused while its entry lives) and what the conversion reads of each.
+_TOOL_SETS: OrderedDict[tuple[Any, ...], tuple[Sequence[Any], ka.ToolSet]] = OrderedDict()
+_TOOL_SETS_LOCK = threading.Lock()
+_TOOL_SETS_SIZE = 64
+
+
+def _converted_by(tool: BaseTool | Mapping[str, Any]) -> Any:
+    """What :func:`to_wire_tool` reads of ``tool``: a change of any of it is a new set."""
+    if isinstance(tool, Mapping):
+        return json.dumps(tool, sort_keys=True, default=repr)
+    meta = tool.metadata
+    return (id(tool), id(meta), meta.name, meta.description, meta.fn_schema)
+
+
+def to_wire_tools(tools: Sequence[BaseTool | Mapping[str, Any]], *, strict: bool) -> ka.ToolSet:
+    """The tools of an agent turn as a ``kimi_core`` tool set: converted (LlamaIndex builds
+    each schema anew, hundreds of microseconds a tool) and checked once for the same tools,
+    however many turns send them."""
+    key = (strict, tuple(_converted_by(t) for t in tools))
+    with _TOOL_SETS_LOCK:
+        hit = _TOOL_SETS.get(key)
+        if hit is not None:
+            _TOOL_SETS.move_to_end(key)
+            return hit[1]
+    converted = ka.ToolSet(to_wire_tool(t, strict=strict) for t in tools)
+    with _TOOL_SETS_LOCK:
+        _TOOL_SETS[key] = (tuple(tools), converted)
+        if len(_TOOL_SETS) > _TOOL_SETS_SIZE:
+            _TOOL_SETS.popitem(last=False)
+    return converted
 
 
 def resolve_tool_choice(

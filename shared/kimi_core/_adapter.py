@@ -16,6 +16,7 @@ from ._context import unknown_parameter
 from ._media import sniff_media_type
 from ._models import warn_if_retired
 from ._providers import resolve_api_key, resolve_provider
+from ._rules import ToolSet
 from ._secrets import (
     MASK,
     key_from_ref,
@@ -38,6 +39,7 @@ __all__ = [
     "CALL_PARAMS",
     "MASK",
     "CallConventions",
+    "ToolSet",
     "instruction_placement",
     "json_mode_instruction",
     "json_schema_format",
