@@ -27,6 +27,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 import kimi_core as kc
@@ -373,13 +374,14 @@ def parse_tool_calls(
         if error is None:
             calls.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
         else:
+            # The factory, not the TypedDict: langchain-core 1.8 declares the optional keys
+            # with typing.NotRequired, which mypy at Python 3.10 reads as required.
             invalid.append(
-                InvalidToolCall(
+                invalid_tool_call(
                     name=name,
                     args=args_text if isinstance(args_text, str) else None,
                     id=call_id,
                     error=error,
-                    type="invalid_tool_call",
                 )
             )
     return calls, invalid
