@@ -10,7 +10,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 
-SUITE = '''
+SUITE = """
 import pytest
 
 
@@ -23,8 +23,8 @@ class Suite:  # a library's suite: three tests on three lines
 
     def test_c(self):
         pytest.skip("the model does not take audio")
-'''
-MODULE = '''
+"""
+MODULE = """
 import pytest
 from suite import Suite
 
@@ -40,8 +40,8 @@ class TestOffline(Suite):
 
 def test_own():
     pytest.skip("not on this platform")
-'''
-CONFTEST = f'''
+"""
+CONFTEST = f"""
 import importlib.util
 import sys
 
@@ -50,16 +50,25 @@ spec = importlib.util.spec_from_file_location("tests_conftest", {str(TESTS / "co
 ours = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ours)
 pytest_runtest_makereport = ours.pytest_runtest_makereport  # the hook under test
-'''
+"""
 
 
 def test_inherited_skips_fold_into_one_line_per_reason(tmp_path: Path) -> None:
     (tmp_path / "suite.py").write_text(SUITE)
     (tmp_path / "test_module.py").write_text(MODULE)
     (tmp_path / "conftest.py").write_text(CONFTEST)
+    isolated = ["-c", "/dev/null", "--rootdir", str(tmp_path)]  # not this project's settings
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-ra", "-p", "no:cacheprovider", "-c", "/dev/null"]
-        + ["--rootdir", str(tmp_path), str(tmp_path / "test_module.py")],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-ra",
+            "-p",
+            "no:cacheprovider",
+            *isolated,
+            "test_module.py",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
