@@ -22,6 +22,9 @@ export UV_NO_PROGRESS      := 1
 # Copies, not hard links into uv's cache: nltk (under llama-index-core) refuses to read a
 # file with more than one link.
 export UV_LINK_MODE        := copy
+# Bytecode compiled at install time, as pip does: the suite starts many interpreters (the
+# examples, the docs), and where PYTHONDONTWRITEBYTECODE is set each would compile anew.
+export UV_COMPILE_BYTECODE := 1
 
 # The interpreter $(PYTHON) names (its path and version), or the reason it cannot be used.
 PY_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
