@@ -374,6 +374,8 @@ def parse_tool_calls(
         if error is None:
             calls.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
         else:
+            # The factory, not the TypedDict: langchain-core 1.8 declares the optional keys
+            # with typing.NotRequired, which mypy at Python 3.10 reads as required.
             invalid.append(
                 invalid_tool_call(
                     name=name,
@@ -456,6 +458,10 @@ _new = object.__new__
 _setattr = object.__setattr__
 _CHUNK_TEMPLATE = dict(AIMessageChunk(content="").__dict__)
 _GEN_TEMPLATE = dict(ChatGenerationChunk(message=AIMessageChunk(content="")).__dict__)
+# A model with extra="allow" (messages) holds its extra fields in a dict, {} when there are
+# none; pydantic compares it, so a built chunk gets a new {} where a validated one has one.
+_CHUNK_EXTRA = AIMessageChunk(content="").__pydantic_extra__ is not None
+_GEN_EXTRA = ChatGenerationChunk(message=AIMessageChunk(content="")).__pydantic_extra__ is not None
 _CHUNK_RESET = ("additional_kwargs", "response_metadata", "tool_calls", "invalid_tool_calls",
                 "tool_call_chunks")  # fmt: skip
 _CHUNK_FIELDS_SET = frozenset({"content", "additional_kwargs", "response_metadata"})
@@ -489,7 +495,7 @@ def text_chunk(content: str, reasoning: str | None, provider: str) -> ChatGenera
     message = _new(AIMessageChunk)
     _setattr(message, "__dict__", state)
     _setattr(message, "__pydantic_fields_set__", set(_CHUNK_FIELDS_SET))
-    _setattr(message, "__pydantic_extra__", None)
+    _setattr(message, "__pydantic_extra__", {} if _CHUNK_EXTRA else None)
     _setattr(message, "__pydantic_private__", None)
     gen_state = _GEN_TEMPLATE.copy()
     gen_state["text"] = content
@@ -497,7 +503,7 @@ def text_chunk(content: str, reasoning: str | None, provider: str) -> ChatGenera
     gen = _new(ChatGenerationChunk)
     _setattr(gen, "__dict__", gen_state)
     _setattr(gen, "__pydantic_fields_set__", set(_GEN_FIELDS_SET))
-    _setattr(gen, "__pydantic_extra__", None)
+    _setattr(gen, "__pydantic_extra__", {} if _GEN_EXTRA else None)
     _setattr(gen, "__pydantic_private__", None)
     return gen
 

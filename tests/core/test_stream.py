@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kimi_core import StreamAccumulator, normalize_completion, usage_of
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "002_465654b50e148120.txt"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "002_465654b50e148120.txt"
 
 
 def chunk(
