@@ -184,6 +184,8 @@ def send_pieces(pieces: Sequence[bytes], *, delay: float = 0.0, close: bool = Fa
         for i, part in enumerate(parts):
             if i and delay:
                 time.sleep(delay)
+            if conn.closed:  # the server is stopping
+                return
             conn.send(part)
         if close:
             conn.close()
@@ -219,6 +221,8 @@ def send_huge(
         length = size if declare_length else None
         conn.send(http_head(status, content_type=content_type, length=length, headers=headers))
         for piece in body():
+            if conn.closed:
+                return
             conn.send(piece if declare_length else chunked(piece))
         if not declare_length:
             conn.send(chunked(b"", last=True))

@@ -21,6 +21,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     StreamError,
+    ToolArgumentsError,
     ToolCallMissingError,
 )
 from ._media import sniff_media_type
@@ -37,7 +38,13 @@ from ._secrets import (
     state_without_key,
 )
 from ._sse import SSEDecoder
-from ._stream import StreamAccumulator, Usage, normalize_completion, usage_of
+from ._stream import (
+    StreamAccumulator,
+    Usage,
+    first_usable_choice,
+    normalize_completion,
+    usage_of,
+)
 from ._structured import (
     StructuredMethod,
     check_structured_method,
@@ -45,6 +52,9 @@ from ._structured import (
     structured_output_method,
 )
 from ._transport import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_ERROR,
+    DEFAULT_MAX_EVENT,
     DEFAULT_TIMEOUT,
     AsyncChatStream,
     AsyncKimiClient,
@@ -56,6 +66,9 @@ from ._transport import (
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_ERROR",
+    "DEFAULT_MAX_EVENT",
     "DEFAULT_TIMEOUT",
     "MASK",
     "MODELS",
@@ -88,6 +101,7 @@ __all__ = [
     "StreamAccumulator",
     "StreamError",
     "StructuredMethod",
+    "ToolArgumentsError",
     "ToolCallMissingError",
     "UnconfirmedRuleWarning",
     "UnknownModelWarning",
@@ -95,6 +109,7 @@ __all__ = [
     "__version__",
     "build_chat_request",
     "check_structured_method",
+    "first_usable_choice",
     "get_model_info",
     "get_provider",
     "is_forced_tool_choice",

@@ -1075,12 +1075,24 @@ class ChatStream(_StreamBase):
 
 # --------------------------------------------------------------------------- async
 
-#: httpcore trace events after which cancelling a request leaves the pool consistent:
-#: inside the connection's connect (a failed connect marks it closed) and from the
-#: first byte of the request on (the HTTP/1.1 and HTTP/2 paths close it on any error).
-_CONNECT_STARTED = ("connect_tcp.started", "connect_unix_socket.started", "start_tls.started")
-_CONNECT_DONE = ("connect_tcp.complete", "connect_unix_socket.complete", "start_tls.complete")
-_SENDING = "send_request_headers.started"
+#: httpcore trace events at which cancelling a request leaves the pool consistent: the
+#: start of a connect (a failed connect marks the connection closed) and the start of
+#: the request's first write (the HTTP/1.1 and HTTP/2 paths close it on any error).
+_SAFE_STARTS = (
+    "connect_tcp.started",
+    "connect_unix_socket.started",
+    "start_tls.started",
+    "send_request_headers.started",
+)
+#: Events after which it is not, until the next safe start: a connect done and the
+#: request not started yet, and any cleanup (which must run to its end).
+_UNSAFE = (
+    "connect_tcp.complete",
+    "connect_unix_socket.complete",
+    "start_tls.complete",
+    "response_closed.started",
+    ".failed",
+)
 
 _Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
 #: Requests abandoned by a cancelled caller, kept referenced until they have ended.
@@ -1099,8 +1111,9 @@ class _SendGuard:
     awaits the request through :func:`asyncio.shield`; when the caller is cancelled,
     the request is cancelled only at a point where httpcore cleans up after itself
     (told by its ``trace`` extension: during a connect, or once the request is being
-    written), at once when it is at such a point, else as soon as it reaches one; a
-    response that arrives anyway is closed. Nothing of httpcore is patched or read.
+    written), at once when it is at such a point, else as soon as it reaches one (then
+    before it connects or writes anything); a response that arrives anyway is closed.
+    Nothing of httpcore is patched or read.
     """
 
     __slots__ = ("_chain", "abandoned", "safe", "task")
@@ -1114,22 +1127,31 @@ class _SendGuard:
     async def trace(self, name: str, info: dict[str, Any]) -> None:
         if self._chain is not None:
             await self._chain(name, info)
-        if name.endswith(_SENDING) or name.endswith(_CONNECT_STARTED):
+        if name.endswith(_SAFE_STARTS):
+            if self.abandoned:
+                # Raised here, before the connect or the first write starts, so an
+                # abandoned request opens no connection and sends nothing; once only,
+                # and never from a cleanup's events.
+                self.abandoned = False
+                raise asyncio.CancelledError
             self.safe = True
-        elif name.endswith(_CONNECT_DONE):
+        elif name.endswith(_UNSAFE):
             self.safe = False
-        if self.abandoned and self.safe and self.task is not None:
-            self.task.cancel()
 
     def abandon(self) -> None:
+        """The caller was cancelled: cancel the request now if that is safe, else at its
+        next safe point; close its response if one comes anyway."""
         task = self.task
-        if task is None:
+        if task is None or task.done():
+            if task is not None:
+                _close_abandoned(task)
             return
-        self.abandoned = True
         _abandoned.add(task)
         task.add_done_callback(_close_abandoned)
-        if self.safe and not task.done():
+        if self.safe:
             task.cancel()
+        else:
+            self.abandoned = True
 
 
 def _close_abandoned(task: asyncio.Task[httpx.Response]) -> None:
