@@ -32,6 +32,7 @@ from typing_extensions import Self
 import kimi_core as kc
 
 from ._convert import (
+    apply_invalid_tool_calls,
     chunk_from_event,
     completion_to_result,
     final_chunk,
@@ -584,6 +585,30 @@ class ChatKimi(BaseChatModel):
             result.body, provider=self._provider_name, request_id=result.request_id
         )
 
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """LangChain's generate path (cache, streaming under the hood), then the tool calls
+        of a streamed answer checked as strictly as a whole one (``invoke`` with
+        ``streaming=True`` or streaming callbacks sums the chunks, which parses arguments
+        as partial JSON: a cut-off ``{"city": "Par`` would be a valid call)."""
+        result = super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        return _checked_result(result)
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        return _checked_result(result)
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -842,6 +867,14 @@ class ChatKimi(BaseChatModel):
     def get_num_tokens(self, text: str) -> int:
         """Tokens of ``text`` as one user message (see ``get_num_tokens_from_messages``)."""
         return self.get_num_tokens_from_messages([HumanMessage(content=text)])
+
+
+def _checked_result(result: ChatResult) -> ChatResult:
+    for generation in result.generations:
+        message = generation.message
+        if isinstance(message, AIMessage):
+            generation.message = apply_invalid_tool_calls(message)
+    return result
 
 
 def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:

@@ -37,6 +37,7 @@ from .utils import (
     ChatStreamState,
     chat_response_from_completion,
     completion_response_from_chat,
+    is_partial,
     parse_json_output,
     resolve_tool_choice,
     to_wire_messages,
@@ -619,9 +620,15 @@ class Kimi(FunctionCallingLLM):
         error_on_no_tool_call: bool = True,
         **kwargs: Any,
     ) -> list[ToolSelection]:
-        """The tool calls of a response, whole or streamed (works on every chunk: partial
-        arguments are parsed as far as they go)."""
-        return tool_selections(response.message, error_on_no_tool_call=error_on_no_tool_call)
+        """The tool calls of a response, whole or streamed. In the middle of a stream
+        partial arguments are parsed as far as they go; once the answer is finished,
+        arguments that are not a JSON object raise ``kimi_core.ToolArgumentsError`` (the
+        tool is never called with cut-off or no arguments)."""
+        return tool_selections(
+            response.message,
+            error_on_no_tool_call=error_on_no_tool_call,
+            partial=is_partial(response),
+        )
 
     # ------------------------------------------------------------------ structured output
 
