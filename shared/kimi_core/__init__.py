@@ -31,6 +31,8 @@ from ._rules import REQUEST_PARAMS, ChatRequest, build_chat_request, is_forced_t
 from ._schema import normalize_schema
 from ._secrets import (
     MASK,
+    headers_by_ref,
+    headers_from_ref,
     key_from_ref,
     key_ref,
     redact_headers,
@@ -112,6 +114,8 @@ __all__ = [
     "first_usable_choice",
     "get_model_info",
     "get_provider",
+    "headers_by_ref",
+    "headers_from_ref",
     "is_forced_tool_choice",
     "json_mode_instruction",
     "key_from_ref",
