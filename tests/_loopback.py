@@ -235,7 +235,7 @@ class LoopbackServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (a free port) driven by ``handler``."""
 
     handler: Handler | None = None
-    received: list[Received] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list, repr=False)
     _sock: socket.socket | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _conns: list[Conn] = field(default_factory=list, repr=False)
