@@ -103,6 +103,8 @@ USER_AGENT = (
     f"(python {platform.python_version()}; httpx {httpx.__version__})"
 )
 ATTEMPT_HEADER = "X-Kimi-Attempt"
+#: Keys shorter than this are not masked in server text (no real key is that short).
+_MIN_MASKED = 8
 
 TimeoutTypes = float | httpx.Timeout | None
 
@@ -444,9 +446,16 @@ class _Base(Generic[_T]):
             err.__cause__ = exc
         return err
 
+    @property
+    def _maskable_key(self) -> str:
+        """The key as it is masked in server words: not one too short to be a real
+        secret (a test's ``"k"`` would mask every ``k`` of a message)."""
+        key = self._api_key.strip()
+        return key if len(key) >= _MIN_MASKED else ""
+
     def _hidden(self, err: KimiError) -> KimiError:
         """``err`` with the key masked wherever the server's words could carry it."""
-        return hide_secret(err, self._api_key)
+        return hide_secret(err, self._maskable_key)
 
     def _reader(self, response: httpx.Response, ok: bool, deadline: Deadline) -> BodyReader:
         """The reader of a response body (a success body, or an error body)."""
@@ -482,8 +491,9 @@ class _Base(Generic[_T]):
             err = make_status_error(
                 status, raw, headers=response.headers, provider=self.profile.name
             )
-        if self._api_key.encode() in raw:
-            hide_secret(err, self._api_key)
+        key = self._maskable_key
+        if key and key.encode() in raw:
+            hide_secret(err, key)
         return err
 
     def _completion(self, request: ChatRequest, raw: bytes, response: httpx.Response) -> ChatResult:
