@@ -535,9 +535,10 @@ def tool_selections(
             wire = _tool_call_from_any(tc)
             fn = wire["function"]
             found.append((wire["id"], fn["name"], fn["arguments"]))
-    parse = _partial_args if partial else _strict_args
     selections = [
-        ToolSelection(tool_id=tid, tool_name=name, tool_kwargs=parse(args, name, tid))
+        ToolSelection(
+            tool_id=tid, tool_name=name, tool_kwargs=_parse_args(args, name, tid, partial)
+        )
         for tid, name, args in found
     ]
     if not selections and error_on_no_tool_call:
@@ -560,7 +561,10 @@ def is_partial(response: ChatResponse) -> bool:
     )
 
 
-def _strict_args(args: dict[str, Any] | str, name: str, call_id: str) -> dict[str, Any]:
+def _parse_args(
+    args: dict[str, Any] | str, name: str, call_id: str, partial: bool
+) -> dict[str, Any]:
+    """Arguments as a dict: strictly (a JSON object, or nothing) unless ``partial``."""
     if isinstance(args, dict):
         return args
     if not args.strip():
@@ -568,11 +572,19 @@ def _strict_args(args: dict[str, Any] | str, name: str, call_id: str) -> dict[st
     try:
         value = json.loads(args)
     except ValueError as exc:
-        why = f"not valid JSON ({exc})"
+        if partial:
+            try:
+                value = parse_partial_json(args)
+            except (ValueError, TypeError):
+                return {}
+        else:
+            value, why = None, f"not valid JSON ({exc})"
     else:
-        if isinstance(value, dict):
-            return value
         why = f"JSON but not an object ({type(value).__name__})"
+    if isinstance(value, dict):
+        return value
+    if partial:
+        return {}
     shown = args if len(args) <= 200 else args[:197] + "..."
     raise kc.ToolArgumentsError(
         f"the call to tool {name!r} (id {call_id!r}) has arguments that are {why}: "
@@ -581,21 +593,6 @@ def _strict_args(args: dict[str, Any] | str, name: str, call_id: str) -> dict[st
         tool_call_id=call_id,
         arguments=args,
     )
-
-
-def _partial_args(args: dict[str, Any] | str, name: str, call_id: str) -> dict[str, Any]:
-    if isinstance(args, dict):
-        return args
-    if not args.strip():
-        return {}
-    try:
-        value = json.loads(args)
-    except ValueError:
-        try:
-            value = parse_partial_json(args)
-        except (ValueError, TypeError):
-            return {}
-    return value if isinstance(value, dict) else {}
 
 
 # --------------------------------------------------------------------------- JSON output

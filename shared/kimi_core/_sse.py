@@ -61,6 +61,7 @@ class SSEDecoder:
         if not chunk:
             return out
         buf = self._buf
+        first: bytes | None = None
         if buf:
             # Only the new bytes are searched for the end of the pending line.
             end = _line_end(chunk)
@@ -68,23 +69,23 @@ class SSEDecoder:
                 buf += chunk
                 return self._checked(out)
             buf += chunk[:end]
-            line = bytes(buf)
+            first = bytes(buf)
             buf.clear()
             if chunk[end] == 13:  # CR: a CRLF may be split across two chunks
                 if end + 1 == len(chunk):
                     self._cr = True
                 elif chunk[end + 1] == 10:
                     end += 1
-            self._line(line, out)
             chunk = chunk[end + 1 :]
-            if not chunk:
-                return self._checked(out)
-        lines = chunk.splitlines(keepends=True)
-        last = lines[-1]
-        if not last.endswith(_NL):
-            buf += lines.pop()
-        elif last[-1:] == b"\r":
-            self._cr = True
+        lines = chunk.splitlines(keepends=True) if chunk else []
+        if lines:
+            last = lines[-1]
+            if not last.endswith(_NL):
+                buf += lines.pop()
+            elif last[-1:] == b"\r":
+                self._cr = True
+        if first is not None:
+            lines.insert(0, first)
         data = self._data
         for line in lines:
             line = line.rstrip(b"\r\n")
@@ -101,20 +102,6 @@ class SSEDecoder:
                     raise EventTooLargeError(self._size, self.max_event, out)
             # Comments (":...") and the fields event/id/retry carry nothing we use.
         return self._checked(out) if buf else out
-
-    def _line(self, line: bytes, out: list[bytes]) -> None:
-        data = self._data
-        if not line:
-            if data:
-                out.append(data[0] if len(data) == 1 else b"\n".join(data))
-                data.clear()
-                self._size = 0
-        elif line[:5] == b"data:":
-            value = line[6:] if line[5:6] == b" " else line[5:]
-            data.append(value)
-            self._size += len(value) + 1
-            if self._size > self.max_event:
-                raise EventTooLargeError(self._size, self.max_event, out)
 
     def _checked(self, out: list[bytes]) -> list[bytes]:
         size = len(self._buf) + self._size

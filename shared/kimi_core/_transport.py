@@ -463,6 +463,7 @@ class _Base(Generic[_T]):
         if ok:
             declared = check_limit(response.headers, self.max_body_bytes)
             if declared is not None:
+                response.close()  # a stream not read: the connection is dropped, not drained
                 raise too_large(
                     f"the answer (HTTP {status})",
                     self.max_body_bytes,
@@ -476,6 +477,21 @@ class _Base(Generic[_T]):
         return BodyReader(
             self.max_error_bytes, deadline, f"the HTTP {status} error body", _request_id(response)
         )
+
+    def _failure(
+        self,
+        response: httpx.Response,
+        ok: bool,
+        reader: BodyReader,
+        broken: httpx.HTTPError | None,
+    ) -> tuple[KimiError, Mapping[str, str] | None]:
+        """The error of an attempt whose body was read (or broke), and the headers that
+        say how long to wait: a success body that broke is a connection error; an
+        error status is the status error, built from what was read of its body."""
+        if ok and broken is not None:
+            return self._connection_error(broken), None
+        err = self._status_error(response, reader.error_body())
+        return err, (response.headers if broken is None else None)
 
     def _status_error(self, response: httpx.Response, raw: bytes) -> APIStatusError:
         status = response.status_code
@@ -932,22 +948,19 @@ class KimiClient(_Base[httpx.Client]):
                 ok = 200 <= response.status_code < 300
                 if ok and stream:
                     return response, b""
+                reader = self._reader(response, ok, deadline)
+                broken: httpx.HTTPError | None = None
                 try:
-                    reader = self._reader(response, ok, deadline)
                     for chunk in response.iter_bytes():
                         if not reader.feed(chunk):
                             break
                 except httpx.HTTPError as exc:
-                    err = self._connection_error(exc)
-                    if not ok:  # the status says enough: what was read of the body
-                        err, headers = self._status_error(response, reader.error_body()), None
-                else:
-                    if ok:
-                        return response, reader.body(response.status_code)
-                    err = self._status_error(response, reader.error_body())
-                    headers = response.headers
+                    broken = exc
                 finally:
                     response.close()
+                if ok and broken is None:
+                    return response, reader.body(response.status_code)
+                err, headers = self._failure(response, ok, reader, broken)
             wait = self._retry_wait(err, attempt, deadline, headers)
             if wait is None:
                 raise err
@@ -1228,22 +1241,19 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
                 ok = 200 <= response.status_code < 300
                 if ok and stream:
                     return response, b""
+                reader = self._reader(response, ok, deadline)
+                broken: httpx.HTTPError | None = None
                 try:
-                    reader = self._reader(response, ok, deadline)
                     async for chunk in response.aiter_bytes():
                         if not reader.feed(chunk):
                             break
                 except httpx.HTTPError as exc:
-                    err = self._connection_error(exc)
-                    if not ok:  # the status says enough: what was read of the body
-                        err, headers = self._status_error(response, reader.error_body()), None
-                else:
-                    if ok:
-                        return response, reader.body(response.status_code)
-                    err = self._status_error(response, reader.error_body())
-                    headers = response.headers
+                    broken = exc
                 finally:
                     await response.aclose()
+                if ok and broken is None:
+                    return response, reader.body(response.status_code)
+                err, headers = self._failure(response, ok, reader, broken)
             wait = self._retry_wait(err, attempt, deadline, headers)
             if wait is None:
                 raise err

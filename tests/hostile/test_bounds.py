@@ -9,8 +9,6 @@ above what the linear code needs on a slow machine.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,30 +17,9 @@ from _loopback import Conn, LoopbackServer, Received, http_head, send_huge
 import kimi_core as kc
 from kimi_core._errors import make_status_error
 
-from .wire import MODEL, USER, client, collect, completion, delta, event, text_of
+from .wire import MODEL, USER, client, collect, completion, delta, event, text_of, within
 
 MiB = 1024 * 1024
-
-
-def within(seconds: float, work: Callable[[], Any]) -> Any:
-    """``work()``'s result, or a failure if it is still running after ``seconds`` (it
-    runs in a daemon thread, so a hang or a quadratic parse cannot stall the suite)."""
-    out: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            out.append(work())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still running after {seconds} s"
-    if errors:
-        raise errors[0]
-    return out[0]
 
 
 def counting_huge(status: int, size: int, sent: list[int], **kw: Any) -> Any:

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import threading
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 
 import kimi_core as kc
 
-from .wire import MODEL, USER, aclient, client, completion, delta
+from .wire import MODEL, USER, aclient, client, completion, delta, splits, within
 
 WIRE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -98,36 +97,6 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> Any:
     else:
         node[where[-1]] = value
     return doc
-
-
-def splits(body: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(body) + 1) for c in cuts})
-    out, start = [], 0
-    for p in points:
-        out.append(body[start:p])
-        start = p
-    out.append(body[start:])
-    return [p for p in out if p]
-
-
-def bounded(work: Any, seconds: float = 20) -> Any:
-    """``work()``, run with a ceiling that only a hang reaches (what it raises is raised)."""
-    result: list[Any] = []
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            result.append(work())
-        except BaseException as exc:
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), "the client did not end"
-    if raised:
-        raise raised[0]
-    return result[0]
 
 
 def texts_sent(events: list[Any]) -> dict[int, str]:
@@ -217,7 +186,7 @@ def test_any_stream_ends_in_a_typed_error_or_an_answer(
     head = http_head(200, content_type=ctype, length=len(body))
     loopback.handler = send_pieces([head, *splits(body, cuts)], delay=delay)
     c = client(loopback.base_url, max_event_bytes=4096)
-    delivered, err = bounded(lambda: consume(c.stream(model=MODEL, messages=USER)))
+    delivered, err = within(20, lambda: consume(c.stream(model=MODEL, messages=USER)))
     check_partial(delivered, err, texts_sent(events))
 
 
@@ -226,8 +195,8 @@ def test_any_stream_ends_in_a_typed_error_or_an_answer(
 def test_random_bytes_under_an_event_stream(loopback: Any, body: bytes, cuts: list[int]) -> None:
     head = http_head(200, content_type="text/event-stream", length=len(body))
     loopback.handler = send_pieces([head, *splits(body, cuts)])
-    delivered, err = bounded(
-        lambda: consume(client(loopback.base_url).stream(model=MODEL, messages=USER))
+    delivered, err = within(
+        20, lambda: consume(client(loopback.base_url).stream(model=MODEL, messages=USER))
     )
     assert err is None or isinstance(err, kc.KimiError), repr(err)
     if err is not None and err.partial is not None:
@@ -256,7 +225,7 @@ def test_the_async_stream_too(
             return delivered, exc
         return delivered, None
 
-    delivered, err = bounded(lambda: asyncio.run(run()))
+    delivered, err = within(20, lambda: asyncio.run(run()))
     check_partial(delivered, err, texts_sent(events))
 
 
@@ -277,7 +246,7 @@ def test_any_completion_is_an_answer_or_a_typed_error(
     raw = json.dumps(body).encode()
     loopback.handler = send_pieces(splits(http_response(200, raw), cuts))
     try:
-        out = bounded(lambda: client(loopback.base_url).chat(model=MODEL, messages=USER))
+        out = within(20, lambda: client(loopback.base_url).chat(model=MODEL, messages=USER))
     except kc.KimiError:
         return
     assert isinstance(out.message, dict)  # the message of a usable choice
@@ -304,7 +273,7 @@ def test_the_adapters_raise_only_kimi_core_errors(loopback: Any, body: Any) -> N
         lambda: li.chat([ChatMessage(role="user", content="hi")]),
     ):
         with contextlib.suppress(kc.KimiError):
-            bounded(call)
+            within(20, call)
 
 
 @ADAPTERS
@@ -329,7 +298,7 @@ def test_the_adapter_streams_raise_only_kimi_core_errors(
         lambda: list(li.stream_chat([ChatMessage(role="user", content="hi")])),
     ):
         with contextlib.suppress(kc.KimiError):
-            bounded(call)
+            within(20, call)
 
 
 @WIRE
@@ -344,6 +313,6 @@ def test_the_adapter_streams_raise_only_kimi_core_errors(
 def test_any_error_body_is_the_typed_status_error(loopback: Any, status: int, body: bytes) -> None:
     loopback.reply(http_response(status, body))
     with pytest.raises(kc.APIStatusError) as info:
-        bounded(lambda: client(loopback.base_url).chat(model=MODEL, messages=USER))
+        within(20, lambda: client(loopback.base_url).chat(model=MODEL, messages=USER))
     assert info.value.status_code in (status, 400, 401, 403, 404, 429, 500, 504)
     assert len(str(info.value)) < 3000

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import kimi_core as kc
@@ -83,3 +85,36 @@ def text_of(chunks: list[dict[str, Any]]) -> str:
         for c in chunks
         if c.get("choices")
     )
+
+
+def within(seconds: float, work: Callable[[], Any]) -> Any:
+    """``work()``'s result (what it raises is raised), or a failure if it is still
+    running after ``seconds``: it runs in a daemon thread, so a hang or a quadratic parse
+    cannot stall the suite. A ceiling that only catches hangs, not a timing."""
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(work())
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+def splits(body: bytes, cuts: list[int]) -> list[bytes]:
+    """``body`` cut at the given points (taken modulo its length), without empty pieces."""
+    points = sorted({c % (len(body) + 1) for c in cuts})
+    out, start = [], 0
+    for p in points:
+        out.append(body[start:p])
+        start = p
+    out.append(body[start:])
+    return [p for p in out if p]
