@@ -87,20 +87,23 @@ class SSEDecoder:
         if first is not None:
             lines.insert(0, first)
         data = self._data
+        size, limit = self._size, self.max_event
         for line in lines:
             line = line.rstrip(b"\r\n")
             if not line:
                 if data:
                     out.append(data[0] if len(data) == 1 else b"\n".join(data))
                     data.clear()
-                    self._size = 0
-            elif line[:5] == b"data:":
+                    size = 0
+            elif line.startswith(b"data:"):
                 value = line[6:] if line[5:6] == b" " else line[5:]
                 data.append(value)
-                self._size += len(value) + 1
-                if self._size > self.max_event:
-                    raise EventTooLargeError(self._size, self.max_event, out)
+                size += len(value) + 1
+                if size > limit:
+                    self._size = size
+                    raise EventTooLargeError(size, limit, out)
             # Comments (":...") and the fields event/id/retry carry nothing we use.
+        self._size = size
         return self._checked(out) if buf else out
 
     def _checked(self, out: list[bytes]) -> list[bytes]:

@@ -83,30 +83,43 @@ def _check_calls(calls: Any, where: str) -> None:
             raise _bad(f"{at}.function.arguments", args, "a string")
 
 
-def _check_choices(choices: Any, where: str) -> list[dict[str, Any]]:
-    if not isinstance(choices, list):
+#: Delta and message fields that must be text when present.
+_TEXT_FIELDS = frozenset({"content", "reasoning_content", "reasoning", "role"})
+
+
+def _check_choices(choices: Any, where: str, field: str) -> None:
+    """``choices`` is a list of objects with an integer ``index``, a text
+    ``finish_reason``, an object ``usage`` and, for a chunk (``field`` "delta"), a delta
+    whose text fields are text. Plain type tests; a path is built only for an error."""
+    if choices.__class__ is not list:
         raise _bad(where, choices, "a list")
     for i, choice in enumerate(choices):
-        if not isinstance(choice, dict):
+        if choice.__class__ is not dict:
             raise _bad(f"{where}[{i}]", choice, "an object")
         index = choice.get("index")
-        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+        if index is not None and index.__class__ is not int:
             raise _bad(f"{where}[{i}].index", index, "an integer")
-        _text(choice.get("finish_reason"), f"{where}[{i}].finish_reason")
-        usage = choice.get("usage")
-        if usage is not None and not isinstance(usage, dict):
-            raise _bad(f"{where}[{i}].usage", usage, "an object")
-    return choices
-
-
-def _check_delta(delta: Any, where: str) -> None:
-    if not isinstance(delta, dict):
-        raise _bad(where, delta, "an object")
-    for key in ("content", "reasoning_content", "reasoning", "role"):
-        _text(delta.get(key), f"{where}.{key}")
-    calls = delta.get("tool_calls")
-    if calls is not None:
-        _check_calls(calls, f"{where}.tool_calls")
+        value = choice.get("finish_reason")
+        if value is not None and value.__class__ is not str:
+            raise _bad(f"{where}[{i}].finish_reason", value, "a string")
+        value = choice.get("usage")
+        if value is not None and value.__class__ is not dict:
+            raise _bad(f"{where}[{i}].usage", value, "an object")
+        if field != "delta":
+            continue
+        delta = choice.get("delta")
+        if not delta:
+            continue
+        if delta.__class__ is not dict:
+            raise _bad(f"{where}[{i}].delta", delta, "an object")
+        for key, value in delta.items():
+            if value is None:
+                continue
+            if key in _TEXT_FIELDS:
+                if value.__class__ is not str:
+                    raise _bad(f"{where}[{i}].delta.{key}", value, "a string")
+            elif key == "tool_calls":
+                _check_calls(value, f"{where}[{i}].delta.tool_calls")
 
 
 def _check_message(msg: Any, where: str) -> None:
@@ -264,19 +277,20 @@ class StreamAccumulator:
     def add(self, chunk: dict[str, Any]) -> dict[str, Any]:
         """Normalise ``chunk`` in place (see the module doc), record it, return it.
 
-        Raises :class:`MalformedChunkError` (recording nothing of the chunk) when its shape is
-        not a chat completion chunk's.
+        Raises :class:`MalformedChunkError` (recording nothing of the chunk) when its
+        shape is not a chat completion chunk's. Each field is checked where it is read,
+        before anything is recorded; a chunk of several choices is checked whole first.
         """
         choices = chunk.get("choices")
         usage = chunk.get("usage")
-        if usage is not None and not isinstance(usage, dict):
+        if usage is not None and usage.__class__ is not dict:
             raise _bad("usage", usage, "an object")
+        choice_usage = None
         if choices:
-            _check_choices(choices, "choices")
-            for i, choice in enumerate(choices):
-                delta = choice.get("delta")
-                if delta:
-                    _check_delta(delta, f"choices[{i}].delta")
+            if choices.__class__ is not list or len(choices) > 1:
+                _check_choices(choices, "choices", "delta")
+            for choice in choices:
+                choice_usage = self._add_choice(choice) or choice_usage
         self.events += 1
         if self.id is None:
             self.id = _str(chunk.get("id"))
@@ -286,45 +300,72 @@ class StreamAccumulator:
         fingerprint = chunk.get("system_fingerprint")
         if fingerprint and isinstance(fingerprint, str):
             self.system_fingerprint = fingerprint
-        if usage:
+        # Moonshot puts usage inside the final choice; it wins over a top-level one.
+        if choice_usage:
+            self.raw_usage = choice_usage
+        elif usage:
             self.raw_usage = usage
-        if not choices:
-            return chunk
-        for choice in choices:
-            index = choice.get("index") or 0
-            state = self.choices.get(index)
-            if state is None:
-                state = self.choices[index] = _Choice()
-            delta = choice.get("delta")
-            if delta:
-                if "reasoning" in delta:
-                    text = delta.pop("reasoning")
-                    # Gateways pad the other field with null or "": keep the text once.
-                    if text and not delta.get("reasoning_content"):
-                        delta["reasoning_content"] = text
-                text = delta.get("reasoning_content")
-                if text:
-                    state.reasoning.append(text)
-                text = delta.get("content")
-                if text:
-                    state.content.append(text)
-                calls = delta.get("tool_calls")
-                if calls:
-                    tools = state.tools
-                    if tools is None:
-                        tools = state.tools = _ToolCalls()
-                    count = len(calls)
-                    for position, tc in enumerate(calls):
-                        tools.add(tc, position, count)
-                if delta.get("role"):
-                    state.role = delta["role"]
-            if choice.get("finish_reason"):
-                state.finish_reason = choice["finish_reason"]
-            # Moonshot puts usage inside the final choice.
-            usage = choice.get("usage")
-            if usage:
-                self.raw_usage = usage
         return chunk
+
+    def _add_choice(self, choice: Any) -> dict[str, Any] | None:
+        """Check one choice of a chunk, then record it; its usage object, if any."""
+        if choice.__class__ is not dict:
+            raise _bad("choices[0]", choice, "an object")
+        index = choice.get("index")
+        if index is None:
+            index = 0
+        elif index.__class__ is not int:
+            raise _bad("choices[0].index", index, "an integer")
+        finish = choice.get("finish_reason")
+        if finish is not None and finish.__class__ is not str:
+            raise _bad("choices[0].finish_reason", finish, "a string")
+        usage = choice.get("usage")
+        if usage is not None and usage.__class__ is not dict:
+            raise _bad("choices[0].usage", usage, "an object")
+        delta = choice.get("delta")
+        reasoning = content = calls = role = None
+        if delta:
+            if delta.__class__ is not dict:
+                raise _bad("choices[0].delta", delta, "an object")
+            if "reasoning" in delta:
+                text = delta["reasoning"]
+                if text is not None and text.__class__ is not str:
+                    raise _bad("choices[0].delta.reasoning", text, "a string")
+                del delta["reasoning"]
+                # Gateways pad the other field with null or "": keep the text once.
+                if text and not delta.get("reasoning_content"):
+                    delta["reasoning_content"] = text
+            reasoning = delta.get("reasoning_content")
+            content = delta.get("content")
+            role = delta.get("role")
+            if content is not None and content.__class__ is not str:
+                raise _bad("choices[0].delta.content", content, "a string")
+            if reasoning is not None and reasoning.__class__ is not str:
+                raise _bad("choices[0].delta.reasoning_content", reasoning, "a string")
+            if role is not None and role.__class__ is not str:
+                raise _bad("choices[0].delta.role", role, "a string")
+            calls = delta.get("tool_calls")
+            if calls is not None:
+                _check_calls(calls, "choices[0].delta.tool_calls")
+        state = self.choices.get(index)
+        if state is None:
+            state = self.choices[index] = _Choice()
+        if reasoning:
+            state.reasoning.append(reasoning)
+        if content:
+            state.content.append(content)
+        if calls:
+            tools = state.tools
+            if tools is None:
+                tools = state.tools = _ToolCalls()
+            count = len(calls)
+            for position, tc in enumerate(calls):
+                tools.add(tc, position, count)
+        if role:
+            state.role = role
+        if finish:
+            state.finish_reason = finish
+        return usage or None
 
     @property
     def finished(self) -> bool:
@@ -393,7 +434,7 @@ def normalize_completion(body: dict[str, Any]) -> dict[str, Any]:
     content, text reasoning and a list of tool calls)."""
     choices = body.get("choices")
     if choices is not None:
-        _check_choices(choices, "choices")
+        _check_choices(choices, "choices", "message")
     usage = body.get("usage")
     if usage is not None and not isinstance(usage, dict):
         raise _bad("usage", usage, "an object")
