@@ -253,5 +253,6 @@ CONFIG_ERRORS.update(
 def test_configuration_errors_hold_no_key_in_their_frames(name: str) -> None:
     with pytest.raises(ValueError, match=r"\S") as info:  # ConfigurationError, or pydantic's
         CONFIG_ERRORS[name]()
-    assert KEY not in str(info.value)
-    assert KEY not in frame_locals(info.value), name
+    shown = frame_locals(info.value)
+    # The key's tail: a key split by a bad character still shows it.
+    assert KEY[12:] not in str(info.value) and KEY[12:] not in shown, name
