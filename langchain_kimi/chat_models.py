@@ -105,6 +105,11 @@ class ChatKimi(BaseChatModel):
             Override the provider's base URL (an emulator, a proxy, a gateway).
         timeout: float | httpx.Timeout | None
             Per-attempt timeout (default: 10 s connect, 600 s between bytes).
+        total_timeout: float | None
+            Deadline of a whole call: every attempt, body read and retry wait.
+        max_event_bytes, max_body_bytes, max_error_bytes: int
+            Limits on what a server may send: a stream event (16 MiB), a whole answer
+            (64 MiB), and how much of an error body is read (1 MiB).
         max_retries: int
             Retries of 408/409/429/5xx and connection errors (default 2). A stream is
             never retried after its first event was delivered.
