@@ -8,22 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kimi_core import StreamAccumulator, first_usable_choice, normalize_completion, usage_of
 from kimi_core._stream import MalformedChunkError
 
-#: The kimi-k2.5 stream AceData publishes in its Kimi Chat Completion API guide, kept
-#: verbatim (with its provenance) in the repository's cassette.
-CASSETTE = Path(__file__).resolve().parents[2] / "cassettes" / "acedata_kimi-k2.5_stream.yaml"
-
-
-def published_stream() -> str:
-    (interaction,) = yaml.safe_load(CASSETTE.read_text())["interactions"]
-    body: str = interaction["response"]["body"]["string"]
-    return body
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "002_465654b50e148120.txt"
 
 
 def chunk(
@@ -43,7 +34,7 @@ def run(chunks: list[dict[str, Any]]) -> StreamAccumulator:
 def test_the_published_acedata_stream() -> None:
     """Replay the kimi-k2.5 stream published by AceData (seed 002): both reasoning fields,
     usage in a trailing ``choices: []`` chunk."""
-    lines = [ln[6:] for ln in published_stream().splitlines() if ln.startswith("data: {")]
+    lines = [ln[6:] for ln in SEED.read_text().splitlines() if ln.startswith("data: {")]
     events = [json.loads(ln) for ln in lines]
     acc = StreamAccumulator()
     reasoning_deltas = []
@@ -324,9 +315,9 @@ def test_tool_calls_survive_any_interleaving(
     assert acc.finished
 
 
-def test_the_published_stream_is_whole() -> None:
+def test_seed_stream_is_what_the_seed_says() -> None:
     # Guard for the replay test above: the published stream has 18 data lines, one [DONE].
-    text = published_stream()
+    text = SEED.read_text()
     assert len(re.findall(r"^data: \{", text, flags=re.M)) == 17
     assert "data: [DONE]" in text
 
