@@ -73,8 +73,8 @@ def adapters() -> list[Any]:
     from llama_index_kimi import Kimi
 
     return [
-        ChatKimi(model="kimi-k2.5", api_key=KEY, default_headers=HEADERS),
-        Kimi(model="kimi-k2.5", api_key=KEY, default_headers=HEADERS),
+        ChatKimi(model="kimi-k2.6", api_key=KEY, default_headers=HEADERS),
+        Kimi(model="kimi-k2.6", api_key=KEY, default_headers=HEADERS),
     ]
 
 
@@ -227,13 +227,13 @@ CONFIG_ERRORS = {
 def chatkimi_error(**kw: Any) -> Any:
     from langchain_kimi import ChatKimi
 
-    return ChatKimi(model="kimi-k2.5", api_key=KEY, **kw)
+    return ChatKimi(model="kimi-k2.6", api_key=KEY, **kw)
 
 
 def kimi_error(**kw: Any) -> Any:
     from llama_index_kimi import Kimi
 
-    return Kimi(model="kimi-k2.5", api_key=KEY, **kw)
+    return Kimi(model="kimi-k2.6", api_key=KEY, **kw)
 
 
 CONFIG_ERRORS.update(
