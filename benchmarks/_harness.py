@@ -150,9 +150,11 @@ def alternate(fns: list[Callable[[], float]], rounds: int) -> list[list[float]]:
     return out
 
 
-def median_ratio(rows: list[list[float]], a: int, b: int) -> float:
-    """Median over rounds of time[b] / time[a]: how many times faster a is than b."""
-    return statistics.median(r[b] / r[a] for r in rows)
+def median_rates(rows: list[list[float]], work: int) -> list[float]:
+    """Each contender's rate: ``work`` (chunks) per second of its median round. The one
+    statistic the benchmarks publish: a ratio is the quotient of two of these rates, so the
+    figures printed side by side divide into the ratio printed beside them."""
+    return [work / statistics.median(r[i] for r in rows) for i in range(len(rows[0]))]
 
 
 def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float = 600) -> str:
@@ -190,7 +192,7 @@ def race(
     make: Callable[[RemoteEmulator], list[Contender]], chunks: int, rounds: int
 ) -> dict[str, Any]:
     """Stream the same ``chunks``-delta emulator stream with each contender, sync and
-    async, in alternating rounds; chunks per second (best round) and the median ratio
+    async, in alternating rounds; chunks per second (:func:`median_rates`) and the ratio
     of the first contender's rate to the second's."""
     config = EmulatorConfig(scripts=[{"chunks": chunks, "times": None}])
     with emulator_process(config) as emu:
@@ -230,10 +232,8 @@ def race(
         arows = asyncio.run(async_rows())
     out: dict[str, Any] = {"names": [c[0] for c in contenders], "chunks": chunks, "rounds": rounds}
     for label, rows in (("sync", sync_rows), ("async", arows)):
-        out[label] = {
-            "chunks_per_s": [chunks / min(r[i] for r in rows) for i in range(len(contenders))],
-            "ratio": median_ratio(rows, 0, 1),
-        }
+        rates = median_rates(rows, chunks)
+        out[label] = {"chunks_per_s": rates, "ratio": rates[0] / rates[1]}
     return out
 
 
@@ -243,7 +243,7 @@ def print_race(result: dict[str, Any]) -> None:
         f"a stream of {result['chunks']} content deltas from the emulator (its own process); "
         f"{result['rounds']} alternating rounds"
     )
-    print(f"{'':7}{a:>18}{b:>18}{'ratio (median)':>16}")
+    print(f"{'':7}{a:>18}{b:>18}{'ratio':>16}  (medians over the rounds)")
     for label in ("sync", "async"):
         r = result[label]
         print(

@@ -4,8 +4,8 @@ Both models read the same emulator stream (a repeating script of N content delta
 written in large buffers by an emulator in its own process, so each client's per-chunk
 work dominates), sync (``stream``) and async (``astream``), in alternating rounds so
 that load elsewhere on the machine hits both. Chunks per second = content deltas
-delivered per second of wall time (best round); the ratio is the median of the
-per-round ratios.
+delivered per second of wall time in each client's median round; the ratio is the
+quotient of the two rates.
 
     python benchmarks/langchain_stream.py [--chunks 2000] [--rounds 9]
 

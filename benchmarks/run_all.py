@@ -3,7 +3,9 @@
 
     python benchmarks/run_all.py [--quick]
 
-``--quick`` shortens every benchmark (a smoke run, not figures to publish).
+``--quick`` shortens every benchmark (a smoke run, not figures to publish: it writes
+neither file). A full run also rewrites the README's performance table (between its
+``bench:start`` / ``bench:end`` marks) from the same figures, so the two never disagree.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import datetime
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import concurrency
 import imports
@@ -24,13 +26,24 @@ import transport
 from _harness import machine, table, versions
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_MARKS = ("<!-- bench:start (written by make bench) -->", "<!-- bench:end -->")
+
+
+class Section(NamedTuple):
+    """A benchmark's part of RESULTS.md, whether its goal was met, and its README row
+    (benchmark, result, goal), from the same figures."""
+
+    text: str
+    met: bool
+    row: list[str]
 
 
 def _ok(flag: bool) -> str:
     return "met" if flag else "**not met**"
 
 
-def stream_section(title: str, r: dict[str, Any]) -> tuple[str, bool]:
+def stream_section(title: str, label: str, r: dict[str, Any]) -> Section:
     ours, peer = r["names"][:2]
     rows = [
         [
@@ -45,15 +58,20 @@ def stream_section(title: str, r: dict[str, Any]) -> tuple[str, bool]:
     met = worst >= 4
     text = (
         f"### {title}\n\nThe same stream of {r['chunks']:,} content deltas from the emulator "
-        f"(in its own process), {r['rounds']} alternating rounds; chunks/s of the best round, "
-        "ratio = median of the per-round ratios.\n\n"
+        f"(in its own process), {r['rounds']} alternating rounds; chunks/s of each client's "
+        "median round, ratio = the quotient of the two rates.\n\n"
         + table(["", f"{ours} chunks/s", f"{peer} chunks/s", "ratio"], rows)
         + f"\n\nGoal at least 4x: {_ok(met)} (worse of sync and async: {worst:.1f}x).\n"
     )
-    return text, met
+    result = ", ".join(
+        f"{r[m]['chunks_per_s'][0]:,.0f} vs {r[m]['chunks_per_s'][1]:,.0f} chunks/s {m} "
+        f"({r[m]['ratio']:.1f}x)"
+        for m in ("sync", "async")
+    )
+    return Section(text, met, [label, result, "≥ 4x"])
 
 
-def transport_section(r: dict[str, Any]) -> tuple[str, bool]:
+def transport_section(r: dict[str, Any]) -> Section:
     rows = [
         [
             mode,
@@ -69,7 +87,9 @@ def transport_section(r: dict[str, Any]) -> tuple[str, bool]:
     text = (
         "### The transport alone vs plain httpx + json.loads\n\n"
         f"`KimiClient.stream` (HTTP, SSE decoding, JSON, stream assembly) against httpx's line "
-        f"iterator and one `json.loads` per line, the same {r['chunks']:,}-delta stream.\n\n"
+        f"iterator and one `json.loads` per line, the same {r['chunks']:,}-delta stream, "
+        f"{r['rounds']} alternating rounds; chunks/s of each one's median round, time vs "
+        "the floor = the quotient of the two rates.\n\n"
         + table(
             ["", "httpx + json.loads chunks/s", "kimi_core chunks/s", "time vs the floor"], rows
         )
@@ -82,10 +102,16 @@ def transport_section(r: dict[str, Any]) -> tuple[str, bool]:
         )
         + "\n"
     )
-    return text, met
+    slow = (r["sync"]["slowdown"], r["async"]["slowdown"])
+    result = (
+        f"{slow[0]:.2f}x / {slow[1]:.2f}x the floor's time, sync / async; "
+        f"time to first token {t['overhead_ms']:+.2f} ms"
+    )
+    row = ["`KimiClient.stream` vs plain httpx + `json.loads`", result, "within 2x"]
+    return Section(text, met, row)
 
 
-def imports_section(r: dict[str, Any]) -> tuple[str, bool]:
+def imports_section(r: dict[str, Any]) -> Section:
     rows = []
     for label, m in r.items():
         pulls = [
@@ -109,10 +135,11 @@ def imports_section(r: dict[str, Any]) -> tuple[str, bool]:
         f"(goal: well under 200 ms); `langchain_kimi` imports neither openai nor llama_index, "
         f"`llama_index_kimi` neither openai nor langchain: {_ok(met)}.\n"
     )
-    return text, met
+    result = f"{(core - floor) * 1e3:+.0f} ms over `import httpx, pydantic`"
+    return Section(text, met, ["`import kimi_core`", result, "well under 200 ms"])
 
 
-def concurrency_section(r: dict[str, Any]) -> tuple[str, bool]:
+def concurrency_section(r: dict[str, Any]) -> Section:
     rows = []
     rates: dict[tuple[int, str], float] = {}
     complete = True
@@ -158,33 +185,72 @@ def concurrency_section(r: dict[str, Any]) -> tuple[str, bool]:
         + table(["streams", "aggregate rate", "ratio"], ratio_rows)
         + f"\n\nGoal all complete and at least 3x the peers' aggregate rate: {_ok(met)}.\n"
     )
-    return text, met
+    counts = sorted({k[0] for k in rates})
+    by_pair = {
+        (ours, peer): " / ".join(
+            f"{rates[(n, ours)] / rates[(n, peer)]:.1f}x"
+            for n in counts
+            if (n, ours) in rates and (n, peer) in rates
+        )
+        for ours, peer in pairs
+    }
+    (lc, lc_ratios), (li, li_ratios) = by_pair.items()
+    result = (
+        f"{'all complete, no errors' if complete else '**not all complete**'}; "
+        f"{lc[0].split()[-1]} {lc_ratios} {lc[1].split()[-1]}'s aggregate rate, "
+        f"{li[0].split()[-1]} {li_ratios} {li[1].split()[-1]}'s"
+    )
+    label = (
+        f"{' / '.join(f'{n:,}' for n in counts)} concurrent async streams "
+        f"({r['chunks']} deltas each; best of {r['rounds']} rounds)"
+    )
+    return Section(text, met, [label, result, "≥ 3x"])
 
 
-def soak_section(r: dict[str, Any]) -> tuple[str, bool]:
-    met = r["succeeded"] == r["requests"] and r["wrong_text"] == 0 and r["errors"] == 0
+def soak_section(r: dict[str, Any]) -> Section:
+    met = soak.passed(r)
+    by_status = ", ".join(f"{n:,} x {s}" for s, n in r["faults_by_status"].items())
     text = (
         "### Soak with injected faults\n\n"
         f"{r['requests']:,} streamed requests through `AsyncKimiClient`, {r['concurrency']} at a time, "
         f"with {r['fault_rate']:.0%} of requests answered by an injected fault (429 with Retry-After, "
         "500, 502 HTML, 503; seeded), `max_retries=6`. Each stream's text is compared with the "
-        "scripted text (a lost or duplicated token would change it).\n\n"
+        "scripted text (a lost or duplicated token would change it); the faults are counted as "
+        "they arrived (the client's response hook: every answer that was not a 200), the "
+        "retries by the emulator (requests received minus requests made).\n\n"
         + table(
-            ["succeeded", "wrong text", "errors", "retries", "requests received", "wall"],
+            [
+                "succeeded",
+                "wrong text",
+                "errors",
+                "faults injected",
+                "retries",
+                "requests received",
+                "wall",
+            ],
             [
                 [
                     f"{r['succeeded']:,}",
                     r["wrong_text"],
                     r["errors"],
+                    f"{r['faults']:,} ({by_status})",
                     f"{r['retries']:,}",
                     f"{r['received_by_server']:,}",
                     f"{r['wall']:.1f} s",
                 ]
             ],
         )
-        + f"\n\nGoal every request succeeds, retries counted, no token lost or duplicated: {_ok(met)}.\n"
+        + "\n\nGoal every request succeeds, no token lost or duplicated, each injected fault "
+        f"retried once (retries = faults): {_ok(met)}"
+        + (f" (other statuses: {r['other_statuses']})" if r["other_statuses"] else "")
+        + ".\n"
     )
-    return text, met
+    label = f"soak: {r['requests']:,} streams, {r['fault_rate']:.0%} injected 429 / 500 / 502 / 503"
+    result = (
+        f"{r['succeeded']:,} succeeded with the exact text; {r['faults']:,} faults, "
+        f"{r['retries']:,} retries"
+    )
+    return Section(text, met, [label, result, "all succeed, each fault retried once"])
 
 
 def main() -> int:
@@ -193,12 +259,13 @@ def main() -> int:
     args = parser.parse_args()
     q = args.quick
     started = time.perf_counter()
-    sections: list[tuple[str, bool]] = []
+    sections: list[Section] = []
     steps = [
         (
             "LangChain stream",
             lambda: stream_section(
                 "Streaming: ChatKimi vs langchain-openai ChatOpenAI",
+                "`ChatKimi.stream` vs langchain-openai `ChatOpenAI`",
                 langchain_stream.measure(500 if q else 2000, 3 if q else 9),
             ),
         ),
@@ -206,6 +273,7 @@ def main() -> int:
             "LlamaIndex stream",
             lambda: stream_section(
                 "Streaming: Kimi vs llama-index OpenAILike",
+                "`Kimi.stream_chat` vs llama-index `OpenAILike`",
                 llama_index_stream.measure(500 if q else 2000, 3 if q else 9),
             ),
         ),
@@ -225,24 +293,59 @@ def main() -> int:
         sections.append(step())
     elapsed = time.perf_counter() - started
     v = versions()
+    when = datetime.datetime.now()
     head = (
         "# Benchmark results\n\n"
         f"Written by `make bench` (`python benchmarks/run_all.py{' --quick' if q else ''}`) on "
-        f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, in {elapsed / 60:.1f} min.\n\n"
+        f"{when.strftime('%Y-%m-%d %H:%M')}, in {elapsed / 60:.1f} min.\n\n"
         f"Machine: {machine()}.\n\n"
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".\n\n"
         "Every figure compares contenders in the same run against the same local emulator "
         "stream; the emulator is a protocol stand-in, so these measure the clients, not a "
-        "model. Goals come from issues 4, 5 and 7.\n\n"
+        "model. Goals come from issues 4, 5 and 7. One statistic throughout: a rate is "
+        "the work of a contender's median round per second, a ratio the quotient of two "
+        "rates printed beside it (concurrency: each contender's best round).\n\n"
         + table(
             ["benchmark", "goal"],
-            [[name, _ok(met)] for (name, _), (_, met) in zip(steps, sections, strict=True)],
+            [[name, _ok(s.met)] for (name, _), s in zip(steps, sections, strict=True)],
         )
         + "\n\n"
     )
-    RESULTS.write_text(head + "\n".join(text for text, _ in sections))
-    print(RESULTS.read_text())
+    results = head + "\n".join(s.text for s in sections)
+    print(results)
+    if q:
+        print("(--quick: neither RESULTS.md nor the README was written)", file=sys.stderr)
+        return 0
+    RESULTS.write_text(results)
+    write_readme_table(sections, v, when)
     return 0
+
+
+def readme_table(sections: list[Section], v: dict[str, str], when: datetime.datetime) -> str:
+    """The README's performance table and the line that says when and with what."""
+    peers = (
+        "langchain-core",
+        "llama-index-core",
+        "langchain-openai",
+        "llama-index-llms-openai-like",
+    )
+    return (
+        table(["benchmark", "result", "goal"], [s.row for s in sections])
+        + f"\n\nMeasured on {when.strftime('%Y-%m-%d')} (Python {v['python']}, "
+        + ", ".join(f"{k} {v[k]}" for k in peers)
+        + "); rates of each contender's median round, ratios their quotients (concurrency: "
+        "best round). Figures on a loaded or different machine differ; the ratios come from "
+        "the same run."
+    )
+
+
+def write_readme_table(sections: list[Section], v: dict[str, str], when: datetime.datetime) -> None:
+    start, end = README_MARKS
+    text = README.read_text(encoding="utf-8")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    body = readme_table(sections, v, when)
+    README.write_text(f"{before}{start}\n{body}\n{end}{after}", encoding="utf-8")
 
 
 if __name__ == "__main__":

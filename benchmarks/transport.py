@@ -14,7 +14,7 @@ import statistics
 from typing import Any
 
 import httpx
-from _harness import EmulatorConfig, alternate, emulator_process, median_ratio, now
+from _harness import EmulatorConfig, alternate, emulator_process, median_rates, now
 
 import kimi_core as kc
 
@@ -81,6 +81,13 @@ async def core_async(client: kc.AsyncKimiClient) -> tuple[int, float]:
     return n, first
 
 
+def versus_floor(rows: list[list[float]], chunks: int) -> dict[str, float]:
+    """The floor's and kimi_core's rates (median rounds) and the time kimi_core takes
+    relative to the floor, the quotient of the two."""
+    floor, core = median_rates(rows, chunks)
+    return {"floor_cps": floor, "core_cps": core, "slowdown": floor / core}
+
+
 def measure(chunks: int = 5000, rounds: int = 7, ttft_samples: int = 40) -> dict[str, Any]:
     out: dict[str, Any] = {"chunks": chunks, "rounds": rounds}
     config = EmulatorConfig(scripts=[{"chunks": chunks, "times": None}])
@@ -103,11 +110,7 @@ def measure(chunks: int = 5000, rounds: int = 7, ttft_samples: int = 40) -> dict
             [timed(lambda: plain_sync(http, url, emu.api_key)), timed(lambda: core_sync(core))],
             rounds,
         )
-        out["sync"] = {
-            "floor_cps": chunks / min(r[0] for r in rows),
-            "core_cps": chunks / min(r[1] for r in rows),
-            "slowdown": 1 / median_ratio(rows, 1, 0),
-        }
+        out["sync"] = versus_floor(rows, chunks)
 
         async def arun() -> list[list[float]]:
             ahttp = httpx.AsyncClient(timeout=60)
@@ -130,11 +133,7 @@ def measure(chunks: int = 5000, rounds: int = 7, ttft_samples: int = 40) -> dict
             return result
 
         arows = asyncio.run(arun())
-        out["async"] = {
-            "floor_cps": chunks / min(r[0] for r in arows),
-            "core_cps": chunks / min(r[1] for r in arows),
-            "slowdown": 1 / median_ratio(arows, 1, 0),
-        }
+        out["async"] = versus_floor(arows, chunks)
         http.close()
 
     # Time to first token: a short stream, many samples, medians.

@@ -34,7 +34,9 @@ import kimi_core as kc
 from kimi_core import _adapter as ka
 
 __all__ = [
+    "INVALID_TOOL_CALLS",
     "WEB_SEARCH",
+    "apply_invalid_tool_calls",
     "chunk_from_event",
     "completion_to_result",
     "content_to_wire",
@@ -48,6 +50,12 @@ __all__ = [
 
 #: The name of Kimi's built-in web search tool.
 WEB_SEARCH = "$web_search"
+
+#: ``response_metadata`` key of a stream's last chunk: the tool calls whose whole
+#: arguments are not a JSON object. LangChain's chunk aggregation parses arguments as
+#: *partial* JSON (``{"city": "Par`` becomes ``{"city": "Par"}``, ``{`` becomes ``{}``),
+#: so the summed message alone would show them as valid calls.
+INVALID_TOOL_CALLS = "invalid_tool_calls"
 
 # Content blocks that only describe model output (LangChain v1, Anthropic and OpenAI
 # styles); never sent back as content. Tool calls go back through ``tool_calls``.
@@ -387,6 +395,8 @@ def parse_tool_calls(
         if error is None:
             calls.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
         else:
+            # The factory, not the TypedDict: langchain-core 1.8 declares the optional keys
+            # with typing.NotRequired, which mypy at Python 3.10 reads as required.
             invalid.append(
                 invalid_tool_call(
                     name=name,
@@ -469,6 +479,10 @@ _new = object.__new__
 _setattr = object.__setattr__
 _CHUNK_TEMPLATE = dict(AIMessageChunk(content="").__dict__)
 _GEN_TEMPLATE = dict(ChatGenerationChunk(message=AIMessageChunk(content="")).__dict__)
+# A model with extra="allow" (messages) holds its extra fields in a dict, {} when there are
+# none; pydantic compares it, so a built chunk gets a new {} where a validated one has one.
+_CHUNK_EXTRA = AIMessageChunk(content="").__pydantic_extra__ is not None
+_GEN_EXTRA = ChatGenerationChunk(message=AIMessageChunk(content="")).__pydantic_extra__ is not None
 _CHUNK_RESET = ("additional_kwargs", "response_metadata", "tool_calls", "invalid_tool_calls",
                 "tool_call_chunks")  # fmt: skip
 _CHUNK_FIELDS_SET = frozenset({"content", "additional_kwargs", "response_metadata"})
@@ -502,7 +516,7 @@ def text_chunk(content: str, reasoning: str | None, provider: str) -> ChatGenera
     message = _new(AIMessageChunk)
     _setattr(message, "__dict__", state)
     _setattr(message, "__pydantic_fields_set__", set(_CHUNK_FIELDS_SET))
-    _setattr(message, "__pydantic_extra__", None)
+    _setattr(message, "__pydantic_extra__", {} if _CHUNK_EXTRA else None)
     _setattr(message, "__pydantic_private__", None)
     gen_state = _GEN_TEMPLATE.copy()
     gen_state["text"] = content
@@ -510,7 +524,7 @@ def text_chunk(content: str, reasoning: str | None, provider: str) -> ChatGenera
     gen = _new(ChatGenerationChunk)
     _setattr(gen, "__dict__", gen_state)
     _setattr(gen, "__pydantic_fields_set__", set(_GEN_FIELDS_SET))
-    _setattr(gen, "__pydantic_extra__", None)
+    _setattr(gen, "__pydantic_extra__", {} if _GEN_EXTRA else None)
     _setattr(gen, "__pydantic_private__", None)
     return gen
 
@@ -560,16 +574,60 @@ def final_chunk(
     provider: str,
     request_id: str | None,
 ) -> ChatGenerationChunk:
-    """The last chunk of a stream: usage (once), finish reason, model and ids."""
+    """The last chunk of a stream: usage (once), finish reason, model and ids; and,
+    under :data:`INVALID_TOOL_CALLS`, the calls whose arguments are not a JSON object
+    (checked strictly, as for a whole answer)."""
     choices = completion.get("choices") or ()
     finish = choices[0].get("finish_reason") if choices else None
+    metadata = _metadata(completion, provider, request_id, finish)
+    if choices:
+        calls = (choices[0].get("message") or {}).get("tool_calls")
+        if calls:
+            _, invalid = parse_tool_calls(calls)
+            if invalid:
+                metadata[INVALID_TOOL_CALLS] = [dict(tc) for tc in invalid]
     message = AIMessageChunk(
         content="",
         usage_metadata=usage_to_metadata(usage) if usage is not None else None,
-        response_metadata=_metadata(completion, provider, request_id, finish),
+        response_metadata=metadata,
         chunk_position="last",
     )
     return ChatGenerationChunk(message=message)
+
+
+def apply_invalid_tool_calls(message: AIMessage) -> AIMessage:
+    """``message`` (summed from a stream) with the calls its last chunk reported under
+    :data:`INVALID_TOOL_CALLS` moved from ``tool_calls`` to ``invalid_tool_calls``,
+    where a whole answer has them; unchanged when there are none."""
+    reported = message.response_metadata.get(INVALID_TOOL_CALLS)
+    if not reported:
+        return message
+    metadata = {k: v for k, v in message.response_metadata.items() if k != INVALID_TOOL_CALLS}
+    calls = list(message.tool_calls)
+    invalid = list(message.invalid_tool_calls)
+    for bad in reported:
+        for i, tc in enumerate(calls):
+            if _same_call(tc, bad):
+                del calls[i]
+                break
+        checked = invalid_tool_call(
+            name=bad.get("name"), args=bad.get("args"), id=bad.get("id"), error=bad.get("error")
+        )
+        for i, itc in enumerate(invalid):
+            if itc.get("id") == bad.get("id") and itc.get("args") == bad.get("args"):
+                invalid[i] = checked
+                break
+        else:
+            invalid.append(checked)
+    return message.model_copy(
+        update={"tool_calls": calls, "invalid_tool_calls": invalid, "response_metadata": metadata}
+    )
+
+
+def _same_call(call: ToolCall, bad: Mapping[str, Any]) -> bool:
+    if bad.get("id"):
+        return bool(call.get("id") == bad["id"])
+    return call.get("name") == (bad.get("name") or "") and not call.get("id")
 
 
 def with_instruction(messages: Sequence[BaseMessage], instruction: str) -> list[BaseMessage]:

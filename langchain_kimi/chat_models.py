@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -26,13 +25,22 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_serializer,
+    model_validator,
+)
 from typing_extensions import Self
 
 import kimi_core as kc
 from kimi_core import _adapter as ka
 
 from ._convert import (
+    apply_invalid_tool_calls,
     chunk_from_event,
     completion_to_result,
     final_chunk,
@@ -112,6 +120,11 @@ class ChatKimi(BaseChatModel):
             Override the provider's base URL (an emulator, a proxy, a gateway).
         timeout: float | httpx.Timeout | None
             Per-attempt timeout (default: 10 s connect, 600 s between bytes).
+        total_timeout: float | None
+            Deadline of a whole call: every attempt, body read and retry wait.
+        max_event_bytes, max_body_bytes, max_error_bytes: int
+            Limits on what a server may send: a stream event (16 MiB), a whole answer
+            (64 MiB), and how much of an error body is read (1 MiB).
         max_retries: int
             Retries of 408/409/429/5xx and connection errors (default 2). A stream is
             never retried after its first event was delivered.
@@ -304,10 +317,19 @@ class ChatKimi(BaseChatModel):
     timeout: float | httpx.Timeout | None = None
     """Per-attempt timeout in seconds (or an ``httpx.Timeout``)."""
     total_timeout: float | None = None
-    """Limit on a whole call, retries included (seconds)."""
+    """Deadline of a whole call, in seconds: every attempt, body read and retry wait
+    (a ``Retry-After`` longer than the time left raises at once)."""
     max_retries: int = Field(default=2, ge=0)
     """Retries of 408/409/429/5xx and connection errors (never of a started stream)."""
+    max_event_bytes: int = Field(default=kc.DEFAULT_MAX_EVENT, gt=0)
+    """Largest stream event accepted (16 MiB); a larger one is a ``KimiStreamError``."""
+    max_body_bytes: int = Field(default=kc.DEFAULT_MAX_BODY, gt=0)
+    """Largest whole (non-streamed) answer read (64 MiB)."""
+    max_error_bytes: int = Field(default=kc.DEFAULT_MAX_ERROR, gt=0)
+    """Most of an error body read to build the error (1 MiB)."""
     default_headers: Mapping[str, str] | None = None
+    """Headers added to every request (credential-like ones are masked in reprs and
+    dumps, and travel in pickles by reference only)."""
     http_client: Any | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` for sync calls (default: a shared pool)."""
     http_async_client: Any | None = Field(default=None, exclude=True)
@@ -330,6 +352,17 @@ class ChatKimi(BaseChatModel):
     _async_client: kc.AsyncKimiClient | None = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ setup
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The key in a SecretStr before anything runs: a configuration error raised
+        # during validation shows no key in its frames (tracebacks with locals).
+        if isinstance(kwargs.get("api_key"), str):
+            kwargs["api_key"] = SecretStr(kwargs["api_key"])
+        super().__init__(**kwargs)
+
+    @field_serializer("default_headers")
+    def _serialize_headers(self, headers: Mapping[str, str] | None) -> dict[str, str] | None:
+        return kc.redact_headers(headers)
 
     @model_validator(mode="before")
     @classmethod
@@ -357,17 +390,21 @@ class ChatKimi(BaseChatModel):
         """
         self._profile = ka.resolve_provider(self.provider, self.base_url)
         ka.warn_if_retired(self.model_name, self._profile.name)
-        key = self.api_key.get_secret_value() if self.api_key is not None else None
-        try:
-            key = ka.resolve_api_key(self._profile, key)
-        except kc.ConfigurationError:
-            key = None
-        else:
+        key = self._resolved_key()
+        if key is not None:
             if self.api_key is None:
-                self.api_key = SecretStr(key)
+                self.api_key = key
             self._make_clients()
         self._add_version("kimi-integrations", kc.__version__)
         return self
+
+    def _resolved_key(self) -> SecretStr | None:
+        """The key (argument or environment), or None when there is none yet."""
+        given = self.api_key.get_secret_value() if self.api_key is not None else None
+        try:
+            return SecretStr(ka.resolve_api_key(self._profile, given))
+        except kc.ConfigurationError:
+            return None
 
     def __repr_args__(self) -> Any:
         return ka.redacted_repr_args(super().__repr_args__())
@@ -393,18 +430,20 @@ class ChatKimi(BaseChatModel):
         super().__setstate__(ka.state_with_key(state, wrap=SecretStr))
         if self.api_key is None:
             # Not found: the first request names the variables to set.
-            with contextlib.suppress(kc.ConfigurationError):
-                self.api_key = SecretStr(ka.resolve_api_key(self._profile, None))
+            self.api_key = self._resolved_key()
 
     def _make_clients(self) -> None:
         common: dict[str, Any] = {
             "provider": self._profile.name,
-            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
+            "api_key": self.api_key,  # a SecretStr: no frame holds the key in clear
             "base_url": self._profile.base_url or None,
             "timeout": self.timeout,
             "total_timeout": self.total_timeout,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
+            "max_event_bytes": self.max_event_bytes,
+            "max_body_bytes": self.max_body_bytes,
+            "max_error_bytes": self.max_error_bytes,
         }
         self._sync_client = kc.KimiClient(**common, http_client=self.http_client)
         self._async_client = kc.AsyncKimiClient(**common, http_client=self.http_async_client)
@@ -565,6 +604,30 @@ class ChatKimi(BaseChatModel):
         return completion_to_result(
             result.body, provider=self._provider_name, request_id=result.request_id
         )
+
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """LangChain's generate path (cache, streaming under the hood), then the tool calls
+        of a streamed answer checked as strictly as a whole one (``invoke`` with
+        ``streaming=True`` or streaming callbacks sums the chunks, which parses arguments
+        as partial JSON: a cut-off ``{"city": "Par`` would be a valid call)."""
+        result = super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        return _checked_result(result)
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        return _checked_result(result)
 
     def _stream(
         self,
@@ -839,6 +902,13 @@ def _wire_types(params: dict[str, Any]) -> None:
         isinstance(response_format, Mapping) and "type" in response_format
     ):
         params["response_format"] = response_format_to_wire(response_format)
+
+def _checked_result(result: ChatResult) -> ChatResult:
+    for generation in result.generations:
+        message = generation.message
+        if isinstance(message, AIMessage):
+            generation.message = apply_invalid_tool_calls(message)
+    return result
 
 
 def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:

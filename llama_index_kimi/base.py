@@ -38,6 +38,7 @@ from .utils import (
     ChatStreamState,
     chat_response_from_completion,
     completion_response_from_chat,
+    is_partial,
     parse_json_output,
     resolve_tool_choice,
     to_wire_messages,
@@ -219,7 +220,25 @@ class Kimi(FunctionCallingLLM):
     total_timeout: float | None = Field(
         default=None,
         gt=0,
-        description="Upper bound in seconds for a whole call, retries included.",
+        description=(
+            "Deadline in seconds of a whole call: every attempt, body read and retry wait "
+            "(a Retry-After longer than the time left raises at once)."
+        ),
+    )
+    max_event_bytes: int = Field(
+        default=kc.DEFAULT_MAX_EVENT,
+        gt=0,
+        description="Largest stream event accepted (16 MiB); a larger one is a StreamError.",
+    )
+    max_body_bytes: int = Field(
+        default=kc.DEFAULT_MAX_BODY,
+        gt=0,
+        description="Largest whole (non-streamed) answer read (64 MiB).",
+    )
+    max_error_bytes: int = Field(
+        default=kc.DEFAULT_MAX_ERROR,
+        gt=0,
+        description="Most of an error body read to build the error (1 MiB).",
     )
     max_retries: int = Field(
         default=2,
@@ -275,6 +294,10 @@ class Kimi(FunctionCallingLLM):
         retry_policy: kc.RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
+        # The key in a SecretStr before anything runs: a configuration error raised
+        # below shows no key in its frames (tracebacks with locals).
+        if isinstance(api_key, str):
+            api_key = SecretStr(api_key)
         known = _field_names(type(self))
         unknown = kwargs.keys() - known
         if unknown:
@@ -366,26 +389,33 @@ class Kimi(FunctionCallingLLM):
         }
 
     def _config(self) -> tuple[Any, ...]:
+        """What the cached clients were built from (secrets by reference only)."""
         return (
             self.provider,
             self.api_base,
-            self.api_key.get_secret_value() if self.api_key is not None else None,
+            kc.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
             self.timeout,
             self.total_timeout,
             self.max_retries,
-            tuple(sorted((self.default_headers or {}).items())),
+            self.max_event_bytes,
+            self.max_body_bytes,
+            self.max_error_bytes,
+            tuple(sorted((kc.headers_by_ref(self.default_headers) or {}).items())),
         )
 
     def _client_kwargs(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
-            "api_key": self.api_key.get_secret_value() if self.api_key is not None else None,
+            "api_key": self.api_key,  # a SecretStr: no frame holds the key in clear
             "base_url": self.api_base,
             "timeout": self.timeout,
             "total_timeout": self.total_timeout,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
             "retry_policy": self._retry_policy,
+            "max_event_bytes": self.max_event_bytes,
+            "max_body_bytes": self.max_body_bytes,
+            "max_error_bytes": self.max_error_bytes,
         }
 
     def _get_client(self) -> kc.KimiClient:
@@ -631,9 +661,15 @@ class Kimi(FunctionCallingLLM):
         error_on_no_tool_call: bool = True,
         **kwargs: Any,
     ) -> list[ToolSelection]:
-        """The tool calls of a response, whole or streamed (works on every chunk: partial
-        arguments are parsed as far as they go)."""
-        return tool_selections(response.message, error_on_no_tool_call=error_on_no_tool_call)
+        """The tool calls of a response, whole or streamed. In the middle of a stream
+        partial arguments are parsed as far as they go; once the answer is finished,
+        arguments that are not a JSON object raise ``kimi_core.ToolArgumentsError`` (the
+        tool is never called with cut-off or no arguments)."""
+        return tool_selections(
+            response.message,
+            error_on_no_tool_call=error_on_no_tool_call,
+            partial=is_partial(response),
+        )
 
     # ------------------------------------------------------------------ structured output
 

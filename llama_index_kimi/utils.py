@@ -52,6 +52,7 @@ __all__ = [
     "ChatStreamState",
     "chat_response_from_completion",
     "completion_response_from_chat",
+    "is_partial",
     "message_from_wire",
     "parse_json_output",
     "resolve_tool_choice",
@@ -414,11 +415,12 @@ def chat_response_from_completion(
     ``raw`` is the response body; ``additional_kwargs`` holds the token counts (and the
     provider's request id when it sent one).
     """
-    choices = body.get("choices") or [{}]
+    choice = kc.first_usable_choice(body)
+    if choice is None:
+        raise kc.StreamError(f"the answer (HTTP 200) has no usable choice: {str(body)[:200]}")
     usage = kc.usage_of(body.get("usage"))
     message = message_from_wire(
-        choices[0].get("message") or {},
-        reasoning_tokens=usage["reasoning_tokens"] if usage else 0,
+        choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else 0
     )
     extra = usage_kwargs(usage)
     if request_id:
@@ -554,52 +556,83 @@ class ChatStreamState:
 
 
 def tool_selections(
-    message: ChatMessage, *, error_on_no_tool_call: bool = True
+    message: ChatMessage, *, error_on_no_tool_call: bool = True, partial: bool = False
 ) -> list[ToolSelection]:
-    """The tool calls of a (whole or partly streamed) assistant message.
+    """The tool calls of an assistant message.
 
-    Read from ``ToolCallBlock`` s, else from ``additional_kwargs["tool_calls"]``. Partial
-    JSON arguments (mid-stream) are parsed as far as they go; unparsable ones give ``{}``.
+    Read from ``ToolCallBlock`` s, else from ``additional_kwargs["tool_calls"]``. The
+    arguments of a finished message must be a JSON object (empty means none): anything
+    else (invalid or cut-off JSON) raises :class:`kimi_core.ToolArgumentsError` rather
+    than calling the tool with no or partial arguments. With ``partial`` (a response
+    in the middle of a stream) they are parsed as far as they go.
     """
-    selections: list[ToolSelection] = []
+    found: list[tuple[str, str, Any]] = []
     blocks = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
     if blocks:
-        for b in blocks:
-            selections.append(
-                ToolSelection(
-                    tool_id=b.tool_call_id or "",
-                    tool_name=b.tool_name,
-                    tool_kwargs=_parse_args(b.tool_kwargs),
-                )
-            )
+        found = [(b.tool_call_id or "", b.tool_name, b.tool_kwargs) for b in blocks]
     else:
         for tc in message.additional_kwargs.get("tool_calls") or ():
             wire = _tool_call_from_any(tc)
-            selections.append(
-                ToolSelection(
-                    tool_id=wire["id"],
-                    tool_name=wire["function"]["name"],
-                    tool_kwargs=_parse_args(wire["function"]["arguments"]),
-                )
-            )
+            fn = wire["function"]
+            found.append((wire["id"], fn["name"], fn["arguments"]))
+    selections = [
+        ToolSelection(
+            tool_id=tid, tool_name=name, tool_kwargs=_parse_args(args, name, tid, partial)
+        )
+        for tid, name, args in found
+    ]
     if not selections and error_on_no_tool_call:
         raise ValueError("Expected at least one tool call, but the response has none.")
     return selections
 
 
-def _parse_args(args: dict[str, Any] | str) -> dict[str, Any]:
+def is_partial(response: ChatResponse) -> bool:
+    """Whether ``response`` is one in the middle of a stream (its tool calls may still
+    grow): a streamed delta whose event finished no choice."""
+    if response.delta is None:
+        return False
+    raw = response.raw
+    if not isinstance(raw, Mapping) or raw.get("object") == "chat.completion":
+        return False
+    choices = raw.get("choices")
+    return not (
+        isinstance(choices, list)
+        and any(isinstance(c, Mapping) and c.get("finish_reason") for c in choices)
+    )
+
+
+def _parse_args(
+    args: dict[str, Any] | str, name: str, call_id: str, partial: bool
+) -> dict[str, Any]:
+    """Arguments as a dict: strictly (a JSON object, or nothing) unless ``partial``."""
     if isinstance(args, dict):
         return args
     if not args.strip():
         return {}
     try:
         value = json.loads(args)
-    except ValueError:
-        try:
-            value = parse_partial_json(args)
-        except (ValueError, TypeError):
-            return {}
-    return value if isinstance(value, dict) else {}
+    except ValueError as exc:
+        if partial:
+            try:
+                value = parse_partial_json(args)
+            except (ValueError, TypeError):
+                return {}
+        else:
+            value, why = None, f"not valid JSON ({exc})"
+    else:
+        why = f"JSON but not an object ({type(value).__name__})"
+    if isinstance(value, dict):
+        return value
+    if partial:
+        return {}
+    shown = args if len(args) <= 200 else args[:197] + "..."
+    raise kc.ToolArgumentsError(
+        f"the call to tool {name!r} (id {call_id!r}) has arguments that are {why}: "
+        f"{shown!r}; the tool is not called with partial or no arguments",
+        tool_name=name,
+        tool_call_id=call_id,
+        arguments=args,
+    )
 
 
 # --------------------------------------------------------------------------- JSON output

@@ -22,6 +22,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     StreamError,
+    ToolArgumentsError,
     ToolCallMissingError,
 )
 from ._media import sniff_media_type
@@ -40,6 +41,8 @@ from ._rules import REQUEST_PARAMS, ChatRequest, build_chat_request, is_forced_t
 from ._schema import normalize_schema
 from ._secrets import (
     MASK,
+    headers_by_ref,
+    headers_from_ref,
     key_from_ref,
     key_ref,
     redact_headers,
@@ -47,7 +50,13 @@ from ._secrets import (
     state_without_key,
 )
 from ._sse import SSEDecoder
-from ._stream import StreamAccumulator, Usage, normalize_completion, usage_of
+from ._stream import (
+    StreamAccumulator,
+    Usage,
+    first_usable_choice,
+    normalize_completion,
+    usage_of,
+)
 from ._structured import (
     StructuredMethod,
     check_structured_method,
@@ -56,6 +65,9 @@ from ._structured import (
 )
 from ._thinking import ThinkingPlan, plan_thinking
 from ._transport import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_ERROR,
+    DEFAULT_MAX_EVENT,
     DEFAULT_TIMEOUT,
     AsyncChatStream,
     AsyncKimiClient,
@@ -67,6 +79,9 @@ from ._transport import (
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_ERROR",
+    "DEFAULT_MAX_EVENT",
     "DEFAULT_TIMEOUT",
     "MASK",
     "MODELS",
@@ -102,6 +117,7 @@ __all__ = [
     "StreamError",
     "StructuredMethod",
     "ThinkingPlan",
+    "ToolArgumentsError",
     "ToolCallMissingError",
     "UnconfirmedRuleWarning",
     "UnknownModelWarning",
@@ -109,8 +125,11 @@ __all__ = [
     "__version__",
     "build_chat_request",
     "check_structured_method",
+    "first_usable_choice",
     "get_model_info",
     "get_provider",
+    "headers_by_ref",
+    "headers_from_ref",
     "is_forced_tool_choice",
     "json_mode_instruction",
     "key_from_ref",

@@ -5,10 +5,12 @@ Exception hierarchy::
     KimiError
      ├─ ConfigurationError              bad input caught before anything is sent (also a ValueError)
      ├─ ToolCallMissingError            a forced tool choice the API could not take was not honoured
+     ├─ ToolArgumentsError              a finished tool call whose arguments are not a JSON object
      ├─ APIConnectionError
      │   └─ APITimeoutError
-     ├─ StreamError                     malformed or truncated stream, error event inside a stream
-     └─ APIStatusError
+     ├─ StreamError                     malformed, oversized or truncated answer (streamed or not),
+     │                                  a stream answered with something else, an error event
+     └─ APIStatusError                  (also a 3xx redirect, which is never followed)
          ├─ BadRequestError             400
          │   ├─ ContextWindowExceededError
          │   └─ ContentFilterError
@@ -22,6 +24,11 @@ Exception hierarchy::
 Every error carries ``status_code`` (None for transport errors), ``code`` (the
 provider's error type or code), ``message``, ``request_id``, ``provider``, ``body``
 and ``retryable``.
+
+Whatever a server sends, building an error is bounded: the transport reads at most
+``max_error_bytes`` of an error body, the readable excerpt of an HTML or text body is
+made in one pass over its first few KiB, a message is cut at a few KiB, and JSON too
+deep to decode is treated as text.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from ._secrets import MASK, scrub
 
 __all__ = [
     "APIConnectionError",
@@ -47,6 +56,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "StreamError",
+    "ToolArgumentsError",
     "ToolCallMissingError",
 ]
 
@@ -147,6 +157,34 @@ class ConfigurationError(KimiError, ValueError):
 
 class ToolCallMissingError(KimiError):
     """A tool call was required, could not be forced (thinking is always on), and was not made."""
+
+
+class ToolArgumentsError(KimiError, ValueError):
+    """A finished tool call whose arguments are not a JSON object (invalid or cut-off
+    JSON): raised instead of calling the tool with no or partial arguments.
+
+    ``tool_name``, ``tool_call_id`` and ``arguments`` (the text as received) say which.
+    """
+
+    def __init__(self, message: str, *, tool_name: str, tool_call_id: str, arguments: str) -> None:
+        self.tool_name = tool_name
+        self.tool_call_id = tool_call_id
+        self.arguments = arguments
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_tool_args,
+            (self.message, self.tool_name, self.tool_call_id, self.arguments),
+        )
+
+
+def _rebuild_tool_args(
+    message: str, tool_name: str, tool_call_id: str, arguments: str
+) -> ToolArgumentsError:
+    return ToolArgumentsError(
+        message, tool_name=tool_name, tool_call_id=tool_call_id, arguments=arguments
+    )
 
 
 class APIConnectionError(KimiError):
@@ -268,17 +306,49 @@ _STATUS_CLASS: dict[int, type[APIStatusError]] = {
 }
 
 _EXCERPT = 300
+#: Characters of a body an excerpt is made from, and the longest message kept.
+_EXCERPT_SOURCE = 4096
+_MESSAGE_MAX = 2000
 
 #: Statuses retried by the transport (besides every status >= 500).
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
+_SKIPPED_TAGS = ("script", "style")
+
 
 def _excerpt(text: str) -> str:
-    """A readable one-line excerpt of an HTML or plain-text body."""
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.IGNORECASE | re.DOTALL)
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = " ".join(text.split())
-    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
+    """A readable one-line excerpt of an HTML or plain-text body.
+
+    One forward pass over the first ``_EXCERPT_SOURCE`` characters: tags are dropped
+    (``script`` and ``style`` with their content), whitespace is collapsed. No regex
+    runs over server text, so a page of ``<`` costs what its length costs.
+    """
+    text = text[:_EXCERPT_SOURCE]
+    low = text.lower()
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        lt = text.find("<", i)
+        if lt < 0:
+            parts.append(text[i:])
+            break
+        parts.append(text[i:lt])
+        gt = text.find(">", lt + 1)
+        if gt < 0:  # not a tag: the rest is text
+            parts.append(text[lt:])
+            break
+        parts.append(" ")
+        i = gt + 1
+        name = low[lt + 1 : min(gt, lt + 8)].split(" ", 1)[0]
+        if name in _SKIPPED_TAGS:
+            close = low.find("</" + name, i)
+            end = text.find(">", close) if close >= 0 else -1
+            i = end + 1 if end >= 0 else n
+    return _cut(" ".join("".join(parts).split()), _EXCERPT)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_error_body(raw: bytes | str | None) -> tuple[Any, str | None, str | None, str | None]:
@@ -292,7 +362,7 @@ def parse_error_body(raw: bytes | str | None) -> tuple[Any, str | None, str | No
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
         body: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text, None, _excerpt(text) or None, None
     return (body, *error_fields(body))
 
@@ -311,9 +381,9 @@ def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
     trace = body.get("trace_id") or body.get("request_id")
     err = body.get("error", body)
     if isinstance(err, str):
-        return None, err, _str_or_none(trace)
+        return None, _cut(err, _MESSAGE_MAX), _scalar(trace)
     if not isinstance(err, Mapping):
-        return None, None, _str_or_none(trace)
+        return None, None, _scalar(trace)
     message = err.get("message") or err.get("msg") or err.get("detail") or body.get("message")
     code: Any = None
     for key in ("code", "type"):
@@ -325,17 +395,39 @@ def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
     if code is None:
         code = err.get("type") if err.get("type") is not None else err.get("code")
     trace = trace or err.get("trace_id")
-    return _str_or_none(code), _str_or_none(message), _str_or_none(trace)
+    return _scalar(code), _text(message), _scalar(trace)
 
 
 def _is_status_text(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
 
 
-def _str_or_none(value: Any) -> str | None:
+def _scalar(value: Any) -> str | None:
+    """A code or an id: a string or a number (cut short), nothing else."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (str, int, float)):
+        return _cut(str(value), 200)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    """A message as text: a string as it is (cut at a few KiB), anything else as a
+    short JSON excerpt (never a deep repr)."""
     if value is None or value == "":
         return None
-    return str(value)
+    if isinstance(value, str):
+        return _cut(value, _MESSAGE_MAX)
+    return short_json(value)
+
+
+def short_json(value: Any, limit: int = _EXCERPT) -> str:
+    """At most ``limit`` characters of ``value`` as JSON, safe for any depth."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError, RecursionError):
+        return f"<{type(value).__name__} nested too deeply to show>"
+    return _cut(text, limit)
 
 
 def error_class(status: int | None, code: str | None, message: str | None) -> type[APIStatusError]:
@@ -383,7 +475,8 @@ def make_status_error(
         status = _CODE_STATUS.get((code or "").lower(), 500)
     cls = error_class(status, code, message)
     if not message:
-        message = f"{provider or 'the provider'} answered HTTP {status} with an empty body"
+        what = "an empty body" if body is None else "a body with no readable message"
+        message = f"{provider or 'the provider'} answered HTTP {status} with {what}"
     err = cls(
         message,
         status_code=status,
@@ -406,9 +499,53 @@ def stream_error_event(
     if code is not None and _is_status_text(code):
         code = None  # GPTProto's status-as-type, as on the HTTP path
     return StreamError(
-        f"error event inside the stream: {message or json.dumps(payload)[:_EXCERPT]}",
+        f"error event inside the stream: {message or short_json(payload)}",
         code=code,
         request_id=request_id or trace,
         provider=provider,
         body=dict(payload),
     )
+
+
+def redirect_error(
+    status: int,
+    location: str | None,
+    *,
+    provider: str | None,
+    request_id: str | None,
+    body: Any = None,
+) -> APIStatusError:
+    """The error for a 3xx answer: redirects are never followed (the request carries
+    the key), so it names where the server points instead."""
+    where = f"to {_cut(location, 300)!r}" if location else "without a Location header"
+    return APIStatusError(
+        f"the server redirected the request {where}; kimi_core does not follow redirects "
+        "(they would carry the key elsewhere): set base_url to the address you mean",
+        status_code=status,
+        request_id=request_id,
+        provider=provider,
+        body=body,
+    )
+
+
+def with_note(err: KimiError, note: str) -> KimiError:
+    """``err`` with ``note`` added to its message (and its ``str``)."""
+    err.message = f"{err.message} ({note})"
+    err.args = (err._render(),)
+    return err
+
+
+def hide_secret(err: KimiError, secret: str) -> KimiError:
+    """``err`` with ``secret`` masked wherever a server could have echoed it: the
+    message, the code, the request id and the decoded body (a 401 page that quotes the
+    ``Authorization`` header)."""
+    if not secret:
+        return err
+    err.message = err.message.replace(secret, MASK)
+    if err.code:
+        err.code = err.code.replace(secret, MASK)
+    if err.request_id:
+        err.request_id = err.request_id.replace(secret, MASK)
+    err.body = scrub(err.body, secret)
+    err.args = (err._render(),)
+    return err

@@ -269,21 +269,20 @@ def resolve_api_key(
     """The key from the argument, else the provider's variable, else ``KIMI_API_KEY``.
 
     Surrounding whitespace is dropped (a key read from a file ends in a newline); a key
-    that cannot go in an HTTP header is refused without being shown.
+    that cannot go in an HTTP header is refused without being shown, and the error is
+    raised where no local holds a key (tracebacks with locals show none).
     """
-    env = os.environ if environ is None else environ
-    found = [("api_key", api_key.strip())] if api_key and api_key.strip() else []
-    found += [(var, env.get(var, "").strip()) for var in profile.key_variables]
-    for source, value in found:
-        if value:
-            if not (value.isascii() and value.isprintable()) or " " in value:
-                raise ConfigurationError(
-                    f"the key from {source} is not a valid API key: it contains spaces, "
-                    "control or non-ASCII characters (it is not shown here)",
-                    param="api_key",
-                    provider=profile.name,
-                )
-            return value
+    key, bad_source = _find_key(profile, api_key, os.environ if environ is None else environ)
+    if key is not None:
+        return key
+    del api_key, environ
+    if bad_source is not None:
+        raise ConfigurationError(
+            f"the key from {bad_source} is not a valid API key: it contains spaces, "
+            "control or non-ASCII characters (it is not shown here)",
+            param="api_key",
+            provider=profile.name,
+        )
     names = " or ".join(profile.key_variables)
     raise ConfigurationError(
         f"no API key for provider {profile.name!r}: pass api_key=... or set {names} "
@@ -291,3 +290,18 @@ def resolve_api_key(
         param="api_key",
         provider=profile.name,
     )
+
+
+def _find_key(
+    profile: ProviderProfile, api_key: str | None, env: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """``(key, None)``, or ``(None, source)`` for a key that is not valid, or
+    ``(None, None)`` when there is none."""
+    found = [("api_key", api_key.strip())] if api_key and api_key.strip() else []
+    found += [(var, env.get(var, "").strip()) for var in profile.key_variables]
+    for source, value in found:
+        if value:
+            if not (value.isascii() and value.isprintable()) or " " in value:
+                return None, source
+            return value, None
+    return None, None

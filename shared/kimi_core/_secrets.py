@@ -18,9 +18,13 @@ from typing import Any
 
 __all__ = [
     "MASK",
+    "headers_by_ref",
+    "headers_from_ref",
+    "is_secret_header",
     "key_from_ref",
     "key_ref",
     "redact_headers",
+    "scrub",
     "state_with_key",
     "state_without_key",
 ]
@@ -54,6 +58,11 @@ def key_from_ref(ref: object) -> str | None:
         return _keys.get(ref)
 
 
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value is a credential (Authorization, X-Api-Key, Cookie, ...)."""
+    return _SECRET_HEADER.search(name) is not None
+
+
 def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
     """Headers with the values of credential-like ones masked (for reprs and dumps)."""
     if headers is None:
@@ -61,17 +70,82 @@ def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
     return {k: MASK if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
 
 
+def scrub(value: Any, secret: str) -> Any:
+    """``value`` with ``secret`` masked in every string of it (dict keys too).
+
+    Dicts and lists are changed in place (they are decoded server bodies the caller
+    owns), without recursion, so any depth is fine.
+    """
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, MASK)
+    stack: list[Any] = [value] if isinstance(value, (dict, list)) else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    node[i] = item.replace(secret, MASK)
+                elif isinstance(item, (dict, list)):
+                    stack.append(item)
+            continue
+        for key, item in list(node.items()):
+            if isinstance(item, str):
+                item = item.replace(secret, MASK)
+            elif isinstance(item, (dict, list)):
+                stack.append(item)
+            if isinstance(key, str) and secret in key:
+                del node[key]
+                key = key.replace(secret, MASK)
+            node[key] = item
+    return value
+
+
 _REF_KEY = "kimi_key_ref"
 
 
+def headers_by_ref(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Headers with each credential value replaced by a reference (:func:`key_ref`)."""
+    if not headers:
+        return None if headers is None else {}
+    return {
+        k: (key_ref(v) or v) if _SECRET_HEADER.search(k) and isinstance(v, str) else v
+        for k, v in headers.items()
+    }
+
+
+def headers_from_ref(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The headers :func:`headers_by_ref` made, with the values this process holds back
+    (a credential not found is left out: it is never guessed)."""
+    if headers is None:
+        return None
+    out: dict[str, str] = {}
+    for k, v in headers.items():
+        if isinstance(v, str) and v.startswith(_PREFIX):
+            found = key_from_ref(v)
+            if found is None:
+                continue
+            v = found
+        out[k] = v
+    return out
+
+
 def state_without_key(
-    state: Mapping[str, Any], *, field: str = "api_key", private: Iterable[str] = ()
+    state: Mapping[str, Any],
+    *,
+    field: str = "api_key",
+    private: Iterable[str] = (),
+    headers: str = "default_headers",
 ) -> dict[str, Any]:
     """A pydantic model's pickle state (``__getstate__``) with the key field replaced by a
-    reference, and the ``private`` attributes that hold the key (clients) dropped."""
+    reference, the credential values of the ``headers`` field too, and the ``private``
+    attributes that hold the key (clients) dropped."""
     fields = dict(state["__dict__"])
     key = fields.get(field)
     fields[field] = None
+    if fields.get(headers):
+        fields[headers] = headers_by_ref(fields[headers])
     held = dict(state.get("__pydantic_private__") or {})
     held.update(dict.fromkeys(private))
     reveal = getattr(key, "get_secret_value", None)
@@ -80,12 +154,20 @@ def state_without_key(
 
 
 def state_with_key(
-    state: Mapping[str, Any], *, wrap: Callable[[str], Any], field: str = "api_key"
+    state: Mapping[str, Any],
+    *,
+    wrap: Callable[[str], Any],
+    field: str = "api_key",
+    headers: str = "default_headers",
 ) -> dict[str, Any]:
     """The state :func:`state_without_key` made, with the key back (``wrap``-ped, e.g. in
-    a ``SecretStr``) when this process holds it."""
+    a ``SecretStr``) and the credential headers back, when this process holds them."""
     out = dict(state)
     key = key_from_ref(out.pop(_REF_KEY, None))
+    fields = dict(out["__dict__"])
     if key is not None:
-        out["__dict__"] = {**out["__dict__"], field: wrap(key)}
+        fields[field] = wrap(key)
+    if fields.get(headers):
+        fields[headers] = headers_from_ref(fields[headers])
+    out["__dict__"] = fields
     return out

@@ -14,14 +14,129 @@ each chunk in place, so an adapter can build its framework's chunk straight from
 
 :meth:`~StreamAccumulator.completion` returns the whole response in the shape of a
 non-streamed one.
+
+Shapes are checked on the way, with plain ``isinstance`` tests (no model per chunk):
+a chunk or a completion whose ``choices``, choice, ``delta`` / ``message``, content,
+reasoning or tool calls are not what the protocol says raises :class:`MalformedChunkError`
+naming where, before anything of that chunk is recorded.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-__all__ = ["StreamAccumulator", "Usage", "normalize_completion", "usage_of"]
+__all__ = [
+    "MalformedChunkError",
+    "StreamAccumulator",
+    "Usage",
+    "first_usable_choice",
+    "normalize_completion",
+    "usage_of",
+]
+
+
+class MalformedChunkError(ValueError):
+    """A chunk or a completion whose shape is not a chat completion's (the message says
+    where). The transport turns it into a :class:`kimi_core.StreamError`."""
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _bad(where: str, value: Any, wanted: str) -> MalformedChunkError:
+    return MalformedChunkError(f"{where} is {_kind(value)}, not {wanted}")
+
+
+def _text(value: Any, where: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise _bad(where, value, "a string")
+
+
+def _check_calls(calls: Any, where: str) -> None:
+    """Tool calls (whole or deltas): a list of objects whose ``function`` is an object
+    with a string ``name``; ``arguments`` given as an object are turned into their JSON
+    text (some gateways send them so), other types are refused."""
+    if not isinstance(calls, list):
+        raise _bad(where, calls, "a list")
+    for i, tc in enumerate(calls):
+        at = f"{where}[{i}]"
+        if not isinstance(tc, dict):
+            raise _bad(at, tc, "an object")
+        index = tc.get("index")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise _bad(f"{at}.index", index, "an integer")
+        _text(tc.get("id"), f"{at}.id")
+        _text(tc.get("type"), f"{at}.type")
+        fn = tc.get("function")
+        if fn is None:
+            continue
+        if not isinstance(fn, dict):
+            raise _bad(f"{at}.function", fn, "an object")
+        _text(fn.get("name"), f"{at}.function.name")
+        args = fn.get("arguments")
+        if isinstance(args, (dict, list)):
+            fn["arguments"] = json.dumps(args, ensure_ascii=False)
+        elif args is not None and not isinstance(args, str):
+            raise _bad(f"{at}.function.arguments", args, "a string")
+
+
+#: Delta and message fields that must be text when present.
+_TEXT_FIELDS = frozenset({"content", "reasoning_content", "reasoning", "role"})
+
+
+def _check_choices(choices: Any, where: str, field: str) -> None:
+    """``choices`` is a list of objects with an integer ``index``, a text
+    ``finish_reason``, an object ``usage`` and, for a chunk (``field`` "delta"), a delta
+    whose text fields are text. Plain type tests; a path is built only for an error."""
+    if choices.__class__ is not list:
+        raise _bad(where, choices, "a list")
+    for i, choice in enumerate(choices):
+        if choice.__class__ is not dict:
+            raise _bad(f"{where}[{i}]", choice, "an object")
+        index = choice.get("index")
+        if index is not None and index.__class__ is not int:
+            raise _bad(f"{where}[{i}].index", index, "an integer")
+        value = choice.get("finish_reason")
+        if value is not None and value.__class__ is not str:
+            raise _bad(f"{where}[{i}].finish_reason", value, "a string")
+        value = choice.get("usage")
+        if value is not None and value.__class__ is not dict:
+            raise _bad(f"{where}[{i}].usage", value, "an object")
+        if field != "delta":
+            continue
+        delta = choice.get("delta")
+        if not delta:
+            continue
+        if delta.__class__ is not dict:
+            raise _bad(f"{where}[{i}].delta", delta, "an object")
+        for key, value in delta.items():
+            if value is None:
+                continue
+            if key in _TEXT_FIELDS:
+                if value.__class__ is not str:
+                    raise _bad(f"{where}[{i}].delta.{key}", value, "a string")
+            elif key == "tool_calls":
+                _check_calls(value, f"{where}[{i}].delta.tool_calls")
+
+
+def _check_message(msg: Any, where: str) -> None:
+    if not isinstance(msg, dict):
+        raise _bad(where, msg, "an object")
+    content = msg.get("content")
+    if isinstance(content, list):
+        for j, part in enumerate(content):
+            if not isinstance(part, (str, dict)):
+                raise _bad(f"{where}.content[{j}]", part, "a string or an object")
+    elif content is not None and not isinstance(content, str):
+        raise _bad(f"{where}.content", content, "a string or a list of parts")
+    for key in ("reasoning_content", "reasoning", "role", "name"):
+        _text(msg.get(key), f"{where}.{key}")
+    calls = msg.get("tool_calls")
+    if calls is not None:
+        _check_calls(calls, f"{where}.tool_calls")
 
 
 class Usage(TypedDict):
@@ -160,55 +275,97 @@ class StreamAccumulator:
         self.events = 0
 
     def add(self, chunk: dict[str, Any]) -> dict[str, Any]:
-        """Normalise ``chunk`` in place (see the module doc), record it, return it."""
+        """Normalise ``chunk`` in place (see the module doc), record it, return it.
+
+        Raises :class:`MalformedChunkError` (recording nothing of the chunk) when its
+        shape is not a chat completion chunk's. Each field is checked where it is read,
+        before anything is recorded; a chunk of several choices is checked whole first.
+        """
+        choices = chunk.get("choices")
+        usage = chunk.get("usage")
+        if usage is not None and usage.__class__ is not dict:
+            raise _bad("usage", usage, "an object")
+        choice_usage = None
+        if choices:
+            if choices.__class__ is not list or len(choices) > 1:
+                _check_choices(choices, "choices", "delta")
+            for choice in choices:
+                choice_usage = self._add_choice(choice) or choice_usage
         self.events += 1
         if self.id is None:
-            self.id = chunk.get("id")
-            self.model = chunk.get("model")
-            self.created = chunk.get("created")
-        if chunk.get("system_fingerprint"):
-            self.system_fingerprint = chunk["system_fingerprint"]
-        usage = chunk.get("usage")
-        if usage:
+            self.id = _str(chunk.get("id"))
+            self.model = _str(chunk.get("model"))
+            created = chunk.get("created")
+            self.created = created if isinstance(created, int) else None
+        fingerprint = chunk.get("system_fingerprint")
+        if fingerprint and isinstance(fingerprint, str):
+            self.system_fingerprint = fingerprint
+        # Moonshot puts usage inside the final choice; it wins over a top-level one.
+        if choice_usage:
+            self.raw_usage = choice_usage
+        elif usage:
             self.raw_usage = usage
-        choices = chunk.get("choices")
-        if not choices:
-            return chunk
-        for choice in choices:
-            index = choice.get("index") or 0
-            state = self.choices.get(index)
-            if state is None:
-                state = self.choices[index] = _Choice()
-            delta = choice.get("delta")
-            if delta:
-                if "reasoning" in delta:
-                    text = delta.pop("reasoning")
-                    # Gateways pad the other field with null or "": keep the text once.
-                    if text and not delta.get("reasoning_content"):
-                        delta["reasoning_content"] = text
-                text = delta.get("reasoning_content")
-                if text:
-                    state.reasoning.append(text)
-                text = delta.get("content")
-                if text:
-                    state.content.append(text)
-                calls = delta.get("tool_calls")
-                if calls:
-                    tools = state.tools
-                    if tools is None:
-                        tools = state.tools = _ToolCalls()
-                    count = len(calls)
-                    for position, tc in enumerate(calls):
-                        tools.add(tc, position, count)
-                if delta.get("role"):
-                    state.role = delta["role"]
-            if choice.get("finish_reason"):
-                state.finish_reason = choice["finish_reason"]
-            # Moonshot puts usage inside the final choice.
-            usage = choice.get("usage")
-            if usage:
-                self.raw_usage = usage
         return chunk
+
+    def _add_choice(self, choice: Any) -> dict[str, Any] | None:
+        """Check one choice of a chunk, then record it; its usage object, if any."""
+        if choice.__class__ is not dict:
+            raise _bad("choices[0]", choice, "an object")
+        index = choice.get("index")
+        if index is None:
+            index = 0
+        elif index.__class__ is not int:
+            raise _bad("choices[0].index", index, "an integer")
+        finish = choice.get("finish_reason")
+        if finish is not None and finish.__class__ is not str:
+            raise _bad("choices[0].finish_reason", finish, "a string")
+        usage = choice.get("usage")
+        if usage is not None and usage.__class__ is not dict:
+            raise _bad("choices[0].usage", usage, "an object")
+        delta = choice.get("delta")
+        reasoning = content = calls = role = None
+        if delta:
+            if delta.__class__ is not dict:
+                raise _bad("choices[0].delta", delta, "an object")
+            if "reasoning" in delta:
+                text = delta["reasoning"]
+                if text is not None and text.__class__ is not str:
+                    raise _bad("choices[0].delta.reasoning", text, "a string")
+                del delta["reasoning"]
+                # Gateways pad the other field with null or "": keep the text once.
+                if text and not delta.get("reasoning_content"):
+                    delta["reasoning_content"] = text
+            reasoning = delta.get("reasoning_content")
+            content = delta.get("content")
+            role = delta.get("role")
+            if content is not None and content.__class__ is not str:
+                raise _bad("choices[0].delta.content", content, "a string")
+            if reasoning is not None and reasoning.__class__ is not str:
+                raise _bad("choices[0].delta.reasoning_content", reasoning, "a string")
+            if role is not None and role.__class__ is not str:
+                raise _bad("choices[0].delta.role", role, "a string")
+            calls = delta.get("tool_calls")
+            if calls is not None:
+                _check_calls(calls, "choices[0].delta.tool_calls")
+        state = self.choices.get(index)
+        if state is None:
+            state = self.choices[index] = _Choice()
+        if reasoning:
+            state.reasoning.append(reasoning)
+        if content:
+            state.content.append(content)
+        if calls:
+            tools = state.tools
+            if tools is None:
+                tools = state.tools = _ToolCalls()
+            count = len(calls)
+            for position, tc in enumerate(calls):
+                tools.add(tc, position, count)
+        if role:
+            state.role = role
+        if finish:
+            state.finish_reason = finish
+        return usage or None
 
     @property
     def finished(self) -> bool:
@@ -257,13 +414,35 @@ class StreamAccumulator:
         }
 
 
-def normalize_completion(body: dict[str, Any]) -> dict[str, Any]:
-    """Normalise a non-streamed completion in place: reasoning in ``reasoning_content``
-    (once), usage from the top level or a choice, ``tool_calls: []`` dropped."""
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def first_usable_choice(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first choice of a (checked) completion that carries a message, if any."""
     for choice in body.get("choices") or ():
+        if isinstance(choice, dict) and isinstance(choice.get("message"), dict):
+            return choice
+    return None
+
+
+def normalize_completion(body: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise a non-streamed completion in place: reasoning in
+    ``reasoning_content`` (once), usage from the top level or a choice, ``tool_calls:
+    []`` dropped. Raises :class:`MalformedChunkError` for a shape that is not a completion's
+    (``choices`` must be a list of objects, each ``message`` an object with text
+    content, text reasoning and a list of tool calls)."""
+    choices = body.get("choices")
+    if choices is not None:
+        _check_choices(choices, "choices", "message")
+    usage = body.get("usage")
+    if usage is not None and not isinstance(usage, dict):
+        raise _bad("usage", usage, "an object")
+    for i, choice in enumerate(choices or ()):
         msg = choice.get("message")
-        if not isinstance(msg, dict):
+        if msg is None:
             continue
+        _check_message(msg, f"choices[{i}].message")
         if "reasoning" in msg:
             text = msg.pop("reasoning")
             if not msg.get("reasoning_content") and text:

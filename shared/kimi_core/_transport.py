@@ -6,14 +6,26 @@ event loop*, so a model object works across successive ``asyncio.run`` calls. An
 pool is closed inside its own loop when the loop shuts down (``asyncio.run`` finalises
 async generators before closing the loop; a sentinel generator per loop does the close).
 
-The key is sent per request and is never part of a pool, a repr, a log line or an
-error.
+Whatever a server sends ends in bounded work as a typed error: bodies are read in
+chunks up to ``max_body_bytes`` (64 MiB) and error bodies up to ``max_error_bytes``
+(1 MiB), stream events up to ``max_event_bytes`` (16 MiB), all against the
+``total_timeout`` deadline (see ``_deadline``); a redirect is an error naming where it
+points, and a stream answered with something else says what came.
+
+An async request that is cancelled (``asyncio.wait_for``, a task group) is never
+interrupted where httpcore would leave its connection stuck in the pool (httpcore
+#1093/#830: a request cancelled after the pool gave it a new connection and before it
+used it strands that connection, until every slot is gone): see :class:`_SendGuard`.
+
+The key is sent per request and is never part of a pool, a repr, a pickle, a log line
+or an error (a server body that echoes it is masked).
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import dataclasses
 import email.utils
 import json
 import logging
@@ -22,12 +34,20 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import IO, Any, Generic, TypeVar
 
 import httpx
 
+from ._deadline import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_ERROR,
+    BodyReader,
+    Deadline,
+    check_limit,
+    too_large,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -36,18 +56,36 @@ from ._errors import (
     KimiError,
     NotFoundError,
     StreamError,
+    _excerpt,
+    hide_secret,
     make_status_error,
+    redirect_error,
     stream_error_event,
 )
 from ._models import explain_retired
 from ._providers import ProviderProfile, resolve_api_key, resolve_provider
 from ._rules import ChatRequest, build_chat_request
-from ._sse import SSEDecoder
-from ._stream import StreamAccumulator, normalize_completion
+from ._secrets import (
+    MASK,
+    headers_by_ref,
+    headers_from_ref,
+    key_from_ref,
+    key_ref,
+)
+from ._sse import DEFAULT_MAX_EVENT, EventTooLargeError, SSEDecoder
+from ._stream import (
+    MalformedChunkError,
+    StreamAccumulator,
+    first_usable_choice,
+    normalize_completion,
+)
 from ._thinking import check_answer
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_ERROR",
+    "DEFAULT_MAX_EVENT",
     "DEFAULT_TIMEOUT",
     "AsyncChatStream",
     "AsyncKimiClient",
@@ -67,6 +105,8 @@ USER_AGENT = (
     f"(python {platform.python_version()}; httpx {httpx.__version__})"
 )
 ATTEMPT_HEADER = "X-Kimi-Attempt"
+#: Keys shorter than this are not masked in server text (no real key is that short).
+_MIN_MASKED = 8
 
 TimeoutTypes = float | httpx.Timeout | None
 
@@ -77,6 +117,8 @@ class RetryPolicy:
 
     Waits ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date), capped at
     ``max_wait``; otherwise ``min(base * 2**n, max_backoff)`` less up to 25 % jitter.
+    Under ``total_timeout``, a wait longer than the time left is not slept: the error
+    that asked for it is raised at once.
     """
 
     base: float = 0.5
@@ -120,8 +162,9 @@ class ChatResult:
 
     @property
     def message(self) -> dict[str, Any]:
-        """The first choice's message."""
-        msg: dict[str, Any] = self.body["choices"][0]["message"]
+        """The message of the first choice that has one (there always is one)."""
+        choice = first_usable_choice(self.body) or {}
+        msg: dict[str, Any] = choice.get("message") or {}
         return msg
 
 
@@ -233,6 +276,12 @@ def _as_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
     )
 
 
+def _positive(name: str, value: Any, what: str, *, integer: bool) -> None:
+    number = isinstance(value, int) or (not integer and isinstance(value, float))
+    if isinstance(value, bool) or not number or not value > 0:
+        raise ConfigurationError(f"{name}={value!r} is not accepted: {what}", param=name)
+
+
 def _transport_error(exc: Exception, provider: str) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         kind = type(exc).__name__
@@ -241,6 +290,20 @@ def _transport_error(exc: Exception, provider: str) -> APIConnectionError:
         f"connection failed: {type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
         provider=provider,
     )
+
+
+class _Key:
+    """The key while a client is configured: its repr shows nothing, so a frame that
+    holds it (a traceback with locals: Sentry, rich) shows nothing either."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, key: Any) -> None:
+        reveal = getattr(key, "get_secret_value", None)
+        self.value: str | None = reveal() if callable(reveal) else key
+
+    def __repr__(self) -> str:
+        return MASK
 
 
 _T = TypeVar("_T")
@@ -255,7 +318,7 @@ class _Base(Generic[_T]):
         self,
         *,
         provider: str | None = None,
-        api_key: str | None = None,
+        api_key: Any = None,
         base_url: str | None = None,
         timeout: TimeoutTypes = None,
         total_timeout: float | None = None,
@@ -264,29 +327,64 @@ class _Base(Generic[_T]):
         http_client: _T | None = None,
         retry_policy: RetryPolicy | None = None,
         user_agent: str | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
+        max_error_bytes: int = DEFAULT_MAX_ERROR,
     ) -> None:
+        # ``api_key`` is a ``str`` or a ``SecretStr``. From here on no local holds the
+        # key in clear: a configuration error raised below shows none in its frames.
+        secret = _Key(api_key)
+        del api_key
         self.profile = resolve_provider(provider, base_url)
-        self._api_key = resolve_api_key(self.profile, api_key)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(
                 f"max_retries={max_retries!r} is not accepted: a non-negative integer",
                 param="max_retries",
             )
         self.timeout = _as_timeout(timeout)
+        if total_timeout is not None:
+            _positive("total_timeout", total_timeout, "a positive number of seconds", integer=False)
+        for name, value in (
+            ("max_event_bytes", max_event_bytes),
+            ("max_body_bytes", max_body_bytes),
+            ("max_error_bytes", max_error_bytes),
+        ):
+            _positive(name, value, "a positive number of bytes", integer=True)
         self.total_timeout = total_timeout
         self.max_retries = max_retries
         self.retry_policy = retry_policy or RetryPolicy()
+        self.max_event_bytes = max_event_bytes
+        self.max_body_bytes = max_body_bytes
+        self.max_error_bytes = max_error_bytes
         self._http_client = http_client
         headers = {"User-Agent": user_agent or USER_AGENT, "Accept": "application/json"}
         if default_headers:
             headers.update(default_headers)
         self._headers = headers
+        self._api_key = resolve_api_key(self.profile, secret.value)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(provider={self.profile.name!r}, "
             f"base_url={self.profile.base_url!r}, api_key=**********)"
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickle holds a reference to the key and to credential headers, never their
+        values (see ``kimi_core.key_ref``): this process and its forked workers find them
+        again; elsewhere the key is read from the environment."""
+        state = dict(self.__dict__)
+        state["_api_key"] = key_ref(self._api_key)
+        state["_headers"] = headers_by_ref(self._headers)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        key = key_from_ref(state.pop("_api_key", None))
+        state["_headers"] = headers_from_ref(state.get("_headers")) or {}
+        self.__dict__.update(state)
+        # Not held here: the environment, or the error naming the variables to set.
+        self._api_key = key if key is not None else resolve_api_key(self.profile, None)
 
     @property
     def base_url(self) -> str:
@@ -308,31 +406,26 @@ class _Base(Generic[_T]):
             headers["Accept"] = "text/event-stream"
         return headers
 
-    def _deadline(self) -> float | None:
-        return time.monotonic() + self.total_timeout if self.total_timeout else None
+    def _deadline(self) -> Deadline:
+        return Deadline(self.total_timeout, self.profile.name)
 
-    def _attempt_timeout(self, deadline: float | None) -> httpx.Timeout:
-        if deadline is None:
-            return self.timeout
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise APITimeoutError(
-                f"total timeout of {self.total_timeout} s exceeded", provider=self.profile.name
-            )
-        t = self.timeout
-        return httpx.Timeout(
-            connect=min(t.connect or left, left),
-            read=min(t.read or left, left),
-            write=min(t.write or left, left),
-            pool=min(t.pool or left, left),
-        )
+    def _streamed(self, request: ChatRequest) -> ChatRequest:
+        if request.stream:
+            return request
+        return dataclasses.replace(request, body={**request.body, "stream": True})
 
-    def _should_retry(self, err: KimiError, attempt: int, deadline: float | None) -> bool:
+    def _retry_wait(
+        self,
+        err: KimiError,
+        attempt: int,
+        deadline: Deadline,
+        headers: Mapping[str, str] | None,
+    ) -> float | None:
+        """How long to wait before retrying, or None not to retry. A wait longer than
+        the time left before the deadline raises at once (``Deadline.retry_wait``)."""
         if not err.retryable or attempt > self.max_retries:
-            return False
-        return deadline is None or time.monotonic() < deadline
-
-    def _log_retry(self, err: KimiError, attempt: int, wait: float) -> None:
+            return None
+        wait = deadline.retry_wait(self.retry_policy.delay(attempt - 1, headers), err)
         logger.info(
             "retrying %s (attempt %d of %d) in %.2f s: %s",
             self.profile.name,
@@ -341,42 +434,120 @@ class _Base(Generic[_T]):
             wait,
             type(err).__name__,
         )
+        return wait
 
-    def _connection_error(self, exc: Exception) -> tuple[APIConnectionError, Exception | None]:
-        """The error for a transport failure, and the exception to chain to it: never
-        the key, whatever httpx says (in a repr too), so then nothing is chained."""
+    def _connection_error(self, exc: Exception) -> APIConnectionError:
+        """The error for a transport failure, chained to it (``__cause__``): never the
+        key, whatever httpx says (in a repr too), so then nothing is chained."""
         err = _transport_error(exc, self.profile.name)
         key = self._api_key.strip()
         if key and key in err.message:
-            err = type(err)(err.message.replace(key, "**********"), provider=err.provider)
-            return err, None
-        return err, exc
+            err = type(err)(err.message.replace(key, MASK), provider=err.provider)
+            err.__cause__ = None
+        else:
+            err.__cause__ = exc
+        return err
+
+    @property
+    def _maskable_key(self) -> str:
+        """The key as it is masked in server words: not one too short to be a real
+        secret (a test's ``"k"`` would mask every ``k`` of a message)."""
+        key = self._api_key.strip()
+        return key if len(key) >= _MIN_MASKED else ""
+
+    def _hidden(self, err: KimiError) -> KimiError:
+        """``err`` with the key masked wherever the server's words could carry it."""
+        return hide_secret(err, self._maskable_key)
+
+    def _reader(self, response: httpx.Response, ok: bool, deadline: Deadline) -> BodyReader:
+        """The reader of a response body (a success body, or an error body)."""
+        status = response.status_code
+        if ok:
+            declared = check_limit(response.headers, self.max_body_bytes)
+            if declared is not None:
+                response.close()  # a stream not read: the connection is dropped, not drained
+                raise too_large(
+                    f"the answer (HTTP {status})",
+                    self.max_body_bytes,
+                    declared,
+                    status,
+                    self.profile.name,
+                )
+            return BodyReader(
+                self.max_body_bytes, deadline, f"the answer (HTTP {status})", _request_id(response)
+            )
+        return BodyReader(
+            self.max_error_bytes, deadline, f"the HTTP {status} error body", _request_id(response)
+        )
+
+    def _failure(
+        self,
+        response: httpx.Response,
+        ok: bool,
+        reader: BodyReader,
+        broken: httpx.HTTPError | None,
+    ) -> tuple[KimiError, Mapping[str, str] | None]:
+        """The error of an attempt whose body was read (or broke), and the headers that
+        say how long to wait: a success body that broke is a connection error; an
+        error status is the status error, built from what was read of its body."""
+        if ok and broken is not None:
+            return self._connection_error(broken), None
+        err = self._status_error(response, reader.error_body())
+        return err, (response.headers if broken is None else None)
 
     def _status_error(self, response: httpx.Response, raw: bytes) -> APIStatusError:
-        err = make_status_error(
-            response.status_code, raw, headers=response.headers, provider=self.profile.name
-        )
-        if isinstance(err, NotFoundError):
-            err = explain_retired(err, self.profile.name, response.request.content)
+        status = response.status_code
+        if 300 <= status < 400:
+            err: APIStatusError = redirect_error(
+                status,
+                response.headers.get("location"),
+                provider=self.profile.name,
+                request_id=_request_id(response),
+                body=raw.decode("utf-8", "replace")[:1000] or None,
+            )
+        else:
+            err = make_status_error(
+                status, raw, headers=response.headers, provider=self.profile.name
+            )
+            if isinstance(err, NotFoundError):
+                err = explain_retired(err, self.profile.name, response.request.content)
+        key = self._maskable_key
+        if key and key.encode() in raw:
+            hide_secret(err, key)
         return err
 
     def _completion(self, request: ChatRequest, raw: bytes, response: httpx.Response) -> ChatResult:
-        request_id = _request_id(response.headers)
+        request_id = _request_id(response)
+        status = response.status_code
         try:
             body = json.loads(raw)
-        except ValueError:
-            raise StreamError(
-                f"response is not JSON: {raw[:200]!r}",
+        except (ValueError, RecursionError):
+            body = None
+            problem = f"is not JSON: {_shown(raw)}"
+        else:
+            problem = "" if isinstance(body, dict) else f"is a JSON {type(body).__name__}"
+        if not problem:
+            if ("error" in body and not body.get("choices")) or (
+                body.get("success") is False and not body.get("choices")
+            ):
+                # Some gateways answer 200 with an error body (AceData: "success": false).
+                raise self._status_error(response, raw)
+            try:
+                normalize_completion(body)
+            except MalformedChunkError as exc:
+                problem = f"is malformed: {exc}"
+            else:
+                if first_usable_choice(body) is None:
+                    problem = "has no usable choice (no choice with a message)"
+        if problem:
+            err = StreamError(
+                f"the answer (HTTP {status}, {_content_type(response)}) {problem}",
+                status_code=status,
                 provider=self.profile.name,
                 request_id=request_id,
-                status_code=response.status_code,
-            ) from None
-        if not isinstance(body, dict) or ("error" in body and not body.get("choices")):
-            # Some gateways answer 200 with an error body (AceData: "success": false).
-            raise make_status_error(200, raw, headers=response.headers, provider=self.profile.name)
-        if body.get("success") is False and not body.get("choices"):
-            raise make_status_error(200, raw, headers=response.headers, provider=self.profile.name)
-        normalize_completion(body)
+                body=body,
+            )
+            raise self._hidden(err)
         result = ChatResult(body=body, request=request, request_id=request_id)
         _check_required_tool(request, result.body, self.profile.name, request_id)
         return result
@@ -384,13 +555,43 @@ class _Base(Generic[_T]):
     def _json(self, raw: bytes, response: httpx.Response) -> Any:
         try:
             return json.loads(raw)
-        except ValueError:
-            raise KimiError(
-                f"response is not JSON: {raw[:200]!r}",
-                status_code=response.status_code,
-                provider=self.profile.name,
-                request_id=_request_id(response.headers),
+        except (ValueError, RecursionError):
+            raise self._hidden(
+                StreamError(
+                    f"the answer (HTTP {response.status_code}, {_content_type(response)}) "
+                    f"is not JSON: {_shown(raw)}",
+                    status_code=response.status_code,
+                    provider=self.profile.name,
+                    request_id=_request_id(response),
+                )
             ) from None
+
+    def _object(self, body: Any, what: str, *path: str) -> Any:
+        """``body[path[0]][path[1]]...`` of a platform answer, or a StreamError saying
+        the answer does not have it."""
+        value = body
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                raise StreamError(
+                    f"the {what} answer has no {'.'.join(path)}: {_excerpt(repr(body))}",
+                    provider=self.profile.name,
+                )
+            value = value[key]
+        return value
+
+    def _dict(self, body: Any, what: str) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise StreamError(
+                f"the {what} answer is not a JSON object: {_excerpt(repr(body))}",
+                provider=self.profile.name,
+            )
+        return body
+
+    def _list(self, body: Any, what: str) -> list[Any]:
+        data = self._dict(body, what).get("data") or []
+        if not isinstance(data, list):
+            raise StreamError(f"the {what} answer's data is not a list", provider=self.profile.name)
+        return list(data)
 
     def _require_platform(self, what: str) -> None:
         if not self.profile.has_platform_endpoints:
@@ -409,8 +610,21 @@ class _Base(Generic[_T]):
             )
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
-    return headers.get("x-trace-id") or headers.get("x-request-id") or headers.get("msh-request-id")
+def _request_id(response: httpx.Response) -> str | None:
+    headers = response.headers
+    found: str | None = (
+        headers.get("x-trace-id") or headers.get("x-request-id") or headers.get("msh-request-id")
+    )
+    return found
+
+
+def _content_type(response: httpx.Response) -> str:
+    ctype = response.headers.get("content-type")
+    return repr(ctype[:100]) if ctype else "no content type"
+
+
+def _shown(raw: bytes) -> str:
+    return repr(raw[:200]) + ("..." if len(raw) > 200 else "")
 
 
 def _check_required_tool(
@@ -419,23 +633,65 @@ def _check_required_tool(
     check_answer(request.plan, body, provider=provider, request_id=request_id)
 
 
+#: How an event stream can start; anything else under a 2xx is not a stream.
+_SSE_STARTS = (b"data:", b":", b"event:", b"id:", b"retry:", b"\xef\xbb\xbf")
+
+
 class _EventParser:
-    """Bytes in, normalised event dicts out; knows how a stream must end."""
+    """Bytes in, normalised event dicts out; knows how a stream must end.
 
-    __slots__ = ("acc", "decoder", "done", "failure", "provider", "request_id")
+    IO-free: a driver feeds it each read and delivers what it returns. Bad input ends
+    as a :class:`KimiError` carrying everything delivered (``partial``); the events
+    completed before a bad one in the same read are delivered first (``failure`` is
+    raised by :meth:`settle` once they were). A body that is not an event stream (JSON,
+    HTML) is collected up to ``max_error`` bytes and reported for what it is.
+    """
 
-    def __init__(self, provider: str, request_id: str | None) -> None:
-        self.decoder = SSEDecoder()
+    __slots__ = (
+        "acc",
+        "content_type",
+        "decoder",
+        "done",
+        "failure",
+        "foreign",
+        "headers",
+        "max_error",
+        "provider",
+        "request_id",
+        "sniff",
+        "status",
+    )
+
+    def __init__(
+        self, provider: str, response: httpx.Response, max_event: int, max_error: int
+    ) -> None:
+        self.decoder = SSEDecoder(max_event)
         self.acc = StreamAccumulator()
         self.done = False
         #: An error met after good events of the same read: raised once they are delivered.
         self.failure: KimiError | None = None
         self.provider = provider
-        self.request_id = request_id
+        self.request_id = _request_id(response)
+        self.status = response.status_code
+        self.headers = response.headers
+        self.content_type = response.headers.get("content-type") or ""
+        self.max_error = max_error
+        # Not declared an event stream: the first bytes decide.
+        self.sniff = "text/event-stream" not in self.content_type.lower()
+        self.foreign: bytearray | None = None
 
     def feed(self, raw: bytes) -> list[dict[str, Any]]:
+        if self.sniff:
+            raw = self._sniffed(raw)
+            if not raw:
+                return []
         out: list[dict[str, Any]] = []
-        for data in self.decoder.decode(raw):
+        try:
+            payloads = self.decoder.decode(raw)
+            overflow = None
+        except EventTooLargeError as exc:
+            payloads, overflow = exc.events, exc
+        for data in payloads:
             if self.done:
                 break
             try:
@@ -449,6 +705,16 @@ class _EventParser:
                 break
             if event is not None:
                 out.append(event)
+        if overflow is not None and not self.done:
+            too_big = self.error(
+                f"an event of the stream is larger than max_event_bytes={overflow.limit} "
+                f"({overflow.size} bytes before its end); raise the limit on the client if "
+                "such events are expected"
+            )
+            if not out:
+                raise too_big
+            self.failure = too_big
+            self.done = True
         return out
 
     def _event(self, data: bytes) -> dict[str, Any] | None:
@@ -457,23 +723,81 @@ class _EventParser:
             return None
         try:
             event = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             if not data.strip():
                 return None
-            raise self.error(f"malformed event in the stream (not JSON): {data[:300]!r}") from None
+            raise self.error(f"malformed event in the stream (not JSON): {_shown(data)}") from None
         if not isinstance(event, dict):
-            raise self.error(f"malformed event in the stream (not an object): {data[:300]!r}")
+            raise self.error(f"malformed event in the stream (not an object): {_shown(data)}")
         if "error" in event and not event.get("choices"):
             err = stream_error_event(event, provider=self.provider, request_id=self.request_id)
             err.partial = self.acc.completion()
             raise err
-        return self.acc.add(event)
+        try:
+            return self.acc.add(event)
+        except MalformedChunkError as exc:
+            raise self.error(f"malformed event in the stream ({exc}): {_shown(data)}") from None
+
+    def _sniffed(self, raw: bytes) -> bytes:
+        """The bytes to decode as an event stream: all of them once the start looks like
+        one; none while undecided or when the body is something else (collected)."""
+        if self.foreign is None:
+            start = raw.lstrip()
+            if not start:
+                return b""
+            if start.startswith(_SSE_STARTS):
+                self.sniff = False
+                return raw
+            self.foreign = bytearray()
+        room = self.max_error - len(self.foreign)
+        self.foreign += raw[:room]
+        if len(raw) > room:
+            raise self.not_a_stream()
+        return b""
+
+    def not_a_stream(self) -> KimiError:
+        """The error for a body that is not an event stream: the provider's error when it
+        is a JSON error body under a 2xx, else what came (status, type, an excerpt)."""
+        raw = bytes(self.foreign or b"")
+        try:
+            body = json.loads(raw) if raw else None
+        except (ValueError, RecursionError):
+            body = None
+        if (
+            isinstance(body, dict)
+            and not body.get("choices")
+            and ("error" in body or body.get("success") is False)
+        ):
+            return make_status_error(self.status, raw, headers=self.headers, provider=self.provider)
+        if isinstance(body, dict) and body.get("choices"):
+            what = "a whole chat completion (the server ignored stream=true)"
+        elif raw:
+            what = _excerpt(raw.decode("utf-8", "replace")) or _shown(raw)
+        else:
+            what = "an empty body"
+        ctype = repr(self.content_type[:100]) if self.content_type else "no content type"
+        return StreamError(
+            f"a stream was requested, but the server answered HTTP {self.status} with "
+            f"{ctype} and not an event stream: {what}",
+            status_code=self.status,
+            provider=self.provider,
+            request_id=self.request_id,
+            body=body if body is not None else (raw[:1000].decode("utf-8", "replace") or None),
+        )
 
     def finish(self) -> list[dict[str, Any]]:
         """End of the body: flush, and fail if the stream did not really end."""
+        if self.sniff:
+            raise self.not_a_stream()
         out: list[dict[str, Any]] = []
         if not self.done:
-            for data in self.decoder.flush():
+            try:
+                payloads = self.decoder.flush()
+            except EventTooLargeError as exc:
+                raise self.error(
+                    f"an event of the stream is larger than max_event_bytes={exc.limit}"
+                ) from None
+            for data in payloads:
                 event = self._event(data)
                 if event is not None:
                     out.append(event)
@@ -482,21 +806,23 @@ class _EventParser:
                 f"stream ended before [DONE] and before a finish_reason ({self.acc.events} "
                 "events received; they are in .partial)"
             )
+        if not self.acc.choices:
+            raise self.error(
+                f"the stream ended without any choice ({self.acc.events} events received): "
+                "an HTTP 200 with no answer"
+            )
         return out
 
-    def settle(self, deadline: float | None, total_timeout: float | None) -> bool:
+    def settle(self, deadline: Deadline) -> bool:
         """After a read's events were delivered: raise what the read met (an error event,
         a malformed event, the total timeout); True once the stream is over."""
         if self.failure is not None:
             raise self.failure
         if self.done:
             return True
-        if deadline is not None and time.monotonic() > deadline:
-            err = APITimeoutError(
-                f"total timeout of {total_timeout} s exceeded after {self.acc.events} events",
-                provider=self.provider,
-                request_id=self.request_id,
-            )
+        at = deadline.at
+        if at is not None and time.monotonic() > at:
+            err = deadline.error(f"after {self.acc.events} events", self.request_id)
             err.partial = self.acc.completion()
             raise err
         return False
@@ -507,6 +833,7 @@ class _EventParser:
             partial=self.acc.completion(),
             provider=self.provider,
             request_id=self.request_id,
+            status_code=self.status,
         )
 
     def broken(self, exc: Exception) -> KimiError:
@@ -525,163 +852,6 @@ class _EventParser:
             )
         err.partial = self.acc.completion()
         return err
-
-
-# --------------------------------------------------------------------------- sync
-
-
-class KimiClient(_Base[httpx.Client]):
-    """Synchronous client. Thread-safe; share one across threads and model objects."""
-
-    def _client(self) -> httpx.Client:
-        return self._http_client or _sync_pool(self.timeout)
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        stream: bool = False,
-        files: Any = None,
-        data: Any = None,
-        deadline: float | None = None,
-        first_attempt: int = 1,
-    ) -> httpx.Response:
-        """Send with retries; return a 2xx response (unread when ``stream``)."""
-        client = self._client()
-        attempt = first_attempt - 1
-        while True:
-            attempt += 1
-            headers = None
-            try:
-                request = client.build_request(
-                    method,
-                    self._url(path),
-                    json=json_body,
-                    files=files,
-                    data=data,
-                    headers=self._request_headers(attempt, stream),
-                    timeout=self._attempt_timeout(deadline),
-                )
-                response = client.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                err: KimiError
-                cause: Exception | None
-                err, cause = self._connection_error(exc)
-            else:
-                if response.status_code < 400:
-                    if not stream:
-                        try:
-                            response.read()
-                        except httpx.HTTPError as exc:
-                            response.close()
-                            err, cause = self._connection_error(exc)
-                            if self._retry(err, attempt, deadline, None):
-                                continue
-                            raise err from cause
-                    return response
-                try:
-                    raw = response.read()
-                except httpx.HTTPError:
-                    raw = b""
-                finally:
-                    response.close()
-                err, cause, headers = self._status_error(response, raw), None, response.headers
-            if not self._retry(err, attempt, deadline, headers):
-                raise err from cause
-
-    def _retry(
-        self,
-        err: KimiError,
-        attempt: int,
-        deadline: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> bool:
-        if not self._should_retry(err, attempt, deadline):
-            return False
-        wait = self.retry_policy.delay(attempt - 1, headers)
-        self._log_retry(err, attempt, wait)
-        time.sleep(wait)
-        return True
-
-    def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
-        """A whole chat completion. Pass a prepared request or the parameters."""
-        req = request if request is not None else self.prepare(**params)
-        if req.stream:
-            raise ConfigurationError("use stream() for a streamed request", param="stream")
-        deadline = self._deadline()
-        response = self._send("POST", self.profile.chat_path, json_body=req.body, deadline=deadline)
-        logger.debug("chat %s %s -> %s", self.profile.name, req.model.id, response.status_code)
-        return self._completion(req, response.content, response)
-
-    def stream(self, request: ChatRequest | None = None, /, **params: Any) -> ChatStream:
-        """A streamed chat completion: iterate it for normalised chunk dicts."""
-        req = request if request is not None else self.prepare(stream=True, **params)
-        if not req.stream:
-            req = replace(req, body={**req.body, "stream": True})
-        return ChatStream(self, req)
-
-    # Platform endpoints ---------------------------------------------------------------
-
-    def _get_json(self, method: str, path: str, **kw: Any) -> Any:
-        response = self._send(method, path, **kw)
-        return self._json(response.content, response)
-
-    def list_models(self) -> list[dict[str, Any]]:
-        """The models the provider serves (``GET /models``)."""
-        self._require_models()
-        body = self._get_json("GET", "/models")
-        return list(body.get("data") or []) if isinstance(body, dict) else []
-
-    def estimate_token_count(self, model: str, messages: list[dict[str, Any]]) -> int:
-        """Moonshot's token estimate for a chat body."""
-        self._require_platform("token estimation")
-        body = self._get_json(
-            "POST",
-            "/tokenizers/estimate-token-count",
-            json_body={"model": model, "messages": messages},
-        )
-        return int(body["data"]["total_tokens"])
-
-    def balance(self) -> dict[str, Any]:
-        """The account balance (``available_balance``, ``voucher_balance``, ``cash_balance``)."""
-        self._require_platform("balance")
-        body = self._get_json("GET", "/users/me/balance")
-        return dict(body.get("data") or {})
-
-    def upload_file(
-        self, file: bytes | IO[bytes], *, filename: str, purpose: str = "file-extract"
-    ) -> dict[str, Any]:
-        """Upload a file (``purpose``: file-extract, image, video, batch)."""
-        self._require_platform("file upload")
-        return dict(
-            self._get_json(
-                "POST", "/files", files={"file": (filename, file)}, data={"purpose": purpose}
-            )
-        )
-
-    def list_files(self) -> list[dict[str, Any]]:
-        self._require_platform("files")
-        body = self._get_json("GET", "/files")
-        return list(body.get("data") or [])
-
-    def get_file(self, file_id: str) -> dict[str, Any]:
-        self._require_platform("files")
-        return dict(self._get_json("GET", f"/files/{file_id}"))
-
-    def file_content(self, file_id: str) -> str:
-        self._require_platform("files")
-        return self._send("GET", f"/files/{file_id}/content").text
-
-    def delete_file(self, file_id: str) -> dict[str, Any]:
-        self._require_platform("files")
-        return dict(self._get_json("DELETE", f"/files/{file_id}"))
-
-    def close(self) -> None:
-        """Close an injected http_client (shared pools are closed at exit)."""
-        if self._http_client is not None:
-            self._http_client.close()
 
 
 class _StreamBase:
@@ -706,8 +876,11 @@ class _StreamBase:
 
     def _opened(self, response: httpx.Response) -> tuple[_EventParser, int]:
         """A new attempt's response: its parser, and the attempt number it used."""
-        self.request_id = _request_id(response.headers)
-        self._parser = _EventParser(self._base.profile.name, self.request_id)
+        base = self._base
+        self._parser = _EventParser(
+            base.profile.name, response, base.max_event_bytes, base.max_error_bytes
+        )
+        self.request_id = self._parser.request_id
         return self._parser, int(response.request.headers[ATTEMPT_HEADER])
 
     def _ended(self) -> None:
@@ -715,6 +888,151 @@ class _StreamBase:
             _check_required_tool(
                 self.request, self.completion(), self._base.profile.name, self.request_id
             )
+
+
+# --------------------------------------------------------------------------- sync
+
+
+class KimiClient(_Base[httpx.Client]):
+    """Synchronous client. Thread-safe; share one across threads and model objects."""
+
+    def _client(self) -> httpx.Client:
+        return self._http_client or _sync_pool(self.timeout)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        stream: bool = False,
+        files: Any = None,
+        data: Any = None,
+        deadline: Deadline | None = None,
+        first_attempt: int = 1,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send with retries; return a 2xx response and its body (the response unread
+        when ``stream``; the caller closes it)."""
+        client = self._client()
+        deadline = deadline or self._deadline()
+        attempt = first_attempt - 1
+        while True:
+            attempt += 1
+            headers: Mapping[str, str] | None = None
+            request = client.build_request(
+                method,
+                self._url(path),
+                json=json_body,
+                files=files,
+                data=data,
+                headers=self._request_headers(attempt, stream),
+                timeout=deadline.attempt_timeout(self.timeout),
+            )
+            try:
+                response = client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                err: KimiError = self._connection_error(exc)
+            else:
+                ok = 200 <= response.status_code < 300
+                if ok and stream:
+                    return response, b""
+                reader = self._reader(response, ok, deadline)
+                broken: httpx.HTTPError | None = None
+                try:
+                    for chunk in response.iter_bytes():
+                        if not reader.feed(chunk):
+                            break
+                except httpx.HTTPError as exc:
+                    broken = exc
+                finally:
+                    response.close()
+                if ok and broken is None:
+                    return response, reader.body(response.status_code)
+                err, headers = self._failure(response, ok, reader, broken)
+            wait = self._retry_wait(err, attempt, deadline, headers)
+            if wait is None:
+                raise err
+            time.sleep(wait)
+
+    def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
+        """A whole chat completion. Pass a prepared request or the parameters."""
+        req = request if request is not None else self.prepare(**params)
+        if req.stream:
+            raise ConfigurationError("use stream() for a streamed request", param="stream")
+        response, raw = self._send("POST", self.profile.chat_path, json_body=req.body)
+        logger.debug("chat %s %s -> %s", self.profile.name, req.model.id, response.status_code)
+        return self._completion(req, raw, response)
+
+    def stream(self, request: ChatRequest | None = None, /, **params: Any) -> ChatStream:
+        """A streamed chat completion: iterate it for normalised chunk dicts."""
+        req = request if request is not None else self.prepare(stream=True, **params)
+        return ChatStream(self, self._streamed(req))
+
+    # Platform endpoints ---------------------------------------------------------------
+
+    def _get_json(self, method: str, path: str, **kw: Any) -> Any:
+        response, raw = self._send(method, path, **kw)
+        return self._json(raw, response)
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """The models the provider serves (``GET /models``)."""
+        self._require_models()
+        return self._list(self._get_json("GET", "/models"), "models")
+
+    def estimate_token_count(self, model: str, messages: list[dict[str, Any]]) -> int:
+        """Moonshot's token estimate for a chat body."""
+        self._require_platform("token estimation")
+        body = self._get_json(
+            "POST",
+            "/tokenizers/estimate-token-count",
+            json_body={"model": model, "messages": messages},
+        )
+        count = self._object(body, "token estimate", "data", "total_tokens")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise StreamError(
+                f"the token estimate is not an integer: {count!r:.100}", provider=self.profile.name
+            )
+        return count
+
+    def balance(self) -> dict[str, Any]:
+        """The account balance (``available_balance``, ``voucher_balance``, ``cash_balance``)."""
+        self._require_platform("balance")
+        body = self._dict(self._get_json("GET", "/users/me/balance"), "balance")
+        return self._dict(body.get("data") or {}, "balance")
+
+    def upload_file(
+        self, file: bytes | IO[bytes], *, filename: str, purpose: str = "file-extract"
+    ) -> dict[str, Any]:
+        """Upload a file (``purpose``: file-extract, image, video, batch)."""
+        self._require_platform("file upload")
+        return self._dict(
+            self._get_json(
+                "POST", "/files", files={"file": (filename, file)}, data={"purpose": purpose}
+            ),
+            "file upload",
+        )
+
+    def list_files(self) -> list[dict[str, Any]]:
+        self._require_platform("files")
+        return self._list(self._get_json("GET", "/files"), "files")
+
+    def get_file(self, file_id: str) -> dict[str, Any]:
+        self._require_platform("files")
+        return self._dict(self._get_json("GET", f"/files/{file_id}"), "file")
+
+    def file_content(self, file_id: str) -> str:
+        self._require_platform("files")
+        response, raw = self._send("GET", f"/files/{file_id}/content")
+        return raw.decode(response.encoding or "utf-8", "replace")
+
+    def delete_file(self, file_id: str) -> dict[str, Any]:
+        self._require_platform("files")
+        return self._dict(self._get_json("DELETE", f"/files/{file_id}"), "file deletion")
+
+    def close(self) -> None:
+        """Close an injected http_client (shared pools are closed at exit)."""
+        if self._http_client is not None:
+            self._http_client.close()
 
 
 class ChatStream(_StreamBase):
@@ -733,7 +1051,7 @@ class ChatStream(_StreamBase):
         deadline = client._deadline()
         attempt = 0
         while True:
-            response = client._send(
+            response, _ = client._send(
                 "POST",
                 client.profile.chat_path,
                 json_body=self.request.body,
@@ -748,14 +1066,18 @@ class ChatStream(_StreamBase):
                     for event in parser.feed(raw):
                         delivered = True
                         yield event
-                    if parser.settle(deadline, client.total_timeout):
+                    if parser.settle(deadline):
                         break
                 yield from parser.finish()
             except httpx.HTTPError as exc:
                 err = parser.broken(exc)
-                if not delivered and client._retry(err, attempt, deadline, None):
-                    continue
-                raise err from exc
+                wait = None if delivered else client._retry_wait(err, attempt, deadline, None)
+                if wait is None:
+                    raise client._hidden(err) from exc
+                time.sleep(wait)
+                continue
+            except KimiError as err:
+                raise client._hidden(err) from err.__cause__
             finally:
                 response.close()
             break
@@ -764,9 +1086,108 @@ class ChatStream(_StreamBase):
 
 # --------------------------------------------------------------------------- async
 
+#: httpcore trace events at which cancelling a request leaves the pool consistent: the
+#: start of a connect (a failed connect marks the connection closed) and the start of
+#: the request's first write (the HTTP/1.1 and HTTP/2 paths close it on any error).
+_SAFE_STARTS = (
+    "connect_tcp.started",
+    "connect_unix_socket.started",
+    "start_tls.started",
+    "send_request_headers.started",
+)
+#: Events after which it is not, until the next safe start: a connect done and the
+#: request not started yet, and any cleanup (which must run to its end).
+_UNSAFE = (
+    "connect_tcp.complete",
+    "connect_unix_socket.complete",
+    "start_tls.complete",
+    "response_closed.started",
+    ".failed",
+)
+
+_Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
+#: Requests abandoned by a cancelled caller, kept referenced until they have ended.
+_abandoned: set[asyncio.Task[Any]] = set()
+
+
+class _SendGuard:
+    """Sends one request in a task of its own, so a cancelled caller never cancels
+    httpcore where it would strand a connection (httpcore #1093, #830).
+
+    The hazard: the pool hands a queued request a *new* connection and wakes it; a
+    cancellation delivered before it starts using the connection leaves the connection
+    in the pool, CONNECTING forever (never idle, closed or expired), and the pool is
+    full once ``max_connections`` of them piled up; the same happens between the end
+    of the TCP connect and the first byte of the request (NEW forever). So the caller
+    awaits the request through :func:`asyncio.shield`; when the caller is cancelled,
+    the request is cancelled only at a point where httpcore cleans up after itself
+    (told by its ``trace`` extension: during a connect, or once the request is being
+    written), at once when it is at such a point, else as soon as it reaches one (then
+    before it connects or writes anything); a response that arrives anyway is closed.
+    Nothing of httpcore is patched or read.
+    """
+
+    __slots__ = ("_chain", "abandoned", "safe", "task")
+
+    def __init__(self, chain: _Trace | None) -> None:
+        self._chain = chain
+        self.safe = False
+        self.abandoned = False
+        self.task: asyncio.Task[httpx.Response] | None = None
+
+    async def trace(self, name: str, info: dict[str, Any]) -> None:
+        if self._chain is not None:
+            await self._chain(name, info)
+        if name.endswith(_SAFE_STARTS):
+            if self.abandoned:
+                # Raised here, before the connect or the first write starts, so an
+                # abandoned request opens no connection and sends nothing; once only,
+                # and never from a cleanup's events.
+                self.abandoned = False
+                raise asyncio.CancelledError
+            self.safe = True
+        elif name.endswith(_UNSAFE):
+            self.safe = False
+
+    def abandon(self) -> None:
+        """The caller was cancelled: cancel the request now if that is safe, else at its
+        next safe point; close its response if one comes anyway."""
+        task = self.task
+        if task is None or task.done():
+            if task is not None:
+                _close_abandoned(task)
+            return
+        _abandoned.add(task)
+        task.add_done_callback(_close_abandoned)
+        if self.safe:
+            task.cancel()
+        else:
+            self.abandoned = True
+
+
+def _close_abandoned(task: asyncio.Task[httpx.Response]) -> None:
+    _abandoned.discard(task)
+    if task.cancelled() or task.exception() is not None:
+        return
+    closing = asyncio.ensure_future(task.result().aclose())
+    _abandoned.add(closing)
+    closing.add_done_callback(_abandoned.discard)
+
+
+async def _guarded_send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    guard = _SendGuard(request.extensions.get("trace"))
+    request.extensions["trace"] = guard.trace
+    task = guard.task = asyncio.ensure_future(client.send(request, stream=True))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        guard.abandon()
+        raise
+
 
 class AsyncKimiClient(_Base[httpx.AsyncClient]):
-    """Asynchronous client. Works across event loops (one pool per loop)."""
+    """Asynchronous client. Works across event loops (one pool per loop); cancelling a
+    call (``asyncio.wait_for``, task groups) leaves the pool clean."""
 
     async def _client(self) -> httpx.AsyncClient:
         return self._http_client or await _async_pool(self.timeout)
@@ -780,92 +1201,72 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
         stream: bool = False,
         files: Any = None,
         data: Any = None,
-        deadline: float | None = None,
+        deadline: Deadline | None = None,
         first_attempt: int = 1,
-    ) -> httpx.Response:
-        """Send with retries; return a 2xx response (unread when ``stream``)."""
+    ) -> tuple[httpx.Response, bytes]:
+        """Send with retries; return a 2xx response and its body (the response unread
+        when ``stream``; the caller closes it)."""
         client = await self._client()
+        deadline = deadline or self._deadline()
         attempt = first_attempt - 1
         while True:
             attempt += 1
-            headers = None
+            headers: Mapping[str, str] | None = None
+            request = client.build_request(
+                method,
+                self._url(path),
+                json=json_body,
+                files=files,
+                data=data,
+                headers=self._request_headers(attempt, stream),
+                timeout=deadline.attempt_timeout(self.timeout),
+            )
             try:
-                request = client.build_request(
-                    method,
-                    self._url(path),
-                    json=json_body,
-                    files=files,
-                    data=data,
-                    headers=self._request_headers(attempt, stream),
-                    timeout=self._attempt_timeout(deadline),
-                )
-                response = await client.send(request, stream=True)
+                response = await _guarded_send(client, request)
             except httpx.HTTPError as exc:
-                err: KimiError
-                cause: Exception | None
-                err, cause = self._connection_error(exc)
+                err: KimiError = self._connection_error(exc)
             else:
-                if response.status_code < 400:
-                    if not stream:
-                        try:
-                            await response.aread()
-                        except httpx.HTTPError as exc:
-                            await response.aclose()
-                            err, cause = self._connection_error(exc)
-                            if await self._retry(err, attempt, deadline, None):
-                                continue
-                            raise err from cause
-                    return response
+                ok = 200 <= response.status_code < 300
+                if ok and stream:
+                    return response, b""
+                reader = self._reader(response, ok, deadline)
+                broken: httpx.HTTPError | None = None
                 try:
-                    raw = await response.aread()
-                except httpx.HTTPError:
-                    raw = b""
+                    async for chunk in response.aiter_bytes():
+                        if not reader.feed(chunk):
+                            break
+                except httpx.HTTPError as exc:
+                    broken = exc
                 finally:
                     await response.aclose()
-                err, cause, headers = self._status_error(response, raw), None, response.headers
-            if not await self._retry(err, attempt, deadline, headers):
-                raise err from cause
-
-    async def _retry(
-        self,
-        err: KimiError,
-        attempt: int,
-        deadline: float | None,
-        headers: Mapping[str, str] | None,
-    ) -> bool:
-        if not self._should_retry(err, attempt, deadline):
-            return False
-        wait = self.retry_policy.delay(attempt - 1, headers)
-        self._log_retry(err, attempt, wait)
-        await asyncio.sleep(wait)
-        return True
+                if ok and broken is None:
+                    return response, reader.body(response.status_code)
+                err, headers = self._failure(response, ok, reader, broken)
+            wait = self._retry_wait(err, attempt, deadline, headers)
+            if wait is None:
+                raise err
+            await asyncio.sleep(wait)
 
     async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
         req = request if request is not None else self.prepare(**params)
         if req.stream:
             raise ConfigurationError("use stream() for a streamed request", param="stream")
-        deadline = self._deadline()
-        response = await self._send(
-            "POST", self.profile.chat_path, json_body=req.body, deadline=deadline
-        )
-        return self._completion(req, response.content, response)
+        response, raw = await self._send("POST", self.profile.chat_path, json_body=req.body)
+        return self._completion(req, raw, response)
 
     def stream(self, request: ChatRequest | None = None, /, **params: Any) -> AsyncChatStream:
         """A streamed chat completion: ``async for`` it for normalised chunk dicts."""
         req = request if request is not None else self.prepare(stream=True, **params)
-        if not req.stream:
-            req = replace(req, body={**req.body, "stream": True})
-        return AsyncChatStream(self, req)
+        return AsyncChatStream(self, self._streamed(req))
 
     async def _get_json(self, method: str, path: str, **kw: Any) -> Any:
-        response = await self._send(method, path, **kw)
-        return self._json(response.content, response)
+        response, raw = await self._send(method, path, **kw)
+        return self._json(raw, response)
 
     async def list_models(self) -> list[dict[str, Any]]:
         self._require_models()
-        body = await self._get_json("GET", "/models")
-        return list(body.get("data") or []) if isinstance(body, dict) else []
+        return self._list(await self._get_json("GET", "/models"), "models")
 
     async def estimate_token_count(self, model: str, messages: list[dict[str, Any]]) -> int:
         self._require_platform("token estimation")
@@ -874,39 +1275,45 @@ class AsyncKimiClient(_Base[httpx.AsyncClient]):
             "/tokenizers/estimate-token-count",
             json_body={"model": model, "messages": messages},
         )
-        return int(body["data"]["total_tokens"])
+        count = self._object(body, "token estimate", "data", "total_tokens")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise StreamError(
+                f"the token estimate is not an integer: {count!r:.100}", provider=self.profile.name
+            )
+        return count
 
     async def balance(self) -> dict[str, Any]:
         self._require_platform("balance")
-        body = await self._get_json("GET", "/users/me/balance")
-        return dict(body.get("data") or {})
+        body = self._dict(await self._get_json("GET", "/users/me/balance"), "balance")
+        return self._dict(body.get("data") or {}, "balance")
 
     async def upload_file(
         self, file: bytes | IO[bytes], *, filename: str, purpose: str = "file-extract"
     ) -> dict[str, Any]:
         self._require_platform("file upload")
-        return dict(
+        return self._dict(
             await self._get_json(
                 "POST", "/files", files={"file": (filename, file)}, data={"purpose": purpose}
-            )
+            ),
+            "file upload",
         )
 
     async def list_files(self) -> list[dict[str, Any]]:
         self._require_platform("files")
-        body = await self._get_json("GET", "/files")
-        return list(body.get("data") or [])
+        return self._list(await self._get_json("GET", "/files"), "files")
 
     async def get_file(self, file_id: str) -> dict[str, Any]:
         self._require_platform("files")
-        return dict(await self._get_json("GET", f"/files/{file_id}"))
+        return self._dict(await self._get_json("GET", f"/files/{file_id}"), "file")
 
     async def file_content(self, file_id: str) -> str:
         self._require_platform("files")
-        return (await self._send("GET", f"/files/{file_id}/content")).text
+        response, raw = await self._send("GET", f"/files/{file_id}/content")
+        return raw.decode(response.encoding or "utf-8", "replace")
 
     async def delete_file(self, file_id: str) -> dict[str, Any]:
         self._require_platform("files")
-        return dict(await self._get_json("DELETE", f"/files/{file_id}"))
+        return self._dict(await self._get_json("DELETE", f"/files/{file_id}"), "file deletion")
 
     async def aclose(self) -> None:
         if self._http_client is not None:
@@ -925,7 +1332,7 @@ class AsyncChatStream(_StreamBase):
         deadline = client._deadline()
         attempt = 0
         while True:
-            response = await client._send(
+            response, _ = await client._send(
                 "POST",
                 client.profile.chat_path,
                 json_body=self.request.body,
@@ -940,15 +1347,19 @@ class AsyncChatStream(_StreamBase):
                     for event in parser.feed(raw):
                         delivered = True
                         yield event
-                    if parser.settle(deadline, client.total_timeout):
+                    if parser.settle(deadline):
                         break
                 for event in parser.finish():
                     yield event
             except httpx.HTTPError as exc:
                 err = parser.broken(exc)
-                if not delivered and await client._retry(err, attempt, deadline, None):
-                    continue
-                raise err from exc
+                wait = None if delivered else client._retry_wait(err, attempt, deadline, None)
+                if wait is None:
+                    raise client._hidden(err) from exc
+                await asyncio.sleep(wait)
+                continue
+            except KimiError as err:
+                raise client._hidden(err) from err.__cause__
             finally:
                 await response.aclose()
             break

@@ -7,7 +7,17 @@ import pickle
 import pytest
 
 import kimi_core as kc
-from kimi_core._errors import make_status_error, parse_error_body, stream_error_event
+from kimi_core._errors import (
+    _excerpt,
+    hide_secret,
+    make_status_error,
+    parse_error_body,
+    redirect_error,
+    short_json,
+    stream_error_event,
+    with_note,
+)
+from kimi_core._secrets import scrub
 
 
 def moonshot(kind: str, message: str) -> dict[str, object]:
@@ -354,4 +364,100 @@ def test_configuration_error_pickles_with_its_fields() -> None:
         "n",
         "kimi-k2.5",
         "moonshot",
+    )
+
+
+# -- bounded, linear, safe for any shape -------------------------------------------------
+
+
+def test_the_excerpt_reads_only_the_first_kib() -> None:
+    page = "<p>" + "word " * 100_000 + "</p>"
+    assert len(_excerpt(page)) == 300 and _excerpt(page).endswith("…")
+    assert _excerpt("<script>" + "x" * 10_000) == ""  # a script never closed: nothing to show
+    assert _excerpt("a <b c") == "a <b c"  # not a tag
+    assert _excerpt("<STYLE>p{}</style>kept") == "kept"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 5000 + b"]" * 5000, b'{"error": ' * 3000 + b"1" + b"}" * 3000],
+    ids=["deep list", "deep error"],
+)
+def test_deep_json_is_text_or_a_short_excerpt(raw: bytes) -> None:
+    err = make_status_error(500, raw, provider="p")
+    assert isinstance(err, kc.InternalServerError) and len(err.message) <= 300
+
+
+def test_odd_field_types_are_never_a_deep_repr() -> None:
+    _body, code, message, trace = parse_error_body(
+        b'{"error": {"message": {"a": [1, 2]}, "code": {"x": 1}, "trace_id": [1]}}'
+    )
+    assert (code, trace) == (None, None) and message == '{"a": [1, 2]}'
+    assert short_json([[[[1]]]] * 200).endswith("…")
+    deep: list[object] = []
+    node = deep
+    for _ in range(5000):
+        node.append([])
+        node = node[0]  # type: ignore[assignment]
+    assert "nested too deeply" in short_json(deep)
+
+
+def test_stream_error_event_with_a_deep_payload() -> None:
+    payload = {"error": {"message": None}, "x": [[[[[[1]]]]]]}
+    err = stream_error_event(payload, provider="p", request_id=None)
+    assert isinstance(err, kc.StreamError) and len(err.message) < 400
+
+
+def test_a_redirect_error_names_the_location_and_is_not_retried() -> None:
+    err = redirect_error(308, "https://a.example/v1", provider="p", request_id="r1")
+    assert type(err) is kc.APIStatusError and not err.retryable
+    assert "'https://a.example/v1'" in str(err) and "HTTP 308" in str(err) and "r1" in str(err)
+    assert "without a Location header" in str(
+        redirect_error(301, None, provider="p", request_id=None)
+    )
+
+
+def test_hide_secret_masks_everywhere_a_server_can_echo() -> None:
+    key = "sk-secret-abcdef0123456789"
+    err = make_status_error(
+        401,
+        f'{{"error": {{"message": "bad {key}", "type": "{key}"}}, "{key}": ["{key}"]}}'.encode(),
+        provider="p",
+    )
+    hide_secret(err, key)
+    assert key not in str(err) and key not in repr(err.body) and key not in (err.code or "")
+    assert kc.MASK in err.message
+    again = pickle.loads(pickle.dumps(err))
+    assert key not in str(again)
+
+
+def test_scrub_any_depth_in_place() -> None:
+    node: dict[str, object] = {"s": "k"}
+    doc = node
+    for _ in range(3000):
+        node["n"] = {"s": "xkx"}
+        node = node["n"]  # type: ignore[assignment]
+    scrub(doc, "k")
+    assert "k" not in str(doc["s"]) and doc["n"]["s"] == "x**********x"  # type: ignore[index]
+    assert scrub("a k b", "k") == "a ********** b" and scrub(5, "k") == 5
+
+
+def test_with_note_keeps_the_fields() -> None:
+    err = make_status_error(
+        429, b'{"error": {"type": "rate_limit_reached_error", "message": "slow"}}', provider="p"
+    )
+    with_note(err, "not retried")
+    assert str(err).startswith("[HTTP 429 rate_limit_reached_error] slow (not retried)")
+    assert err.code == "rate_limit_reached_error" and err.retryable
+
+
+def test_tool_arguments_error_is_a_value_error_and_pickles() -> None:
+    err = kc.ToolArgumentsError("bad", tool_name="f", tool_call_id="c", arguments="{")
+    assert isinstance(err, (kc.KimiError, ValueError))
+    again = pickle.loads(pickle.dumps(err))
+    assert (again.tool_name, again.tool_call_id, again.arguments, str(again)) == (
+        "f",
+        "c",
+        "{",
+        "bad",
     )

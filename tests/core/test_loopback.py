@@ -41,3 +41,28 @@ def test_a_canned_stream(loopback: LoopbackServer) -> None:
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c.get("choices"))
     assert text == "aa"
     assert loopback.received[-1].json["stream"] is True
+
+
+def test_hostile_helpers_send_what_they_say() -> None:
+    import httpx
+    from _loopback import chunked, http_head, send_huge, send_json, send_pieces
+
+    with LoopbackServer() as server:
+        server.reply_sequence([send_json({"n": 1}, status=503), send_json({"n": 2})])
+        with httpx.Client() as http:
+            first, second, third = (http.get(server.url + "/x") for _ in range(3))
+        assert (first.status_code, second.json(), third.json()) == (503, {"n": 2}, {"n": 2})
+
+        server.handler = send_huge(200, 300_000, declare_length=False, prefix=b"<", fill=b"ab")
+        with httpx.Client() as http:
+            body = http.get(server.url).content
+        assert len(body) == 300_000 and body[:5] == b"<abab"
+
+        head = http_head(200, content_type=None, length=5)
+        assert b"content-type" not in head and b"content-length: 5" in head
+        assert chunked(b"abc", last=True) == b"3\r\nabc\r\n0\r\n\r\n"
+
+        server.handler = send_pieces([http_head(200, length=4), b"ab", b"cd"], delay=0.01)
+        with httpx.Client() as http:
+            assert http.get(server.url).content == b"abcd"
+        assert [r.path for r in server.received] == ["/x", "/x", "/x", "/", "/"]

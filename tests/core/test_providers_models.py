@@ -11,7 +11,7 @@ import pytest
 import kimi_core as kc
 from kimi_core import _models
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kimi_core import SSEDecoder
+from kimi_core._sse import EventTooLargeError
 
 
 def decode_all(chunks: list[bytes]) -> list[bytes]:
@@ -98,3 +100,41 @@ def test_any_chunking_yields_the_same_events(
     assert [e for e in whole if e] == [e for e in expected if e]
     assert decode_all(split(body, cuts)) == whole
     assert decode_all([body[i : i + 1] for i in range(len(body))]) == whole
+
+
+# -- bounds ---------------------------------------------------------------------------
+
+
+def test_an_event_over_the_limit_raises_with_the_events_before_it() -> None:
+    d = SSEDecoder(max_event=100)
+    with pytest.raises(EventTooLargeError) as info:
+        d.decode(b"data: ok\n\ndata: " + b"x" * 200 + b"\n\n")
+    assert info.value.events == [b"ok"] and info.value.limit == 100
+
+
+@pytest.mark.parametrize("piece", [1, 7, 1024])
+def test_an_unfinished_line_over_the_limit_raises_as_it_grows(piece: int) -> None:
+    d = SSEDecoder(max_event=1000)
+    body = b"data: " + b"y" * 5000
+    with pytest.raises(EventTooLargeError):
+        for i in range(0, len(body), piece):
+            d.decode(body[i : i + piece])
+    assert i < 1100  # raised once past the limit, not at the end
+
+
+def test_many_data_lines_count_together() -> None:
+    d = SSEDecoder(max_event=50)
+    with pytest.raises(EventTooLargeError):
+        d.decode(b"data: 0123456789\n" * 10)
+
+
+def test_comment_floods_take_no_memory() -> None:
+    d = SSEDecoder(max_event=64)
+    for _ in range(10_000):
+        assert d.decode(b": keep-alive\n") == []
+    assert d.decode(b"data: x\n\n") == [b"x"]
+
+
+def test_an_event_just_at_the_limit_passes() -> None:
+    d = SSEDecoder(max_event=11)
+    assert d.decode(b"data: 0123456789\n\n") == [b"0123456789"]

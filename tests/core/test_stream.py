@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_core import StreamAccumulator, normalize_completion, usage_of
+from kimi_core import StreamAccumulator, first_usable_choice, normalize_completion, usage_of
+from kimi_core._stream import MalformedChunkError
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "002_465654b50e148120.txt"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "002_465654b50e148120.txt"
 
 
 def chunk(
@@ -318,3 +320,66 @@ def test_seed_stream_is_what_the_seed_says() -> None:
     text = SEED.read_text()
     assert len(re.findall(r"^data: \{", text, flags=re.M)) == 17
     assert "data: [DONE]" in text
+
+
+# -- shapes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "where"),
+    [
+        ({"choices": {"0": {}}}, "choices is dict, not a list"),
+        ({"choices": ["x"]}, "choices[0] is str, not an object"),
+        ({"choices": [{"index": "0", "delta": {}}]}, "choices[0].index is str, not an integer"),
+        ({"choices": [{"index": True, "delta": {}}]}, "choices[0].index is bool"),
+        ({"choices": [{"delta": "x"}]}, "choices[0].delta is str, not an object"),
+        ({"choices": [{"delta": {"content": 5}}]}, "choices[0].delta.content is int"),
+        ({"choices": [{"delta": {"reasoning": ["r"]}}]}, "choices[0].delta.reasoning is list"),
+        ({"choices": [{"delta": {"tool_calls": {}}}]}, "choices[0].delta.tool_calls is dict"),
+        (
+            {"choices": [{"delta": {"tool_calls": [{"id": {"a": 1}}]}}]},
+            "choices[0].delta.tool_calls[0].id is dict",
+        ),
+        (
+            {"choices": [{"delta": {"tool_calls": [{"function": {"arguments": 1}}]}}]},
+            "choices[0].delta.tool_calls[0].function.arguments is int, not a string",
+        ),
+        ({"choices": [{"delta": {}, "finish_reason": 1}]}, "choices[0].finish_reason is int"),
+        ({"usage": "many"}, "usage is str, not an object"),
+    ],
+)
+def test_a_chunk_of_the_wrong_shape_names_where_and_records_nothing(
+    bad: dict[str, Any], where: str
+) -> None:
+    acc = run([chunk({"content": "kept"})])
+    with pytest.raises(MalformedChunkError, match=re.escape(where)):
+        acc.add(bad)
+    assert acc.events == 1 and acc.message()["content"] == "kept"
+
+
+def test_falsy_values_of_the_wrong_type_are_empty() -> None:
+    acc = run([chunk({"content": "a"}), chunk({"content": None, "reasoning_content": None})])
+    assert acc.message() == {"role": "assistant", "content": "a"}
+
+
+def test_a_completion_of_the_wrong_shape() -> None:
+    good = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}}]}
+    assert first_usable_choice(normalize_completion(json.loads(json.dumps(good)))) is not None
+    for bad, where in (
+        ({"choices": [{"message": "x"}]}, "choices[0].message is str"),
+        ({"choices": [{"message": {"content": 1}}]}, "choices[0].message.content is int"),
+        ({"choices": [{"message": {"content": [1]}}]}, "choices[0].message.content[0] is int"),
+        ({"choices": [{"message": {"tool_calls": [1]}}]}, "tool_calls[0] is int"),
+        ({"choices": {}}, "choices is dict"),
+        ({"choices": [], "usage": [1]}, "usage is list"),
+    ):
+        with pytest.raises(MalformedChunkError, match=re.escape(where)):
+            normalize_completion(bad)
+    assert first_usable_choice({"choices": [{"index": 0}]}) is None
+    assert first_usable_choice({"choices": []}) is None
+
+
+def test_tool_arguments_given_as_an_object_become_their_json() -> None:
+    body = {"choices": [{"message": {"tool_calls": [{"function": {"arguments": {"a": 1}}}]}}]}
+    normalize_completion(body)
+    assert body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] == '{"a": 1}'

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -550,3 +551,71 @@ def test_total_timeout_between_chunks_is_a_timeout_with_the_partial(
         else:
             asyncio.run(consume())
     assert got and info.value.partial["choices"][0]["message"]["content"] == stream_text(got)
+
+
+# -- the deadline and body-reading rules (IO-free, shared by both drivers) -----------------
+
+
+def test_a_deadline_caps_each_attempt_and_raises_once_passed() -> None:
+    from kimi_core._deadline import Deadline
+
+    base = httpx.Timeout(connect=10, read=600, write=60, pool=60)
+    assert Deadline(None, "p").attempt_timeout(base) is base
+    capped = Deadline(2, "p").attempt_timeout(base)
+    assert all(0 < v <= 2 for v in (capped.connect, capped.read, capped.write, capped.pool))  # type: ignore[operator]
+    passed = Deadline(0.001, "p")
+    time.sleep(0.01)
+    with pytest.raises(kc.APITimeoutError, match=r"total timeout of 0\.001 s exceeded before"):
+        passed.attempt_timeout(base)
+
+
+def test_a_retry_wait_longer_than_the_time_left_raises_the_cause() -> None:
+    from kimi_core._deadline import Deadline
+
+    status = kc.RateLimitError("slow down", status_code=429, provider="p")
+    assert Deadline(None, "p").retry_wait(99.0, status) == 99.0
+    assert Deadline(10, "p").retry_wait(0.5, status) == 0.5
+    with pytest.raises(kc.RateLimitError, match=r"slow down \(not retried: the wait .* \(5.0 s\)"):
+        Deadline(1, "p").retry_wait(5.0, status)
+    broken = kc.APIConnectionError("connection failed: ReadError", provider="p")
+    with pytest.raises(
+        kc.APITimeoutError, match="would pass before a retry after: connection failed"
+    ) as info:
+        Deadline(1, "p").retry_wait(5.0, broken)
+    assert info.value.__cause__ is broken
+
+
+def test_a_body_reader_keeps_to_its_limit_and_the_deadline() -> None:
+    from kimi_core._deadline import BodyReader, Deadline, check_limit
+
+    ok = BodyReader(10, Deadline(None, "p"), "the answer")
+    assert ok.feed(b"12345") and ok.feed(b"12345") and ok.body(200) == b"1234512345"
+    over = BodyReader(10, Deadline(None, "p"), "the answer")
+    assert over.feed(b"1234567") and not over.feed(b"89abc")
+    assert over.error_body() == b"123456789a" and over.truncated
+    with pytest.raises(kc.StreamError, match="is longer, more than max_body_bytes=10"):
+        over.body(200)
+    late = BodyReader(10, Deadline(0.001, "p"), "the HTTP 500 error body", "rid")
+    time.sleep(0.01)
+    with pytest.raises(kc.APITimeoutError, match="while reading the HTTP 500 error body") as info:
+        late.feed(b"x")
+    assert info.value.request_id == "rid"
+    assert check_limit({"content-length": "11"}, 10) == 11
+    assert check_limit({"content-length": "10"}, 10) is None
+    assert check_limit({"content-length": "nope"}, 10) is None
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("max_event_bytes", 0),
+        ("max_body_bytes", -1),
+        ("max_error_bytes", True),
+        ("max_event_bytes", 1.5),
+        ("total_timeout", 0),
+        ("total_timeout", "3"),
+    ],
+)
+def test_limits_and_the_deadline_are_checked(param: str, value: Any) -> None:
+    with pytest.raises(kc.ConfigurationError, match=f"{param}={value!r} is not accepted"):
+        kc.KimiClient(provider="moonshot", api_key=KEY, **{param: value})

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from doc_blocks import HANG_GUARD, Block, docs_env, python_blocks
+from expected_output import GUIDES as EXPECTED
+from expected_output import check_output, expectation_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("guide_runner.py")
@@ -24,6 +26,17 @@ GUIDES = ("langchain.md", "llama_index.md", "emulator.md")
 #: Guides whose examples start their own emulators (in Python, or the pytest fixtures).
 OWN_EMULATORS = {"emulator.md"}
 MARK = re.compile(r"^=== block (\d+) \(line \d+\) ===$", flags=re.M)
+#: Where the notebook blocks' output ends: the next block, the test blocks, or the end.
+SECTION_END = re.compile(r"^=== (?:block \d+ \(line \d+\)|pytest .*) ===$", flags=re.M)
+
+
+def printed_by_block(output: str) -> dict[int, str]:
+    """What each notebook block printed (the runner marks where each one starts)."""
+    out = {}
+    for mark in MARK.finditer(output):
+        end = SECTION_END.search(output, mark.end())
+        out[int(mark.group(1))] = output[mark.end() : end.start() if end else len(output)]
+    return out
 
 
 def read(guide: str) -> str:
@@ -67,8 +80,14 @@ def test_guide_runs_as_written(guide: str, kimi_emulator_factory: Any, tmp_path:
         check=False,
     )
     assert proc.returncode == 0, failure_report(guide, blocks, proc.stdout)
-    ran = {int(i) for i in MARK.findall(proc.stdout)}
-    assert ran == {b.index for b in blocks if not b.tests}, proc.stdout[-3000:]
+    printed = printed_by_block(proc.stdout)
+    assert set(printed) == {b.index for b in blocks if not b.tests}, proc.stdout[-3000:]
+    for block in blocks:
+        if not block.tests:
+            where = block.describe(f"docs/{guide}")
+            check_output(
+                printed[block.index], expectation_for(block.code, EXPECTED[guide], where), where
+            )
     tests = sum(len(b.tests) for b in blocks)
     if tests:
         assert re.search(rf"^{tests} passed\b", proc.stdout, flags=re.M), proc.stdout[-3000:]
@@ -93,3 +112,11 @@ def test_guide_is_written_for_users(guide: str) -> None:
 
 def test_the_guides_are_these() -> None:
     assert sorted(p.name for p in (ROOT / "docs").glob("*.md")) == sorted(GUIDES)
+
+
+@pytest.mark.parametrize("guide", GUIDES)
+def test_every_expected_output_names_one_example(guide: str) -> None:
+    """No entry of expected_output.py is left without its example (renamed or removed)."""
+    codes = [b.code for b in python_blocks(read(guide)) if not b.tests]
+    for key in EXPECTED[guide]:
+        assert sum(key in code for code in codes) == 1, f"docs/{guide}: {key!r} names no example"

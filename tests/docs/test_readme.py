@@ -16,10 +16,13 @@ from typing import Any
 
 import pytest
 from doc_blocks import HANG_GUARD, docs_env, python_blocks
+from expected_output import README as EXPECTED
+from expected_output import check_output, expectation_for
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCKS = [block.code for block in python_blocks(README)]
+LINES = [block.line for block in python_blocks(README)]
 
 
 def test_the_readme_has_examples() -> None:
@@ -57,6 +60,19 @@ def test_example_runs_as_written(index: int, kimi_emulator_factory: Any, tmp_pat
     assert emu.requests or "def make_llm" in code or "ConfigurationError" in code, (
         "the example talked to the emulator"
     )
+    where = f"README.md, python block {index} (line {LINES[index]})"
+    tests = re.findall(r"^def (test_\w+)", code, flags=re.M)
+    if tests:
+        assert re.search(rf"^{len(tests)} passed\b", proc.stdout, flags=re.M), proc.stdout[-3000:]
+    else:
+        check_output(proc.stdout, expectation_for(code, EXPECTED, where), where)
+    assert proc.stderr == "", f"{where} wrote to stderr:\n{proc.stderr[-3000:]}"
+
+
+def test_every_expected_output_names_one_example() -> None:
+    """No entry of expected_output.py is left without its example (renamed or removed)."""
+    for key in EXPECTED:
+        assert sum(key in code for code in BLOCKS) == 1, f"README.md: {key!r} names no example"
 
 
 def test_the_provider_table_matches_the_profiles() -> None:

@@ -495,12 +495,18 @@ def test_tool_selections() -> None:
         role="assistant",
         blocks=[ToolCallBlock(tool_call_id="a", tool_name="f", tool_kwargs='{"city": "Pa')],
     )
-    assert tool_selections(partial)[0].tool_kwargs in ({}, {"city": "Pa"}, {"city": None})
+    # Mid-stream, partial arguments are parsed as far as they go...
+    assert tool_selections(partial, partial=True)[0].tool_kwargs in ({"city": "Pa"}, {"city": None})
+    # ...a finished call whose arguments are not a JSON object is refused, never {}.
+    with pytest.raises(kc.ToolArgumentsError, match="not valid JSON"):
+        tool_selections(partial)
     broken = ChatMessage(
         role="assistant",
         blocks=[ToolCallBlock(tool_call_id="a", tool_name="f", tool_kwargs="[1, 2]")],
     )
-    assert tool_selections(broken)[0].tool_kwargs == {}
+    assert tool_selections(broken, partial=True)[0].tool_kwargs == {}
+    with pytest.raises(kc.ToolArgumentsError, match="not an object"):
+        tool_selections(broken)
     legacy = ChatMessage(
         role="assistant",
         content="",

@@ -1,0 +1,143 @@
+"""Early cancellation leaves no stuck slot (httpcore #1093, #830).
+
+A request cancelled after the pool handed it a new connection, and before it used it,
+strands that connection (CONNECTING forever); on main, 2,000 requests cancelled by
+``asyncio.wait_for`` after 2 to 10 ms against a pool of 10 left all 10 slots stuck and
+the next 100 requests failed with PoolTimeout. The transport now sends each request in a
+task of its own and cancels it only where httpcore cleans up after itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import httpx
+import pytest
+from _loopback import Conn, LoopbackServer, Received, send_json, send_pieces, sse_body
+
+import kimi_core as kc
+
+from .wire import KEY, MODEL, USER, completion, delta
+
+ANSWER = send_json(completion())
+
+
+def jittered(request: Received, conn: Conn) -> None:
+    time.sleep(random.random() * 0.006)
+    ANSWER(request, conn)
+
+
+def pool_client(loopback: LoopbackServer, http: httpx.AsyncClient) -> kc.AsyncKimiClient:
+    # A short pool timeout: a stuck slot shows as a PoolTimeout (APITimeoutError) at once.
+    return kc.AsyncKimiClient(
+        provider="openai-compatible",
+        base_url=loopback.base_url,
+        api_key=KEY,
+        http_client=http,
+        max_retries=0,
+        timeout=httpx.Timeout(10, pool=3),
+    )
+
+
+async def cancel_many(c: kc.AsyncKimiClient, count: int, work: Any) -> int:
+    """Start ``count`` calls, 30 at a time, each cancelled after 2 to 10 ms; how many
+    finished before their cancellation."""
+    gate = asyncio.Semaphore(30)
+    finished = 0
+
+    async def one() -> None:
+        nonlocal finished
+        async with gate:
+            try:
+                await asyncio.wait_for(work(c), random.uniform(0.002, 0.010))
+                finished += 1
+            except (asyncio.TimeoutError, kc.KimiError):
+                pass
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return finished
+
+
+async def chat(c: kc.AsyncKimiClient) -> Any:
+    return await c.chat(model=MODEL, messages=USER)
+
+
+async def stream(c: kc.AsyncKimiClient) -> Any:
+    return [chunk async for chunk in c.stream(model=MODEL, messages=USER)]
+
+
+@pytest.mark.parametrize("work", [chat, stream], ids=["chat", "stream"])
+def test_2000_cancelled_requests_leave_the_pool_usable(loopback: LoopbackServer, work: Any) -> None:
+    random.seed(11)
+    if work is chat:
+        loopback.handler = jittered
+    else:
+        body = sse_body([delta("a"), delta("b"), delta("", "stop")])
+        head = (
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            + f"content-length: {len(body)}\r\n\r\n".encode()
+        )
+        loopback.handler = send_pieces([head, body[:40], body[40:]], delay=0.003)
+
+    async def run() -> list[Any]:
+        limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
+        async with httpx.AsyncClient(limits=limits) as http:
+            c = pool_client(loopback, http)
+            await cancel_many(c, 2000, work)
+            return await asyncio.gather(*(work(c) for _ in range(100)), return_exceptions=True)
+
+    results = asyncio.run(run())
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == [], failures[:3]
+
+
+def test_an_abandoned_request_sends_nothing(loopback: LoopbackServer) -> None:
+    """Queued behind a busy connection, then cancelled: it never reaches the server."""
+
+    def handler(request: Received, conn: Conn) -> None:
+        if request.json["messages"][0]["content"] == "slow":
+            time.sleep(0.5)
+        ANSWER(request, conn)
+
+    loopback.handler = handler
+
+    async def run() -> None:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+            c = pool_client(loopback, http)
+            busy = asyncio.ensure_future(
+                c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
+            )
+            await asyncio.sleep(0.1)
+            for _ in range(20):
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(chat(c), 0.01)
+            await busy
+            await chat(c)
+
+    asyncio.run(run())
+    sent = [r.json["messages"][0]["content"] for r in loopback.received]
+    assert sent == ["slow", "hi"]  # none of the 20 cancelled ones
+
+
+def test_a_cancelled_call_with_a_response_already_on_its_way_closes_it(
+    loopback: LoopbackServer,
+) -> None:
+    loopback.handler = jittered
+
+    async def run() -> int:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=2)) as http:
+            c = pool_client(loopback, http)
+            task = asyncio.ensure_future(chat(c))
+            await asyncio.sleep(0.002)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.sleep(0.05)
+            for _ in range(5):
+                await chat(c)
+            return len(loopback.received)
+
+    assert asyncio.run(run()) in (5, 6)
