@@ -453,7 +453,7 @@ def completion_to_result(
     Usage goes on every generation's ``usage_metadata`` when there is one choice, and on
     the first one otherwise (it counts the whole request).
     """
-    usage = kc.usage_of(body.get("usage"))
+    usage = ka.usage_of(body.get("usage"))
     generations = []
     for i, choice in enumerate(body.get("choices") or ()):
         meta = _metadata(body, provider, request_id, choice.get("finish_reason"))

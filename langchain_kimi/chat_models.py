@@ -362,7 +362,7 @@ class ChatKimi(BaseChatModel):
 
     @field_serializer("default_headers")
     def _serialize_headers(self, headers: Mapping[str, str] | None) -> dict[str, str] | None:
-        return kc.redact_headers(headers)
+        return ka.redact_headers(headers)
 
     @model_validator(mode="before")
     @classmethod
@@ -388,7 +388,7 @@ class ChatKimi(BaseChatModel):
         e.g. to serialize it); the first request raises ``kimi_core.ConfigurationError``
         naming the variables searched.
         """
-        self._profile = ka.resolve_provider(self.provider, self.base_url)
+        self._profile = kc.resolve_provider(self.provider, self.base_url)
         ka.warn_if_retired(self.model_name, self._profile.name)
         key = self._resolved_key()
         if key is not None:
@@ -541,7 +541,7 @@ class ChatKimi(BaseChatModel):
         return ["langchain_kimi", "chat_models"]
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        profile = ka.resolve_provider(self.provider, self.base_url)
+        profile = kc.resolve_provider(self.provider, self.base_url)
         return model_profile(self.model_name, profile)
 
     # ------------------------------------------------------------------ requests
@@ -902,6 +902,7 @@ def _wire_types(params: dict[str, Any]) -> None:
         isinstance(response_format, Mapping) and "type" in response_format
     ):
         params["response_format"] = response_format_to_wire(response_format)
+
 
 def _checked_result(result: ChatResult) -> ChatResult:
     for generation in result.generations:

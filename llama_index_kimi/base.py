@@ -313,7 +313,7 @@ class Kimi(FunctionCallingLLM):
                 provider=provider,
                 model=model,
             )
-        profile = ka.resolve_provider(provider, api_base)
+        profile = kc.resolve_provider(provider, api_base)
         headers = kwargs.get("default_headers")
         if headers:
             kwargs["default_headers"] = ka.unmasked_headers(headers)
@@ -393,14 +393,14 @@ class Kimi(FunctionCallingLLM):
         return (
             self.provider,
             self.api_base,
-            kc.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
+            ka.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
             self.timeout,
             self.total_timeout,
             self.max_retries,
             self.max_event_bytes,
             self.max_body_bytes,
             self.max_error_bytes,
-            tuple(sorted((kc.headers_by_ref(self.default_headers) or {}).items())),
+            tuple(sorted((ka.headers_by_ref(self.default_headers) or {}).items())),
         )
 
     def _client_kwargs(self) -> dict[str, Any]:

@@ -415,10 +415,10 @@ def chat_response_from_completion(
     ``raw`` is the response body; ``additional_kwargs`` holds the token counts (and the
     provider's request id when it sent one).
     """
-    choice = kc.first_usable_choice(body)
+    choice = ka.first_usable_choice(body)
     if choice is None:
         raise kc.StreamError(f"the answer (HTTP 200) has no usable choice: {str(body)[:200]}")
-    usage = kc.usage_of(body.get("usage"))
+    usage = ka.usage_of(body.get("usage"))
     message = message_from_wire(
         choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else 0
     )

@@ -15,10 +15,12 @@ from typing import Any
 from ._context import unknown_parameter
 from ._media import sniff_media_type
 from ._models import warn_if_retired
-from ._providers import resolve_api_key, resolve_provider
+from ._providers import resolve_api_key
 from ._rules import ToolSet
 from ._secrets import (
     MASK,
+    headers_by_ref,
+    headers_from_ref,
     key_from_ref,
     key_ref,
     redact_headers,
@@ -32,7 +34,7 @@ from ._shaping import (
     json_schema_format,
     shape_request,
 )
-from ._stream import normalize_completion, usage_of
+from ._stream import first_usable_choice, normalize_completion, usage_of
 from ._structured import json_mode_instruction
 
 __all__ = [
@@ -40,6 +42,9 @@ __all__ = [
     "MASK",
     "CallConventions",
     "ToolSet",
+    "first_usable_choice",
+    "headers_by_ref",
+    "headers_from_ref",
     "instruction_placement",
     "json_mode_instruction",
     "json_schema_format",
@@ -49,7 +54,6 @@ __all__ = [
     "redact_headers",
     "redacted_repr_args",
     "resolve_api_key",
-    "resolve_provider",
     "shape_request",
     "sniff_media_type",
     "state_with_key",

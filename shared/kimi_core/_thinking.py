@@ -3,8 +3,8 @@
 From the model's catalogue entry, the provider and the caller's settings,
 :func:`plan_thinking` decides what is sent for ``thinking``, ``reasoning_effort`` and
 ``tool_choice``, which earlier assistant messages carry their reasoning back, what is
-checked in the answer, and why, in words. :func:`~kimi_core.build_chat_request` stores
-the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check after the answer
+checked in the answer, and why, in words. The request rules (``KimiClient.prepare``)
+store the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check after the answer
 (:func:`check_answer`), :func:`~kimi_core.structured_output_method`, the ``$web_search``
 rule and every refusal or warning text read it instead of deciding again.
 

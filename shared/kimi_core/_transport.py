@@ -338,7 +338,7 @@ class _ClientLogic(Generic[_T]):
 
     def __getstate__(self) -> dict[str, Any]:
         """A pickle holds a reference to the key and to credential headers, never their
-        values (see ``kimi_core.key_ref``): this process and its forked workers find them
+        values (see ``kimi_core._secrets``): this process and its forked workers find them
         again; elsewhere the key is read from the environment."""
         state = dict(self.__dict__)
         state["_api_key"] = key_ref(self._api_key)
@@ -359,7 +359,7 @@ class _ClientLogic(Generic[_T]):
 
     def prepare(self, **params: Any) -> ChatRequest:
         """Validate chat parameters against the provider's and model's rules (see
-        :func:`kimi_core.build_chat_request`)."""
+        :func:`kimi_core._rules.build_chat_request`)."""
         return build_chat_request(self.profile, **params)
 
     def _url(self, path: str) -> str:
@@ -1091,7 +1091,8 @@ class KimiClient(_ClientLogic[httpx.Client]):
 
     def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
-        return self._run(self._chat_flow(request or self.prepare(**params)))
+        req = request if request is not None else self.prepare(**params)
+        return self._run(self._chat_flow(req))
 
     def stream(self, request: ChatRequest | None = None, /, **params: Any) -> ChatStream:
         """A streamed chat completion: iterate it for normalised chunk dicts."""
@@ -1356,7 +1357,8 @@ class AsyncKimiClient(_ClientLogic[httpx.AsyncClient]):
 
     async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
-        return await self._run(self._chat_flow(request or self.prepare(**params)))
+        req = request if request is not None else self.prepare(**params)
+        return await self._run(self._chat_flow(req))
 
     def stream(self, request: ChatRequest | None = None, /, **params: Any) -> AsyncChatStream:
         """A streamed chat completion: ``async for`` it for normalised chunk dicts."""

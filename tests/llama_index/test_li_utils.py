@@ -28,6 +28,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 import kimi_core as kc
+from kimi_core._rules import build_chat_request
 from llama_index_kimi.utils import (
     ChatStreamState,
     chat_response_from_completion,
@@ -158,7 +159,7 @@ def test_audio_becomes_input_audio_so_the_core_can_refuse_it() -> None:
     assert part["input_audio"]["format"] == "wav"
     profile = kc.get_provider("moonshot")
     with pytest.raises(kc.ConfigurationError, match="input_audio"):
-        kc.build_chat_request(profile, model="kimi-k2.6", messages=[to_wire_message(msg)])
+        build_chat_request(profile, model="kimi-k2.6", messages=[to_wire_message(msg)])
 
 
 def test_cache_points_are_skipped_and_citable_blocks_flattened() -> None:
