@@ -1012,7 +1012,7 @@ class _SyncIO:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
         self._response: httpx.Response | None = None
-        self._chunks: Iterator[bytes] | None = None
+        self._chunks: Iterator[bytes] = iter(())
         steps: dict[type, Callable[[Any], Any]] = {
             Send: self._send,
             ReadBody: self._read_body,
@@ -1028,15 +1028,15 @@ class _SyncIO:
 
     def _send(self, step: Send) -> httpx.Response | httpx.HTTPError:
         try:
-            self._response = self.client.send(step.build(self.client), stream=True)
+            response = self.client.send(step.build(self.client), stream=True)
         except httpx.HTTPError as exc:
             return exc
-        self._chunks = None
-        return self._response
+        self._response, self._chunks = response, response.iter_bytes()
+        return response
 
     def _read_body(self, step: ReadBody) -> httpx.HTTPError | None:
         try:
-            for chunk in step.response.iter_bytes():
+            for chunk in self._chunks:
                 if not step.reader.feed(chunk):
                     break
         except httpx.HTTPError as exc:
@@ -1046,19 +1046,14 @@ class _SyncIO:
         return None
 
     def _next_chunk(self, _: object) -> bytes | httpx.HTTPError | None:
-        chunks = self._chunks
-        if chunks is None:
-            if self._response is None:
-                return None
-            chunks = self._chunks = self._response.iter_bytes()
         try:
-            return next(chunks, None)
+            return next(self._chunks, None)
         except httpx.HTTPError as exc:
             return exc
 
     def _close(self, step: Close) -> None:
         if step.response is self._response:
-            self._response = self._chunks = None
+            self._response, self._chunks = None, iter(())
         step.response.close()
 
     def close(self) -> None:
@@ -1268,6 +1263,19 @@ async def _guarded_send(client: httpx.AsyncClient, request: httpx.Request) -> ht
         raise
 
 
+class _NoChunks:
+    """The chunks of no response: none."""
+
+    def __aiter__(self) -> _NoChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        raise StopAsyncIteration
+
+
+_NO_CHUNKS = _NoChunks()
+
+
 class _AsyncIO:
     """Performs the steps of flows with an ``httpx.AsyncClient``: the async twin of
     :class:`_SyncIO` (a request is sent through :func:`_guarded_send`)."""
@@ -1277,7 +1285,7 @@ class _AsyncIO:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self._response: httpx.Response | None = None
-        self._chunks: AsyncIterator[bytes] | None = None
+        self._chunks: AsyncIterator[bytes] = _NO_CHUNKS
         steps: dict[type, Callable[[Any], Awaitable[Any]]] = {
             Send: self._send,
             ReadBody: self._read_body,
@@ -1293,15 +1301,15 @@ class _AsyncIO:
 
     async def _send(self, step: Send) -> httpx.Response | httpx.HTTPError:
         try:
-            self._response = await _guarded_send(self.client, step.build(self.client))
+            response = await _guarded_send(self.client, step.build(self.client))
         except httpx.HTTPError as exc:
             return exc
-        self._chunks = None
-        return self._response
+        self._response, self._chunks = response, response.aiter_bytes()
+        return response
 
     async def _read_body(self, step: ReadBody) -> httpx.HTTPError | None:
         try:
-            async for chunk in step.response.aiter_bytes():
+            async for chunk in self._chunks:
                 if not step.reader.feed(chunk):
                     break
         except httpx.HTTPError as exc:
@@ -1311,19 +1319,14 @@ class _AsyncIO:
         return None
 
     async def _next_chunk(self, _: object) -> bytes | httpx.HTTPError | None:
-        chunks = self._chunks
-        if chunks is None:
-            if self._response is None:
-                return None
-            chunks = self._chunks = self._response.aiter_bytes()
         try:
-            return await anext(chunks, None)
+            return await anext(self._chunks, None)
         except httpx.HTTPError as exc:
             return exc
 
     async def _close(self, step: Close) -> None:
         if step.response is self._response:
-            self._response = self._chunks = None
+            self._response, self._chunks = None, _NO_CHUNKS
         await step.response.aclose()
 
     async def aclose(self) -> None:
