@@ -271,17 +271,12 @@ def _assistant_content(message: AIMessage, index: int) -> tuple[str, str | None]
     return "".join(texts), reasoning
 
 
-#: Tool-call arguments as JSON text (one encoder: ``json.dumps`` with options builds one
-#: per call).
-_arguments_json = json.JSONEncoder(ensure_ascii=False).encode
-
-
 def _tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
     name = call["name"]
     return {
         "id": call.get("id") or "",
         "type": "builtin_function" if name.startswith("$") else "function",
-        "function": {"name": name, "arguments": _arguments_json(call["args"])},
+        "function": {"name": name, "arguments": ka.arguments_json(call["args"])},
     }
 
 

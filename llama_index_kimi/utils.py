@@ -115,7 +115,11 @@ def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:
     media = False
     reasoning: list[str] | None = None
     calls: list[dict[str, Any]] = []
-    for j, block in enumerate(message.blocks):
+    blocks: Sequence[Any] = message.blocks
+    if len(blocks) == 1 and type(blocks[0]) is TextBlock:
+        texts.append(blocks[0].text)  # the common case, one text: nothing else to look at
+        blocks = ()
+    for j, block in enumerate(blocks):
         if isinstance(block, TextBlock):
             texts.append(block.text)
             parts.append({"type": "text", "text": block.text})
@@ -177,7 +181,7 @@ def _tool_call_from_block(block: ToolCallBlock) -> dict[str, Any]:
         "type": "function",
         "function": {
             "name": block.tool_name,
-            "arguments": args if isinstance(args, str) else json.dumps(args, ensure_ascii=False),
+            "arguments": args if isinstance(args, str) else ka.arguments_json(args),
         },
     }
 
@@ -190,7 +194,7 @@ def _tool_call_from_any(tc: Any) -> dict[str, Any]:
     fn = tc.get("function") or {}
     args = fn.get("arguments")
     if not isinstance(args, str):
-        args = json.dumps(args if args is not None else {}, ensure_ascii=False)
+        args = ka.arguments_json(args if args is not None else {})
     return {
         "id": tc.get("id") or "",
         "type": tc.get("type") or "function",
@@ -452,6 +456,74 @@ def completion_response_from_chat(response: ChatResponse) -> CompletionResponse:
     )
 
 
+# A stream builds a ChatResponse, its ChatMessage and a TextBlock for every event. Their
+# validation only checks what is built here from checked values, so they are made without
+# it: the instance dict filled as validation fills it, so the objects are equal to
+# validated ones (tested). Only while the models are what this expects (plain fields, no
+# extra, no private attributes); otherwise the constructors are used.
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _plain(cls: type[Any], fields: frozenset[str]) -> bool:
+    return (
+        set(cls.model_fields) == fields
+        and not cls.__private_attributes__
+        and cls.model_config.get("extra") in (None, "ignore")
+    )
+
+
+_FAST_RESPONSES = (
+    _plain(ChatResponse, frozenset({"message", "raw", "delta", "logprobs", "additional_kwargs"}))
+    and _plain(ChatMessage, frozenset({"role", "additional_kwargs", "blocks"}))
+    and _plain(TextBlock, frozenset({"block_type", "text"}))
+)
+_RESPONSE_FIELDS = frozenset({"message", "raw", "delta", "logprobs", "additional_kwargs"})
+_MESSAGE_FIELDS = frozenset({"role", "additional_kwargs", "blocks"})
+_TEXT_FIELDS = frozenset({"text"})
+
+
+def _unchecked(cls: type[Any], state: dict[str, Any], fields_set: frozenset[str]) -> Any:
+    obj = _new(cls)
+    _setattr(obj, "__dict__", state)
+    _setattr(obj, "__pydantic_fields_set__", set(fields_set))
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _text_block(text: str) -> TextBlock:
+    if not _FAST_RESPONSES:
+        return TextBlock(text=text)
+    block: TextBlock = _unchecked(TextBlock, {"block_type": "text", "text": text}, _TEXT_FIELDS)
+    return block
+
+
+def _stream_response(
+    blocks: list[Any], extra: dict[str, Any], event: Any, text: str, thought: str
+) -> ChatResponse:
+    kwargs = {"thinking_delta": thought} if thought else {}
+    if not _FAST_RESPONSES:
+        message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+        return ChatResponse(
+            message=message, raw=event, delta=text, logprobs=None, additional_kwargs=kwargs
+        )
+    message = _unchecked(
+        ChatMessage,
+        {"role": MessageRole.ASSISTANT, "additional_kwargs": extra, "blocks": blocks},
+        _MESSAGE_FIELDS,
+    )
+    state = {
+        "message": message,
+        "raw": event,
+        "delta": text,
+        "logprobs": None,
+        "additional_kwargs": kwargs,
+    }
+    response: ChatResponse = _unchecked(ChatResponse, state, _RESPONSE_FIELDS)
+    return response
+
+
 class ChatStreamState:
     """Builds one ``ChatResponse`` per streamed event, straight from the event dict.
 
@@ -477,7 +549,7 @@ class ChatStreamState:
         self._content = ""
         self._reasoning = ""
         self._thinking_block: ThinkingBlock | None = None
-        self._text_block: TextBlock = TextBlock(text="")
+        self._text_block: TextBlock = _text_block("")
         self._wire: list[dict[str, Any]] = []
         self._call_blocks: list[ToolCallBlock] = []
 
@@ -498,7 +570,7 @@ class ChatStreamState:
             self._thinking_block = None
         if text:
             self._content += text
-            self._text_block = TextBlock(text=self._content)
+            self._text_block = _text_block(self._content)
         if delta.get("tool_calls"):
             self._wire = acc.tool_calls(0)
             self._call_blocks = [
@@ -520,15 +592,7 @@ class ChatStreamState:
             blocks.extend(self._call_blocks)
             # A fresh list per response: a consumer may keep or change an earlier one.
             extra["tool_calls"] = [{**tc, "function": dict(tc["function"])} for tc in self._wire]
-        return ChatResponse(
-            message=ChatMessage.model_construct(
-                role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
-            ),
-            raw=event,
-            delta=text,
-            logprobs=None,
-            additional_kwargs={"thinking_delta": thought} if thought else {},
-        )
+        return _stream_response(blocks, extra, event, text, thought)
 
     def final(
         self, acc: kc.StreamAccumulator, request_id: str | None = None

@@ -9,6 +9,7 @@ it is public API: names may change with the adapters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "MASK",
     "CallConventions",
     "ToolSet",
+    "arguments_json",
     "first_usable_choice",
     "headers_by_ref",
     "headers_from_ref",
@@ -63,6 +65,11 @@ __all__ = [
     "usage_of",
     "warn_if_retired",
 ]
+
+
+#: Tool-call arguments as JSON text, as Kimi takes them back (non-ASCII kept). One encoder
+#: for every call: ``json.dumps`` with options builds a new one each time.
+arguments_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def unmasked_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
