@@ -57,4 +57,4 @@ def measure(chunks: int = 2000, rounds: int = 9) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    race_cli(_contenders, __doc__)
+    race_cli(_contenders, __doc__, goal=6)

@@ -31,6 +31,7 @@ from langchain_core.messages.tool import invalid_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 __all__ = [
     "INVALID_TOOL_CALLS",
@@ -127,7 +128,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
 
 def _sniffed(data: str, kind: str, where: str) -> str:
     """The media type of base64 ``data`` given without one (from its magic number)."""
-    mime = kc.sniff_media_type(data)
+    mime = ka.sniff_media_type(data)
     if mime is None or not mime.startswith(kind):
         raise _error(
             where,
@@ -233,7 +234,7 @@ def content_to_wire(content: str | list[Any], where: str = "content") -> str | l
     return parts
 
 
-def _assistant_content(message: AIMessage, where: str) -> tuple[str, str | None]:
+def _assistant_content(message: AIMessage, index: int) -> tuple[str, str | None]:
     """Text and reasoning of an assistant message (v0 string or v1 block content)."""
     content = message.content
     reasoning = message.additional_kwargs.get("reasoning_content")
@@ -241,6 +242,7 @@ def _assistant_content(message: AIMessage, where: str) -> tuple[str, str | None]
         reasoning = None
     if isinstance(content, str):
         return content, reasoning
+    where = f"messages[{index}]"
     texts: list[str] = []
     thoughts: list[str] = []
     for i, block in enumerate(content):
@@ -274,7 +276,7 @@ def _tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
     return {
         "id": call.get("id") or "",
         "type": "builtin_function" if name.startswith("$") else "function",
-        "function": {"name": name, "arguments": json.dumps(call["args"], ensure_ascii=False)},
+        "function": {"name": name, "arguments": ka.arguments_json(call["args"])},
     }
 
 
@@ -297,10 +299,9 @@ def message_to_wire(message: BaseMessage, *, last: bool = False, index: int = 0)
     - ``ToolMessage``: role ``tool`` with ``tool_call_id`` and ``name`` when known;
     - ``HumanMessage`` / ``SystemMessage`` / ``ChatMessage``: role and content parts.
     """
-    where = f"messages[{index}]"
     out: dict[str, Any]
     if isinstance(message, AIMessage):
-        text, reasoning = _assistant_content(message, where)
+        text, reasoning = _assistant_content(message, index)
         out = {"role": "assistant", "content": text}
         calls = [_tool_call_to_wire(tc) for tc in message.tool_calls]
         calls += [_invalid_tool_call_to_wire(tc) for tc in message.invalid_tool_calls]
@@ -311,29 +312,36 @@ def message_to_wire(message: BaseMessage, *, last: bool = False, index: int = 0)
         if last and message.additional_kwargs.get("partial"):
             out["partial"] = True
     elif isinstance(message, HumanMessage):
-        out = {"role": "user", "content": content_to_wire(message.content, f"{where}.content")}
+        out = {"role": "user", "content": _content(message, index)}
     elif isinstance(message, SystemMessage):
-        out = {"role": "system", "content": content_to_wire(message.content, f"{where}.content")}
+        out = {"role": "system", "content": _content(message, index)}
     elif isinstance(message, ToolMessage):
-        content = content_to_wire(message.content, f"{where}.content")
+        content = _content(message, index)
         out = {"role": "tool", "tool_call_id": message.tool_call_id, "content": content}
     elif isinstance(message, ChatMessage):
         role = {"human": "user", "ai": "assistant"}.get(message.role, message.role)
-        out = {"role": role, "content": content_to_wire(message.content, f"{where}.content")}
+        out = {"role": role, "content": _content(message, index)}
     elif isinstance(message, FunctionMessage):
         raise _error(
-            f"{where}",
+            f"messages[{index}]",
             "FunctionMessage",
             "Kimi uses tool calls; answer a tool call with a ToolMessage",
         )
     else:
-        raise _error(f"{where}", type(message).__name__, "a LangChain chat message")
+        raise _error(f"messages[{index}]", type(message).__name__, "a LangChain chat message")
     name = message.name
     if name is None and isinstance(message, ToolMessage):
         name = message.additional_kwargs.get("name")
     if name:
         out["name"] = name
     return out
+
+
+def _content(message: BaseMessage, index: int) -> str | list[Any]:
+    content = message.content
+    return (
+        content if type(content) is str else content_to_wire(content, f"messages[{index}].content")
+    )
 
 
 def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
@@ -440,7 +448,7 @@ def completion_to_result(
     Usage goes on every generation's ``usage_metadata`` when there is one choice, and on
     the first one otherwise (it counts the whole request).
     """
-    usage = kc.usage_of(body.get("usage"))
+    usage = ka.usage_of(body.get("usage"))
     generations = []
     for i, choice in enumerate(body.get("choices") or ()):
         meta = _metadata(body, provider, request_id, choice.get("finish_reason"))
@@ -618,17 +626,11 @@ def _same_call(call: ToolCall, bad: Mapping[str, Any]) -> bool:
 
 
 def with_instruction(messages: Sequence[BaseMessage], instruction: str) -> list[BaseMessage]:
-    """``messages`` with ``instruction`` appended to the first system message (or in a
-    new one at the start)."""
+    """``messages`` with ``instruction`` added to the first system message (or in a new
+    one at the start), where ``kimi_core`` places it."""
+    at, content = ka.instruction_placement([(m.type, m.content) for m in messages], instruction)
+    if at is None:
+        return [SystemMessage(content=content), *messages]
     out = list(messages)
-    for i, msg in enumerate(out):
-        if isinstance(msg, SystemMessage):
-            content = msg.content
-            merged: Any = (
-                f"{content}\n\n{instruction}"
-                if isinstance(content, str)
-                else [*content, {"type": "text", "text": instruction}]
-            )
-            out[i] = msg.model_copy(update={"content": merged})
-            return out
-    return [SystemMessage(content=instruction), *out]
+    out[at] = out[at].model_copy(update={"content": content})
+    return out

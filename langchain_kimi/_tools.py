@@ -15,6 +15,7 @@ message (the "echo turn"); Kimi then runs the search and answers. Three ways to 
 
 from __future__ import annotations
 
+import copy as copy_module
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import Field
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 from ._convert import WEB_SEARCH
 
@@ -75,12 +77,15 @@ def _is_web_search(tool: Any) -> bool:
     return False
 
 
-def convert_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> list[dict[str, Any]]:
+def convert_tools(
+    tools: Sequence[ToolLike], *, strict: bool | None = None, copy: bool = False
+) -> list[dict[str, Any]]:
     """LangChain tools, Pydantic models, functions, TypedDicts and dicts as Kimi tool dicts.
 
     ``$web_search`` (as :data:`WEB_SEARCH_TOOL`, :class:`KimiWebSearch` or any tool of
     that name) becomes the builtin declaration. Dicts already in the Kimi/OpenAI shape
-    (``{"type": "function" | "builtin_function", "function": {...}}``) pass through.
+    (``{"type": "function" | "builtin_function", "function": {...}}``) pass through;
+    with ``copy`` they are copied whole (``bind_tools`` keeps a snapshot of what was bound).
     Schemas are normalised by ``kimi_core`` when the request is prepared.
     """
     out: list[dict[str, Any]] = []
@@ -93,12 +98,20 @@ def convert_tools(tools: Sequence[ToolLike], *, strict: bool | None = None) -> l
             and tool.get("type") in ("function", "builtin_function")
             and isinstance(tool.get("function"), Mapping)
         ):
-            wire = {**tool, "function": dict(tool["function"])}
+            wire = (
+                copy_module.deepcopy(dict(tool))
+                if copy
+                else {**tool, "function": dict(tool["function"])}
+            )
             if strict is not None and tool.get("type") == "function":
                 wire["function"]["strict"] = strict
             out.append(wire)
             continue
-        out.append(convert_to_openai_tool(tool, strict=strict))
+        converted = convert_to_openai_tool(tool, strict=strict)
+        # A dict may share its schema with what it was converted from.
+        out.append(
+            copy_module.deepcopy(converted) if copy and isinstance(tool, Mapping) else converted
+        )
     return out
 
 
@@ -179,12 +192,12 @@ def response_format_to_wire(
         if "name" in response_format and isinstance(response_format.get("schema"), Mapping):
             return {"type": "json_schema", "json_schema": dict(response_format)}
     fn = convert_to_openai_tool(response_format)["function"]
-    spec: dict[str, Any] = {"name": fn["name"], "schema": fn.get("parameters") or {}}
-    if fn.get("description"):
-        spec["description"] = fn["description"]
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
+    return ka.json_schema_format(
+        fn.get("parameters") or {},
+        name=fn["name"],
+        description=fn.get("description"),
+        strict=strict,
+    )
 
 
 def is_pydantic_class(obj: Any) -> bool:

@@ -37,6 +37,7 @@ from pydantic import (
 from typing_extensions import Self
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 from ._convert import (
     apply_invalid_tool_calls,
@@ -57,8 +58,14 @@ from ._tools import (
 
 __all__ = ["ChatKimi"]
 
-# Parameters of kimi_core's prepare() that may come from the model, model_kwargs or a call.
-_REQUEST_PARAMS = kc.REQUEST_PARAMS - {"stream_usage"} | {"model"}
+#: How ChatKimi's refusals name things; LangChain passes ``stream`` and ``stream_usage`` to
+#: every call (they only concern streams, and ``_stream`` takes them itself).
+_CALLS = ka.CallConventions(
+    calls="ChatKimi calls",
+    raw_field="model_kwargs",
+    one_choice="LangChain streams one choice; use invoke() for several",
+    passed_down=frozenset({"stream", "stream_usage"}),
+)
 
 
 class ChatKimi(BaseChatModel):
@@ -355,7 +362,7 @@ class ChatKimi(BaseChatModel):
 
     @field_serializer("default_headers")
     def _serialize_headers(self, headers: Mapping[str, str] | None) -> dict[str, str] | None:
-        return kc.redact_headers(headers)
+        return ka.redact_headers(headers)
 
     @model_validator(mode="before")
     @classmethod
@@ -365,11 +372,7 @@ class ChatKimi(BaseChatModel):
             return values
         headers = values.get("default_headers")
         if headers:
-            # A dump masks credential headers; do not send the mask back.
-            values = {
-                **values,
-                "default_headers": {k: v for k, v in headers.items() if v != kc.MASK},
-            }
+            values = {**values, "default_headers": ka.unmasked_headers(headers)}
         names = set()
         for name, field in cls.model_fields.items():
             names.add(name)
@@ -386,7 +389,7 @@ class ChatKimi(BaseChatModel):
         naming the variables searched.
         """
         self._profile = kc.resolve_provider(self.provider, self.base_url)
-        kc.warn_if_retired(self.model_name, self._profile.name)
+        ka.warn_if_retired(self.model_name, self._profile.name)
         key = self._resolved_key()
         if key is not None:
             if self.api_key is None:
@@ -399,13 +402,12 @@ class ChatKimi(BaseChatModel):
         """The key (argument or environment), or None when there is none yet."""
         given = self.api_key.get_secret_value() if self.api_key is not None else None
         try:
-            return SecretStr(kc.resolve_api_key(self._profile, given))
+            return SecretStr(ka.resolve_api_key(self._profile, given))
         except kc.ConfigurationError:
             return None
 
     def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, kc.redact_headers(value) if name == "default_headers" else value
+        return ka.redacted_repr_args(super().__repr_args__())
 
     def to_json(self) -> Any:
         """LangChain's dump (what ``dumps`` and every callback's ``serialized`` get): the
@@ -413,19 +415,19 @@ class ChatKimi(BaseChatModel):
         data = super().to_json()
         kwargs = data.get("kwargs") if isinstance(data, dict) else None
         if isinstance(kwargs, dict) and kwargs.get("default_headers"):
-            kwargs["default_headers"] = kc.redact_headers(kwargs["default_headers"])
+            kwargs["default_headers"] = ka.redact_headers(kwargs["default_headers"])
         return data
 
     def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry a reference to the key, never the key (``kimi_core.key_ref``): a
+        """Pickles carry a reference to the key, never the key (``kimi_core._secrets``): a
         copy in this process or a forked worker finds it again; elsewhere the key comes
         from the environment."""
-        return kc.state_without_key(
+        return ka.state_without_key(
             super().__getstate__(), private=("_sync_client", "_async_client")
         )
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(kc.state_with_key(state, wrap=SecretStr))
+        super().__setstate__(ka.state_with_key(state, wrap=SecretStr))
         if self.api_key is None:
             # Not found: the first request names the variables to set.
             self.api_key = self._resolved_key()
@@ -544,71 +546,28 @@ class ChatKimi(BaseChatModel):
 
     # ------------------------------------------------------------------ requests
 
-    def _params(self, stop: list[str] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        """``prepare()`` parameters: the model's, then model_kwargs, then the call's."""
-        params = self._default_params
-        extra: dict[str, Any] = dict(self.extra_body or {})
-        for key, value in self.model_kwargs.items():
-            if key in _REQUEST_PARAMS:
-                params[key] = value
-            else:
-                extra[key] = value
-        for key, value in kwargs.items():
-            if key in _REQUEST_PARAMS:
-                if value is not None:
-                    params[key] = value
-            elif key == "extra_body":
-                extra.update(value or {})
-            elif key not in ("stream", "stream_usage"):  # (they only concern streams)
-                raise kc.unknown_parameter(
-                    key,
-                    value,
-                    _REQUEST_PARAMS,
-                    where="ChatKimi calls",
-                    raw=f"extra_body={{{key!r}: ...}} to send a provider-specific field",
-                    provider=self._provider_name,
-                    model=self.model_name,
-                )
-        if stop is not None:
-            params["stop"] = stop
-        tools = params.get("tools")
-        if tools:
-            params["tools"] = tools = convert_tools(tools)
-        if "tool_choice" in params:
-            params["tool_choice"] = tool_choice_to_wire(
-                params["tool_choice"], tool_names(tools or [])
-            )
-        response_format = params.get("response_format")
-        if response_format is not None and not (
-            isinstance(response_format, Mapping) and "type" in response_format
-        ):
-            params["response_format"] = response_format_to_wire(response_format)
-        if extra:
-            params["extra_body"] = extra
-        return params
-
     def _prepare(
         self,
         messages: list[BaseMessage],
         stop: list[str] | None,
-        kwargs: dict[str, Any],
+        kwargs: Mapping[str, Any],
         *,
         stream: bool = False,
         stream_usage: bool = True,
     ) -> kc.ChatRequest:
-        params = self._params(stop, kwargs)
-        if stream and (params.get("n") or 1) > 1:
-            raise kc.ConfigurationError(
-                f"n={params['n']} is not accepted when streaming: LangChain streams one "
-                "choice; use invoke() for several",
-                param="n",
-            )
-        return kc.build_chat_request(
+        """The request: the model's parameters, then ``model_kwargs``, then the call's
+        (``kimi_core`` merges them and refuses unknown call keywords)."""
+        return ka.shape_request(
             self._profile,
+            _CALLS,
+            configured=self._default_params,
+            raw=self.model_kwargs,
+            extra_body=self.extra_body,
+            call={**kwargs, "stop": stop} if stop is not None else kwargs,
             messages=messages_to_wire(messages),
             stream=stream,
             stream_usage=stream_usage,
-            **params,
+            wire_types=_wire_types,
         )
 
     def _stream_usage(self, stream_usage: bool | None) -> bool:
@@ -768,7 +727,8 @@ class ChatKimi(BaseChatModel):
         thinking switch, ``kimi_core`` disables thinking for these calls (Kimi's web
         search is documented with thinking disabled); pass ``thinking=True`` to keep it.
         """
-        formatted = convert_tools(tools, strict=strict)
+        # A snapshot the binding owns: kimi_core checks and normalises it once.
+        formatted = ka.ToolSet(convert_tools(tools, strict=strict, copy=True))
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice_to_wire(tool_choice, tool_names(formatted))
         if parallel_tool_calls is not None:
@@ -819,7 +779,7 @@ class ChatKimi(BaseChatModel):
                 - ``"json_mode"``: ``response_format={"type": "json_object"}``; with a
                   schema, the instruction to answer with a JSON object matching it is
                   added to the system message (Kimi's JSON mode needs the format in the
-                  prompt; ``kimi_core.json_mode_instruction``).
+                  prompt).
 
                 Default (None): ``kimi_core.structured_output_method``, the same choice
                 the LlamaIndex adapter makes: ``"json_schema"`` where the provider
@@ -873,7 +833,7 @@ class ChatKimi(BaseChatModel):
                 **kwargs,
             )
             if method == "json_mode" and schema is not None:
-                instruction = kc.json_mode_instruction(convert_to_json_schema(cast("Any", schema)))
+                instruction = ka.json_mode_instruction(convert_to_json_schema(cast("Any", schema)))
                 llm = cast(
                     "Runnable[LanguageModelInput, AIMessage]",
                     RunnableLambda(
@@ -928,6 +888,20 @@ class ChatKimi(BaseChatModel):
     def get_num_tokens(self, text: str) -> int:
         """Tokens of ``text`` as one user message (see ``get_num_tokens_from_messages``)."""
         return self.get_num_tokens_from_messages([HumanMessage(content=text)])
+
+
+def _wire_types(params: dict[str, Any]) -> None:
+    """LangChain's forms of tools, ``tool_choice`` and ``response_format`` as wire dicts."""
+    tools = params.get("tools")
+    if tools and not isinstance(tools, ka.ToolSet):  # a bound set is converted already
+        params["tools"] = tools = convert_tools(tools)
+    if "tool_choice" in params:
+        params["tool_choice"] = tool_choice_to_wire(params["tool_choice"], tool_names(tools or []))
+    response_format = params.get("response_format")
+    if response_format is not None and not (
+        isinstance(response_format, Mapping) and "type" in response_format
+    ):
+        params["response_format"] = response_format_to_wire(response_format)
 
 
 def _checked_result(result: ChatResult) -> ChatResult:

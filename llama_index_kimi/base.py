@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +32,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 from .utils import (
     ChatStreamState,
@@ -42,7 +42,7 @@ from .utils import (
     parse_json_output,
     resolve_tool_choice,
     to_wire_messages,
-    to_wire_tool,
+    to_wire_tools,
     tool_selections,
 )
 
@@ -59,11 +59,14 @@ dispatcher = get_dispatcher(__name__)
 DEFAULT_MODEL = "kimi-k2.6"
 _PREFERRED_MODELS = (DEFAULT_MODEL, "kimi-k2.5")
 
-#: Parameters ``kimi_core`` validates.
-_REQUEST_PARAMS = kc.REQUEST_PARAMS
-
-#: Keywords that are not request parameters (LlamaIndex or OpenAI habits): dropped.
-_IGNORED = frozenset({"stream", "stream_options", "formatted", "use_chat_completions"})
+#: How Kimi's refusals name things; the keywords LlamaIndex (or an OpenAI habit) passes to
+#: calls that are not request parameters are dropped.
+_CALLS = ka.CallConventions(
+    calls="Kimi.chat",
+    raw_field="additional_kwargs",
+    one_choice="a LlamaIndex stream carries one choice; use chat() for several",
+    passed_down=frozenset({"stream", "stream_options", "formatted", "use_chat_completions"}),
+)
 
 StructuredOutputMethod = kc.StructuredMethod
 
@@ -300,7 +303,7 @@ class Kimi(FunctionCallingLLM):
         if unknown:
             # Pydantic would drop them silently: a typo must not build a model that ignores it.
             name = sorted(unknown)[0]
-            raise kc.unknown_parameter(
+            raise ka.unknown_parameter(
                 name,
                 kwargs[name],
                 known | _INIT_KEYWORDS,
@@ -313,8 +316,7 @@ class Kimi(FunctionCallingLLM):
         profile = kc.resolve_provider(provider, api_base)
         headers = kwargs.get("default_headers")
         if headers:
-            # A dump masks credential headers; do not send the mask back.
-            kwargs["default_headers"] = {k: v for k, v in headers.items() if v != kc.MASK}
+            kwargs["default_headers"] = ka.unmasked_headers(headers)
         super().__init__(
             model=model or _default_model(profile),
             api_key=api_key,
@@ -327,18 +329,18 @@ class Kimi(FunctionCallingLLM):
         self._retry_policy = retry_policy
         # Resolve the key and check the configuration now: a clear error at construction.
         self._get_client()
-        kc.warn_if_retired(self.model, profile.name)
+        ka.warn_if_retired(self.model, profile.name)
 
     def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry a reference to the key, never the key (``kimi_core.key_ref``): a
+        """Pickles carry a reference to the key, never the key (``kimi_core._secrets``): a
         copy in this process or a forked worker (``num_workers``) finds it again;
         elsewhere the key comes from the environment."""
-        return kc.state_without_key(
+        return ka.state_without_key(
             super().__getstate__(), private=("_client", "_aclient", "_client_key", "_aclient_key")
         )
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(kc.state_with_key(state, wrap=SecretStr))
+        super().__setstate__(ka.state_with_key(state, wrap=SecretStr))
 
     @classmethod
     def class_name(cls) -> str:
@@ -346,11 +348,10 @@ class Kimi(FunctionCallingLLM):
 
     @field_serializer("default_headers")
     def _serialize_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        return kc.redact_headers(headers)
+        return ka.redact_headers(headers)
 
     def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, kc.redact_headers(value) if name == "default_headers" else value
+        return ka.redacted_repr_args(super().__repr_args__())
 
     # ------------------------------------------------------------------ configuration
 
@@ -392,14 +393,14 @@ class Kimi(FunctionCallingLLM):
         return (
             self.provider,
             self.api_base,
-            kc.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
+            ka.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
             self.timeout,
             self.total_timeout,
             self.max_retries,
             self.max_event_bytes,
             self.max_body_bytes,
             self.max_error_bytes,
-            tuple(sorted((kc.headers_by_ref(self.default_headers) or {}).items())),
+            tuple(sorted((ka.headers_by_ref(self.default_headers) or {}).items())),
         )
 
     def _client_kwargs(self) -> dict[str, Any]:
@@ -436,66 +437,35 @@ class Kimi(FunctionCallingLLM):
     def _prepare(
         self, messages: Sequence[ChatMessage], stream: bool, kwargs: Mapping[str, Any]
     ) -> kc.ChatRequest:
-        """Validate and build the request body (raises ``kc.ConfigurationError``)."""
-        params: dict[str, Any] = {}
-        for name, value in (
-            ("temperature", self.temperature),
-            ("top_p", self.top_p),
-            ("max_tokens", self.max_tokens),
-            ("thinking", self.thinking),
-            ("reasoning_effort", self.reasoning_effort),
-        ):
-            if value is not None:
-                params[name] = value
-        extra_body: dict[str, Any] = {}
-        model = self.model
-        for source in (self.additional_kwargs, kwargs):
-            for name, value in source.items():
-                if name in _REQUEST_PARAMS:
-                    params[name] = value
-                elif name == "model":
-                    model = value
-                elif name == "extra_body":
-                    extra_body.update(value or {})
-                elif name in _IGNORED:
-                    continue
-                elif source is self.additional_kwargs:
-                    extra_body[name] = value  # LlamaIndex's channel for raw API fields
-                else:
-                    # A typo must not reach the API silently.
-                    raise kc.unknown_parameter(
-                        name,
-                        value,
-                        _REQUEST_PARAMS,
-                        where="Kimi.chat",
-                        raw="extra_body={...} (or the additional_kwargs field) for a raw "
-                        "request field",
-                        provider=self.provider,
-                        model=model,
-                    )
-        if stream and isinstance(params.get("n"), int) and params["n"] > 1:
-            raise kc.ConfigurationError(
-                f"n={params['n']} is not accepted when streaming: a LlamaIndex stream "
-                "carries one choice; use chat() for several",
-                param="n",
-                provider=self.provider,
-                model=model,
-            )
-        if params.get("tools"):
-            # LlamaIndex tools passed straight to chat(tools=...) are converted too.
-            params["tools"] = [
-                t if isinstance(t, Mapping) else to_wire_tool(t, strict=self.strict)
-                for t in params["tools"]
-            ]
-        if params.get("tool_choice") is not None:
-            params["tool_choice"] = resolve_tool_choice(params["tool_choice"])
-        return self._get_client().prepare(
-            model=model,
+        """Validate and build the request body (raises ``kc.ConfigurationError``): the
+        fields, then ``additional_kwargs``, then the call's keywords (``kimi_core`` merges
+        them and refuses unknown call keywords)."""
+        return ka.shape_request(
+            self._get_client().profile,
+            _CALLS,
+            configured={
+                "model": self.model,
+                "temperature": self.temperature,
+                "top_p": self.top_p,
+                "max_tokens": self.max_tokens,
+                "thinking": self.thinking,
+                "reasoning_effort": self.reasoning_effort,
+            },
+            raw=self.additional_kwargs,
+            call=kwargs,
             messages=to_wire_messages(messages),
             stream=stream,
-            extra_body=extra_body or None,
-            **{k: v for k, v in params.items() if v is not None},
+            wire_types=self._wire_types,
         )
+
+    def _wire_types(self, params: dict[str, Any]) -> None:
+        """LlamaIndex tools (passed straight to ``chat(tools=...)`` too) and tool choices as
+        wire dicts."""
+        tools = params.get("tools")
+        if tools and not isinstance(tools, ka.ToolSet):  # a tool set is converted already
+            params["tools"] = to_wire_tools(tools, strict=self.strict)
+        if params.get("tool_choice") is not None:
+            params["tool_choice"] = resolve_tool_choice(params["tool_choice"])
 
     # ------------------------------------------------------------------ chat
 
@@ -648,7 +618,7 @@ class Kimi(FunctionCallingLLM):
         allows it, and otherwise sends ``auto`` and raises ``ToolCallMissingError`` if no
         call comes back. Tool schemas are normalised by ``kimi_core``.
         """
-        specs = [to_wire_tool(t, strict=self.strict if strict is None else strict) for t in tools]
+        specs = to_wire_tools(tools, strict=self.strict if strict is None else strict)
         messages = list(chat_history or [])
         if user_msg is not None:
             if isinstance(user_msg, str):
@@ -731,15 +701,12 @@ class Kimi(FunctionCallingLLM):
         }
         schema = output_cls.model_json_schema()
         if method == "json_schema":
-            name = re.sub(r"[^a-zA-Z0-9_-]", "_", str(schema.get("title") or output_cls.__name__))
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": name[:64], "schema": schema},
-            }
+            name = str(schema.get("title") or output_cls.__name__)
+            kwargs["response_format"] = ka.json_schema_format(schema, name=name)
             return messages, kwargs
         # json_object: Kimi wants the format spelled out in the prompt.
         kwargs["response_format"] = {"type": "json_object"}
-        return _with_system_instruction(messages, kc.json_mode_instruction(schema)), kwargs
+        return _with_system_instruction(messages, ka.json_mode_instruction(schema)), kwargs
 
     @dispatcher.span
     def structured_predict(
@@ -868,13 +835,21 @@ class Kimi(FunctionCallingLLM):
 
 
 def _with_system_instruction(messages: list[ChatMessage], instruction: str) -> list[ChatMessage]:
-    """``messages`` with ``instruction`` added to the first system message (or a new one)."""
+    """``messages`` with ``instruction`` added to the first system message (or a new one),
+    where ``kimi_core`` places it."""
+    at, blocks = ka.instruction_placement(
+        [("system" if m.role in _SYSTEM_ROLES else "other", m.blocks) for m in messages],
+        instruction,
+        text_part=lambda text: TextBlock(text=text),
+    )
+    if at is None:
+        return [ChatMessage(role=MessageRole.SYSTEM, content=instruction), *messages]
     out = list(messages)
-    for i, msg in enumerate(out):
-        if msg.role in (MessageRole.SYSTEM, MessageRole.DEVELOPER):
-            out[i] = msg.model_copy(update={"blocks": [*msg.blocks, TextBlock(text=instruction)]})
-            return out
-    return [ChatMessage(role=MessageRole.SYSTEM, content=instruction), *out]
+    out[at] = out[at].model_copy(update={"blocks": blocks})
+    return out
+
+
+_SYSTEM_ROLES = (MessageRole.SYSTEM, MessageRole.DEVELOPER)
 
 
 def _validate_json(output_cls: type[Model], text: str) -> Model:

@@ -17,6 +17,8 @@ import base64
 import binascii
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from io import IOBase
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -56,6 +59,7 @@ __all__ = [
     "to_wire_message",
     "to_wire_messages",
     "to_wire_tool",
+    "to_wire_tools",
     "tool_selections",
     "usage_kwargs",
 ]
@@ -96,7 +100,10 @@ def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:
       an assistant message with ``additional_kwargs["partial"] = True`` is Kimi's partial
       mode prefix.
     """
-    role = _ROLES.get(_role_value(message.role))
+    # MessageRole is a str enum: its members find their values' keys.
+    role = _ROLES.get(message.role)
+    if role is None and not isinstance(message.role, MessageRole):
+        role = _ROLES.get(str(message.role))
     if role is None:
         raise kc.ConfigurationError(
             f"messages[{index}].role={_role_value(message.role)!r} is not accepted by Kimi: "
@@ -108,7 +115,11 @@ def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:
     media = False
     reasoning: list[str] | None = None
     calls: list[dict[str, Any]] = []
-    for j, block in enumerate(message.blocks):
+    blocks: Sequence[Any] = message.blocks
+    if len(blocks) == 1 and type(blocks[0]) is TextBlock:
+        texts.append(blocks[0].text)  # the common case, one text: nothing else to look at
+        blocks = ()
+    for j, block in enumerate(blocks):
         if isinstance(block, TextBlock):
             texts.append(block.text)
             parts.append({"type": "text", "text": block.text})
@@ -170,7 +181,7 @@ def _tool_call_from_block(block: ToolCallBlock) -> dict[str, Any]:
         "type": "function",
         "function": {
             "name": block.tool_name,
-            "arguments": args if isinstance(args, str) else json.dumps(args, ensure_ascii=False),
+            "arguments": args if isinstance(args, str) else ka.arguments_json(args),
         },
     }
 
@@ -183,7 +194,7 @@ def _tool_call_from_any(tc: Any) -> dict[str, Any]:
     fn = tc.get("function") or {}
     args = fn.get("arguments")
     if not isinstance(args, str):
-        args = json.dumps(args if args is not None else {}, ensure_ascii=False)
+        args = ka.arguments_json(args if args is not None else {})
     return {
         "id": tc.get("id") or "",
         "type": tc.get("type") or "function",
@@ -274,7 +285,7 @@ def _base64_of(data: Any, path: Any, url: Any) -> str:
 
 
 def _sniff(b64: str, where: str, kind: str, field: str) -> str:
-    mime = kc.sniff_media_type(b64)
+    mime = ka.sniff_media_type(b64)
     if mime is not None:
         return mime
     raise kc.ConfigurationError(
@@ -296,6 +307,39 @@ def to_wire_tool(tool: BaseTool | Mapping[str, Any], *, strict: bool = False) ->
     if strict and spec.get("type") == "function":
         spec["function"]["strict"] = True
     return spec
+
+
+#: Tool sets already converted, by the identity of their tools (held here, so that an id
+#: is not reused while its entry lives) and what the conversion reads of each.
+_TOOL_SETS: OrderedDict[tuple[Any, ...], tuple[Sequence[Any], ka.ToolSet]] = OrderedDict()
+_TOOL_SETS_LOCK = threading.Lock()
+_TOOL_SETS_SIZE = 64
+
+
+def _converted_by(tool: BaseTool | Mapping[str, Any]) -> Any:
+    """What :func:`to_wire_tool` reads of ``tool``: a change of any of it is a new set."""
+    if isinstance(tool, Mapping):
+        return json.dumps(tool, sort_keys=True, default=repr)
+    meta = tool.metadata
+    return (id(tool), id(meta), meta.name, meta.description, meta.fn_schema)
+
+
+def to_wire_tools(tools: Sequence[BaseTool | Mapping[str, Any]], *, strict: bool) -> ka.ToolSet:
+    """The tools of an agent turn as a ``kimi_core`` tool set: converted (LlamaIndex builds
+    each schema anew, hundreds of microseconds a tool) and checked once for the same tools,
+    however many turns send them."""
+    key = (strict, tuple(_converted_by(t) for t in tools))
+    with _TOOL_SETS_LOCK:
+        hit = _TOOL_SETS.get(key)
+        if hit is not None:
+            _TOOL_SETS.move_to_end(key)
+            return hit[1]
+    converted = ka.ToolSet(to_wire_tool(t, strict=strict) for t in tools)
+    with _TOOL_SETS_LOCK:
+        _TOOL_SETS[key] = (tuple(tools), converted)
+        if len(_TOOL_SETS) > _TOOL_SETS_SIZE:
+            _TOOL_SETS.popitem(last=False)
+    return converted
 
 
 def resolve_tool_choice(
@@ -375,10 +419,10 @@ def chat_response_from_completion(
     ``raw`` is the response body; ``additional_kwargs`` holds the token counts (and the
     provider's request id when it sent one).
     """
-    choice = kc.first_usable_choice(body)
+    choice = ka.first_usable_choice(body)
     if choice is None:
         raise kc.StreamError(f"the answer (HTTP 200) has no usable choice: {str(body)[:200]}")
-    usage = kc.usage_of(body.get("usage"))
+    usage = ka.usage_of(body.get("usage"))
     message = message_from_wire(
         choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else 0
     )
@@ -412,6 +456,74 @@ def completion_response_from_chat(response: ChatResponse) -> CompletionResponse:
     )
 
 
+# A stream builds a ChatResponse, its ChatMessage and a TextBlock for every event. Their
+# validation only checks what is built here from checked values, so they are made without
+# it: the instance dict filled as validation fills it, so the objects are equal to
+# validated ones (tested). Only while the models are what this expects (plain fields, no
+# extra, no private attributes); otherwise the constructors are used.
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _plain(cls: type[Any], fields: frozenset[str]) -> bool:
+    return (
+        set(cls.model_fields) == fields
+        and not cls.__private_attributes__
+        and cls.model_config.get("extra") in (None, "ignore")
+    )
+
+
+_FAST_RESPONSES = (
+    _plain(ChatResponse, frozenset({"message", "raw", "delta", "logprobs", "additional_kwargs"}))
+    and _plain(ChatMessage, frozenset({"role", "additional_kwargs", "blocks"}))
+    and _plain(TextBlock, frozenset({"block_type", "text"}))
+)
+_RESPONSE_FIELDS = frozenset({"message", "raw", "delta", "logprobs", "additional_kwargs"})
+_MESSAGE_FIELDS = frozenset({"role", "additional_kwargs", "blocks"})
+_TEXT_FIELDS = frozenset({"text"})
+
+
+def _unchecked(cls: type[Any], state: dict[str, Any], fields_set: frozenset[str]) -> Any:
+    obj = _new(cls)
+    _setattr(obj, "__dict__", state)
+    _setattr(obj, "__pydantic_fields_set__", set(fields_set))
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _text_block(text: str) -> TextBlock:
+    if not _FAST_RESPONSES:
+        return TextBlock(text=text)
+    block: TextBlock = _unchecked(TextBlock, {"block_type": "text", "text": text}, _TEXT_FIELDS)
+    return block
+
+
+def _stream_response(
+    blocks: list[Any], extra: dict[str, Any], event: Any, text: str, thought: str
+) -> ChatResponse:
+    kwargs = {"thinking_delta": thought} if thought else {}
+    if not _FAST_RESPONSES:
+        message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+        return ChatResponse(
+            message=message, raw=event, delta=text, logprobs=None, additional_kwargs=kwargs
+        )
+    message = _unchecked(
+        ChatMessage,
+        {"role": MessageRole.ASSISTANT, "additional_kwargs": extra, "blocks": blocks},
+        _MESSAGE_FIELDS,
+    )
+    state = {
+        "message": message,
+        "raw": event,
+        "delta": text,
+        "logprobs": None,
+        "additional_kwargs": kwargs,
+    }
+    response: ChatResponse = _unchecked(ChatResponse, state, _RESPONSE_FIELDS)
+    return response
+
+
 class ChatStreamState:
     """Builds one ``ChatResponse`` per streamed event, straight from the event dict.
 
@@ -437,7 +549,7 @@ class ChatStreamState:
         self._content = ""
         self._reasoning = ""
         self._thinking_block: ThinkingBlock | None = None
-        self._text_block: TextBlock = TextBlock(text="")
+        self._text_block: TextBlock = _text_block("")
         self._wire: list[dict[str, Any]] = []
         self._call_blocks: list[ToolCallBlock] = []
 
@@ -458,7 +570,7 @@ class ChatStreamState:
             self._thinking_block = None
         if text:
             self._content += text
-            self._text_block = TextBlock(text=self._content)
+            self._text_block = _text_block(self._content)
         if delta.get("tool_calls"):
             self._wire = acc.tool_calls(0)
             self._call_blocks = [
@@ -480,15 +592,7 @@ class ChatStreamState:
             blocks.extend(self._call_blocks)
             # A fresh list per response: a consumer may keep or change an earlier one.
             extra["tool_calls"] = [{**tc, "function": dict(tc["function"])} for tc in self._wire]
-        return ChatResponse(
-            message=ChatMessage.model_construct(
-                role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
-            ),
-            raw=event,
-            delta=text,
-            logprobs=None,
-            additional_kwargs={"thinking_delta": thought} if thought else {},
-        )
+        return _stream_response(blocks, extra, event, text, thought)
 
     def final(
         self, acc: kc.StreamAccumulator, request_id: str | None = None

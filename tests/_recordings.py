@@ -51,7 +51,7 @@ def replay_stream(server: LoopbackServer, name: str) -> None:
 
 def retired_404(server: LoopbackServer, model: str) -> None:
     """Moonshot's 404 for an id it does not serve (recorded), with ``model`` put in the
-    message where the recording names an invented id: facts §11 says a retired id gets the
+    message where the recording names an invented id: docs/kimi-platform.md §11 says a retired id gets the
     same answer. Not a recording of a retired id."""
     body = recorded("moonshotai-error-without-code-live.json").replace(
         b"definitely-not-a-real-moonshot-model", model.encode()

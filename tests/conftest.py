@@ -19,7 +19,7 @@ def loopback() -> Iterator[LoopbackServer]:
 
 @pytest.fixture(autouse=True)
 def _retired_ids_warn_in_every_test() -> None:
-    """A retired id warns once per process (``kimi_core.warn_if_retired``); forget who was
+    """A retired id warns once per process (``kimi_core._models.warn_if_retired``); forget who was
     warned, so that each test sees the warning its own models cause, whatever the order."""
     from kimi_core import _models
 

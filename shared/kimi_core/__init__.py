@@ -3,9 +3,33 @@
 Transport (httpx, retries, SSE), provider profiles, the model catalogue, request
 rules, schema normalisation, stream assembly and the typed errors, shared by
 ``langchain_kimi`` and ``llama_index_kimi``. It imports no framework.
+
+The public names, what a user calls:
+
+- clients: ``KimiClient``, ``AsyncKimiClient`` (``prepare``, ``chat``, ``stream``, the
+  platform endpoints); what they return: ``ChatRequest``, ``ChatResult``, ``ChatStream``,
+  ``AsyncChatStream``, ``StreamAccumulator``, ``Usage``; their settings: ``RetryPolicy``,
+  ``DEFAULT_TIMEOUT``, ``DEFAULT_MAX_BODY``, ``DEFAULT_MAX_ERROR``, ``DEFAULT_MAX_EVENT``;
+- errors (the tree is drawn in ``kimi_core._errors``): ``KimiError``,
+  ``ConfigurationError``, ``ToolCallMissingError``, ``ToolArgumentsError``,
+  ``APIConnectionError``, ``APITimeoutError``, ``StreamError``, ``APIStatusError``,
+  ``BadRequestError``, ``ContextWindowExceededError``, ``ContentFilterError``,
+  ``AuthenticationError``, ``PermissionDeniedError``, ``InsufficientQuotaError``,
+  ``NotFoundError``, ``RateLimitError``, ``InternalServerError``;
+- providers: ``PROVIDERS``, ``ProviderProfile``, ``get_provider``, ``resolve_provider``;
+- models: ``MODELS``, ``ModelInfo``, ``FixedTemperature``, ``Retirement``,
+  ``get_model_info``, ``RetiredModelWarning``, ``UnknownModelWarning``,
+  ``UnconfirmedRuleWarning``;
+- the thinking plan: ``ThinkingPlan``, ``plan_thinking``;
+- structured output: ``StructuredMethod``, ``structured_output_method``,
+  ``check_structured_method``;
+- schemas: ``normalize_schema``;
+- ``__version__``.
+
+What only the two adapters need (request shaping, key and header masking, conversion
+helpers) is in the private module ``kimi_core._adapter``.
 """
 
-from ._context import unknown_parameter
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -25,44 +49,21 @@ from ._errors import (
     ToolArgumentsError,
     ToolCallMissingError,
 )
-from ._media import sniff_media_type
 from ._models import (
     MODELS,
+    FixedTemperature,
     ModelInfo,
     RetiredModelWarning,
     Retirement,
     UnconfirmedRuleWarning,
     UnknownModelWarning,
     get_model_info,
-    warn_if_retired,
 )
-from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_api_key, resolve_provider
-from ._rules import REQUEST_PARAMS, ChatRequest, build_chat_request, is_forced_tool_choice
+from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_provider
+from ._rules import ChatRequest
 from ._schema import normalize_schema
-from ._secrets import (
-    MASK,
-    headers_by_ref,
-    headers_from_ref,
-    key_from_ref,
-    key_ref,
-    redact_headers,
-    state_with_key,
-    state_without_key,
-)
-from ._sse import SSEDecoder
-from ._stream import (
-    StreamAccumulator,
-    Usage,
-    first_usable_choice,
-    normalize_completion,
-    usage_of,
-)
-from ._structured import (
-    StructuredMethod,
-    check_structured_method,
-    json_mode_instruction,
-    structured_output_method,
-)
+from ._stream import StreamAccumulator, Usage
+from ._structured import StructuredMethod, check_structured_method, structured_output_method
 from ._thinking import ThinkingPlan, plan_thinking
 from ._transport import (
     DEFAULT_MAX_BODY,
@@ -83,10 +84,8 @@ __all__ = [
     "DEFAULT_MAX_ERROR",
     "DEFAULT_MAX_EVENT",
     "DEFAULT_TIMEOUT",
-    "MASK",
     "MODELS",
     "PROVIDERS",
-    "REQUEST_PARAMS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -100,6 +99,7 @@ __all__ = [
     "ConfigurationError",
     "ContentFilterError",
     "ContextWindowExceededError",
+    "FixedTemperature",
     "InsufficientQuotaError",
     "InternalServerError",
     "KimiClient",
@@ -112,7 +112,6 @@ __all__ = [
     "RetiredModelWarning",
     "Retirement",
     "RetryPolicy",
-    "SSEDecoder",
     "StreamAccumulator",
     "StreamError",
     "StructuredMethod",
@@ -123,28 +122,11 @@ __all__ = [
     "UnknownModelWarning",
     "Usage",
     "__version__",
-    "build_chat_request",
     "check_structured_method",
-    "first_usable_choice",
     "get_model_info",
     "get_provider",
-    "headers_by_ref",
-    "headers_from_ref",
-    "is_forced_tool_choice",
-    "json_mode_instruction",
-    "key_from_ref",
-    "key_ref",
-    "normalize_completion",
     "normalize_schema",
     "plan_thinking",
-    "redact_headers",
-    "resolve_api_key",
     "resolve_provider",
-    "sniff_media_type",
-    "state_with_key",
-    "state_without_key",
     "structured_output_method",
-    "unknown_parameter",
-    "usage_of",
-    "warn_if_retired",
 ]

@@ -15,12 +15,13 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple, TypeVar
 
 from ._errors import NotFoundError
 
 __all__ = [
     "MODELS",
+    "FixedTemperature",
     "ModelInfo",
     "RetiredModelWarning",
     "Retirement",
@@ -56,6 +57,19 @@ class Retirement:
         return f"retired on {self.date}; use {self.successor}"
 
 
+class FixedTemperature(NamedTuple):
+    """The temperature a model fixes: a sent value that differs is refused."""
+
+    #: With thinking on.
+    thinking: float
+    #: With thinking off.
+    not_thinking: float
+
+    def value(self, thinks: bool) -> float:
+        """The fixed value for a request that thinks (``thinks``) or not."""
+        return self.thinking if thinks else self.not_thinking
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the client needs to know about one model."""
@@ -67,8 +81,7 @@ class ModelInfo:
     video_input: bool = False
     thinking: ThinkingMode = "none"
     #: Sampling values the model fixes: sent values that differ are rejected.
-    #: ``fixed_temperature`` is (thinking on, thinking off).
-    fixed_temperature: tuple[float, float] | None = None
+    fixed_temperature: FixedTemperature | None = None
     fixed_top_p: float | None = None
     fixed_n: int | None = None
     fixed_penalties: float | None = None
@@ -134,138 +147,132 @@ def _on_moonshot(date: str, successor: str = "kimi-k2.6") -> tuple[tuple[str, Re
     return tuple((name, Retirement(date, successor)) for name in _MOONSHOT)
 
 
-#: Retired on Moonshot (facts §11: 404 "Not found the model X or Permission denied").
+#: Retired on Moonshot (docs/kimi-platform.md, "The 2026 line": 404 "Not found the model X
+#: or Permission denied").
 _GONE_2026_01 = _on_moonshot("2026-01-28")
 _GONE_2026_05 = _on_moonshot("2026-05-25")
 _GONE_2026_08 = _on_moonshot("2026-08-31")
 
-_SWITCH_RULES = {
-    "context_window": _K256,
-    "max_output": 32_768,
-    "image_input": True,
-    "video_input": True,
-    "thinking": "default_on",
-    "fixed_temperature": (1.0, 0.6),
-    "fixed_top_p": 0.95,
-    "fixed_n": 1,
-    "fixed_penalties": 0.0,
-    "json_schema": True,
-}
+# Each family is one typed entry; its models are that entry with their own id and the
+# fields that differ (``dataclasses.replace``, checked by mypy like the constructor).
 
-_K3_RULES = {
-    "family": "kimi-k3",
-    "context_window": _M1,
-    "max_output": 262_144,
-    "image_input": True,
-    "video_input": True,
-    "thinking": "always",
-    "thinking_field": False,
-    "reasoning_efforts": ("low", "high", "max"),
-    # Fixed as for kimi-k2.6 with thinking on (the temperature rejection is recorded).
-    "fixed_temperature": (1.0, 1.0),
-    "fixed_top_p": 0.95,
-    "fixed_n": 1,
-    "fixed_penalties": 0.0,
-    "forced_tool_choice_while_thinking": True,
-    "keeps_reasoning": True,
-    "json_schema": True,
-}
-_K3_SOURCE = (
-    "Moonshot /v1/models 2026-09-02; vercel/ai captures (temperature, tool_choice "
-    "required); nanobot#3939; models.dev"
+#: kimi-k2.6 and kimi-k2.5: thinking on by default with a switch; sampling fixed.
+_SWITCH = ModelInfo(
+    id="kimi-k2.6",
+    family="kimi-k2.6",
+    context_window=_K256,
+    max_output=32_768,
+    image_input=True,
+    video_input=True,
+    thinking="default_on",
+    fixed_temperature=FixedTemperature(thinking=1.0, not_thinking=0.6),
+    fixed_top_p=0.95,
+    fixed_n=1,
+    fixed_penalties=0.0,
+    json_schema=True,
+    thinking_keep=True,
+    source="Moonshot docs; vercel/ai captures (tool_choice required refused)",
 )
 
-_K27_RULES = {
-    "family": "kimi-k2.7",
-    "context_window": _K256,
-    "max_output": 262_144,
-    "image_input": True,
-    "video_input": True,
-    "thinking": "always",
-    "keeps_reasoning": True,
-    "json_schema": True,
-}
-_K27_SOURCE = "Moonshot /v1/models 2026-09-02; vercel/ai capture (thinking disabled); models.dev"
+#: kimi-k3: always reasons, takes no thinking field, reasoning_effort top level; sampling
+#: fixed as for kimi-k2.6 with thinking on (the temperature rejection is recorded).
+_K3 = replace(
+    _SWITCH,
+    id="kimi-k3",
+    family="kimi-k3",
+    context_window=_M1,
+    max_output=262_144,
+    thinking="always",
+    thinking_field=False,
+    thinking_keep=False,
+    reasoning_efforts=("low", "high", "max"),
+    fixed_temperature=FixedTemperature(thinking=1.0, not_thinking=1.0),
+    forced_tool_choice_while_thinking=True,
+    keeps_reasoning=True,
+    source=(
+        "Moonshot /v1/models 2026-09-02; vercel/ai captures (temperature, tool_choice "
+        "required); nanobot#3939; models.dev"
+    ),
+)
+#: Reported later, lower confidence: the kimi-k3 rules, not enforced (warned).
+_K3_REPORTED = replace(
+    _K3, confirmed=False, source="reported after 2026-09 (docs/kimi-platform.md)"
+)
 
+#: kimi-k2.7-code: always thinks (a disabled thinking object is refused).
+_K27 = ModelInfo(
+    id="kimi-k2.7-code",
+    family="kimi-k2.7",
+    thinking="always",
+    keeps_reasoning=True,
+    context_window=_K256,
+    max_output=262_144,
+    image_input=True,
+    video_input=True,
+    json_schema=True,
+    source="Moonshot /v1/models 2026-09-02; vercel/ai capture (thinking disabled); models.dev",
+)
 
-def _m(model_id: str, **kw: object) -> ModelInfo:
-    return ModelInfo(id=model_id, **kw)  # type: ignore[arg-type]
-
-
-_K2_INSTRUCT = {
-    "family": "kimi-k2",
-    "context_window": _K256,
-    "max_output": 32_768,
-    "json_schema": True,
-    "default_temperature": 0.6,
-    "source": "Moonshot docs (2025); AceData docs",
-}
-_K2_THINKING = {
-    "family": "kimi-k2-thinking",
-    "context_window": _K256,
-    "max_output": 65_536,
-    "thinking": "always",
-    "default_temperature": 1.0,
-    "json_schema": True,
-    "source": "Moonshot docs (2025); AceData and EvoLink docs",
-    "retired": _GONE_2026_05,
-}
-_V1 = {
-    "family": "moonshot-v1",
-    "max_output": 8_192,
-    "default_temperature": 0.0,
-    "json_schema": True,
-    "source": "Moonshot docs (2025)",
-    "retired": _GONE_2026_08,
-}
+#: The 2025 line: retired on Moonshot, still served by gateways.
+_K2_INSTRUCT = ModelInfo(
+    id="kimi-k2-instruct-0905",
+    family="kimi-k2",
+    context_window=_K256,
+    max_output=32_768,
+    json_schema=True,
+    default_temperature=0.6,
+    source="Moonshot docs (2025); AceData docs",
+)
+_K2_THINKING = ModelInfo(
+    id="kimi-k2-thinking",
+    family="kimi-k2-thinking",
+    context_window=_K256,
+    max_output=65_536,
+    thinking="always",
+    default_temperature=1.0,
+    json_schema=True,
+    source="Moonshot docs (2025); AceData and EvoLink docs",
+    retired=_GONE_2026_05,
+)
+_V1 = ModelInfo(
+    id="moonshot-v1-8k",
+    family="moonshot-v1",
+    context_window=8_192,
+    max_output=8_192,
+    default_temperature=0.0,
+    json_schema=True,
+    source="Moonshot docs (2025)",
+    retired=_GONE_2026_08,
+)
 
 MODELS: dict[str, ModelInfo] = {
     m.id: m
     for m in (
-        # The 2026 line (facts §11).
-        _m("kimi-k3", source=_K3_SOURCE, **_K3_RULES),
-        # Reported later, lower confidence: the kimi-k3 rules, not enforced (warned).
-        _m(
-            "kimi-k3.1-pro",
-            source="reported after 2026-09 (facts §11)",
-            confirmed=False,
-            **_K3_RULES,
-        ),
-        _m(
-            "kimi-k3.1-pro-highspeed",
-            source="reported after 2026-09 (facts §11)",
-            confirmed=False,
-            **_K3_RULES,
-        ),
-        _m("kimi-k2.7-code", source=_K27_SOURCE, **_K27_RULES),
-        _m("kimi-k2.7-code-highspeed", source=_K27_SOURCE, **_K27_RULES),
-        _m(
-            "kimi-k2.6",
-            family="kimi-k2.6",
-            thinking_keep=True,
-            source="Moonshot docs; vercel/ai captures (tool_choice required refused)",
-            **_SWITCH_RULES,
-        ),
-        _m(
-            "kimi-k2.5",
+        # The 2026 line (docs/kimi-platform.md, "The 2026 line").
+        _K3,
+        replace(_K3_REPORTED, id="kimi-k3.1-pro"),
+        replace(_K3_REPORTED, id="kimi-k3.1-pro-highspeed"),
+        _K27,
+        replace(_K27, id="kimi-k2.7-code-highspeed"),
+        _SWITCH,
+        replace(
+            _SWITCH,
+            id="kimi-k2.5",
             family="kimi-k2.5",
+            thinking_keep=False,
             source="Moonshot docs (2025); AceData and GPTProto docs",
             retired=_GONE_2026_08,
-            **_SWITCH_RULES,
         ),
-        # The 2025 line: retired on Moonshot, still served by gateways.
-        _m("kimi-k2-thinking", **_K2_THINKING),
-        _m("kimi-k2-thinking-turbo", **_K2_THINKING),
-        _m("kimi-k2-turbo-preview", retired=_GONE_2026_05, **_K2_INSTRUCT),
-        _m("kimi-k2-0905-preview", retired=_GONE_2026_05, **_K2_INSTRUCT),
-        _m("kimi-k2-instruct-0905", **_K2_INSTRUCT),
-        _m(
-            "kimi-k2-0711-preview",
-            **{**_K2_INSTRUCT, "context_window": 131_072},
-            retired=_GONE_2026_05,
+        _K2_THINKING,
+        replace(_K2_THINKING, id="kimi-k2-thinking-turbo"),
+        replace(_K2_INSTRUCT, id="kimi-k2-turbo-preview", retired=_GONE_2026_05),
+        replace(_K2_INSTRUCT, id="kimi-k2-0905-preview", retired=_GONE_2026_05),
+        _K2_INSTRUCT,
+        replace(
+            _K2_INSTRUCT, id="kimi-k2-0711-preview", context_window=131_072, retired=_GONE_2026_05
         ),
-        _m(
-            "kimi-latest",
+        ModelInfo(
+            id="kimi-latest",
             family="kimi-latest",
             context_window=131_072,
             max_output=32_768,
@@ -273,13 +280,15 @@ MODELS: dict[str, ModelInfo] = {
             source="Moonshot docs (2025)",
             retired=_GONE_2026_01,
         ),
-        _m("moonshot-v1-8k", context_window=8_192, **_V1),
-        _m("moonshot-v1-32k", context_window=32_768, **_V1),
-        _m("moonshot-v1-128k", context_window=131_072, **_V1),
-        _m("moonshot-v1-auto", context_window=131_072, **_V1),
-        _m("moonshot-v1-8k-vision-preview", context_window=8_192, image_input=True, **_V1),
-        _m("moonshot-v1-32k-vision-preview", context_window=32_768, image_input=True, **_V1),
-        _m("moonshot-v1-128k-vision-preview", context_window=131_072, image_input=True, **_V1),
+        _V1,
+        replace(_V1, id="moonshot-v1-32k", context_window=32_768),
+        replace(_V1, id="moonshot-v1-128k", context_window=131_072),
+        replace(_V1, id="moonshot-v1-auto", context_window=131_072),
+        replace(_V1, id="moonshot-v1-8k-vision-preview", image_input=True),
+        replace(_V1, id="moonshot-v1-32k-vision-preview", context_window=32_768, image_input=True),
+        replace(
+            _V1, id="moonshot-v1-128k-vision-preview", context_window=131_072, image_input=True
+        ),
     )
 }
 
@@ -316,10 +325,14 @@ _warned_retired: set[tuple[str, str]] = set()
 _warned_lock = threading.Lock()
 
 
-def _first(seen: set[str] | set[tuple[str, str]], key: str | tuple[str, str]) -> bool:
+_Key = TypeVar("_Key", str, tuple[str, str])
+
+
+def _first(seen: set[_Key], key: _Key) -> bool:
+    """Whether ``key`` is seen for the first time (then it is remembered)."""
     with _warned_lock:
         first = key not in seen
-        seen.add(key)  # type: ignore[arg-type]
+        seen.add(key)
     return first
 
 

@@ -91,8 +91,8 @@ def normalize_base_url(base_url: str, chat_path: str = "/chat/completions") -> s
     return url
 
 
-#: What Moonshot serves (``GET /v1/models`` on 2026-09-02, facts §11); the 2025 line is
-#: retired there (see the catalogue's ``retired`` entries).
+#: What Moonshot serves (``GET /v1/models`` on 2026-09-02, docs/kimi-platform.md, "The 2026
+#: line"); the 2025 line is retired there (see the catalogue's ``retired`` entries).
 _KIMI_DOCUMENTED = (
     "kimi-k3",
     "kimi-k2.7-code",
@@ -100,16 +100,26 @@ _KIMI_DOCUMENTED = (
     "kimi-k2.6",
 )
 
-_MOONSHOT = ProviderProfile(
+#: The sampling limits Moonshot documents (n 1..5, at most 5 stop sequences of 32 bytes,
+#: top_p 0..1); EvoLink documents the same ones. Not a provider: the profiles below start
+#: from it.
+_MOONSHOT_LIMITS = ProviderProfile(
+    name="",
+    label="",
+    base_url="",
+    n_range=(1, 5),
+    max_stop=5,
+    max_stop_bytes=32,
+    top_p_range=(0.0, 1.0),
+)
+
+_MOONSHOT = replace(
+    _MOONSHOT_LIMITS,
     name="moonshot",
     label="Moonshot AI (Kimi Open Platform, international)",
     base_url="https://api.moonshot.ai/v1",
     key_env="MOONSHOT_API_KEY",
-    n_range=(1, 5),
-    max_stop=5,
-    max_stop_bytes=32,
     temperature_range=(0.0, 1.0),
-    top_p_range=(0.0, 1.0),
     response_formats=frozenset({"text", "json_object", "json_schema"}),
     content_parts=frozenset({"text", "image_url", "video_url"}),
     media_url_prefixes=("data:", "ms://"),
@@ -160,16 +170,13 @@ PROVIDERS: Mapping[str, ProviderProfile] = {
             has_models_endpoint=False,
             hosts=("api.acedata.cloud",),
         ),
-        ProviderProfile(
+        replace(
+            _MOONSHOT_LIMITS,
             name="evolink",
             label="EvoLink",
             base_url="https://direct.evolink.ai/v1",
             key_env="EVOLINK_API_KEY",
-            n_range=(1, 5),
-            max_stop=5,
-            max_stop_bytes=32,
             temperature_range=(0.0, 2.0),
-            top_p_range=(0.0, 1.0),
             response_formats=frozenset({"text", "json_object"}),
             content_parts=frozenset({"text", "image_url"}),
             reasoning_fields=("reasoning_content",),

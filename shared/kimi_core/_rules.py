@@ -7,11 +7,14 @@ what is allowed, and the model or provider the rule comes from.
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ._context import RuleContext, fmt
 from ._errors import ConfigurationError
@@ -23,6 +26,7 @@ from ._thinking import ReasoningReplay, ThinkingPlan, is_forced_tool_choice, pla
 __all__ = [
     "REQUEST_PARAMS",
     "ChatRequest",
+    "ToolSet",
     "build_chat_request",
     "is_forced_tool_choice",
 ]
@@ -251,9 +255,7 @@ def _sampling(
 ) -> None:
     info, profile = ctx.model, ctx.profile
     mode = "thinking enabled" if thinking_on else "thinking disabled"
-    fixed_t = None
-    if info.fixed_temperature is not None:
-        fixed_t = info.fixed_temperature[0 if thinking_on else 1]
+    fixed_t = info.fixed_temperature.value(thinking_on) if info.fixed_temperature else None
     checks: list[tuple[str, Any, float | None, tuple[float, float] | None]] = [
         ("temperature", temperature, fixed_t, profile.temperature_range),
         ("top_p", top_p, info.fixed_top_p, profile.top_p_range),
@@ -348,10 +350,90 @@ def _stop(ctx: RuleContext, body: dict[str, Any], stop: str | Sequence[str] | No
         body["stop"] = stops
 
 
+# --------------------------------------------------------------------------- by content
+
+_V = TypeVar("_V")
+
+
+class _ContentCache(Generic[_V]):
+    """Results of a pure function of JSON data, kept by the data's JSON text.
+
+    An agent sends the same tool set (and structured output the same schema) with every
+    turn: checking and normalising it again would be most of the work of building a
+    request. The key is the JSON text, so a tool set rebuilt as new dicts each turn (as
+    LlamaIndex does) still hits, and a changed one misses. Bounded (least recently used
+    out); data that is not JSON is computed every time. Results are shared by the
+    requests that hit them: treat a request body as read-only.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, data: Any, compute: Callable[[], _V]) -> _V:
+        try:
+            key = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return compute()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+#: Checked, normalised tool lists by the JSON text of the tools given.
+_TOOL_SETS: _ContentCache[tuple[dict[str, Any], ...]] = _ContentCache(256)
+
+
+class ToolSet(list[dict[str, Any]]):
+    """A tool set an adapter owns and sends with every call (a bound tool set): checked
+    and normalised on the first request that sends it (a refusal is that request's), then
+    reused as is, without even reading its JSON text again.
+
+    It is a list of the tool dicts as given. The adapter that makes one keeps its dicts to
+    itself (copies of what the user bound); if the list itself is changed, the next
+    request checks it again.
+    """
+
+    __slots__ = ("_checked", "_ids")
+
+    def __init__(self, tools: Iterable[Mapping[str, Any]] = ()) -> None:
+        super().__init__(dict(t) if not isinstance(t, dict) else t for t in tools)
+        self._checked: tuple[dict[str, Any], ...] | None = None
+        self._ids: tuple[int, ...] = ()
+
+    def checked(self) -> tuple[dict[str, Any], ...] | None:
+        """The tools as sent, if this set (unchanged since) was checked."""
+        if self._checked is not None and self._ids == tuple(map(id, self)):
+            return self._checked
+        return None
+
+    def remember(self, checked: tuple[dict[str, Any], ...]) -> None:
+        self._checked, self._ids = checked, tuple(map(id, self))
+
+
+#: Normalised ``json_schema`` response-format schemas by the JSON text of the schema.
+_FORMAT_SCHEMAS: _ContentCache[dict[str, Any]] = _ContentCache(256)
+
+
 # --------------------------------------------------------------------------- tools
 
 
 def _tools(ctx: RuleContext, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """The tools as sent: checked, builtins typed, parameter schemas normalised (once per
+    tool set: by identity for a :class:`ToolSet`, else by content, :data:`_TOOL_SETS`)."""
     if tools is None or (isinstance(tools, (list, tuple)) and not tools):
         return []
     if not isinstance(tools, (list, tuple)):
@@ -363,6 +445,19 @@ def _tools(ctx: RuleContext, tools: Sequence[Mapping[str, Any]] | None) -> list[
         )
     if profile.max_tools is not None and len(tools) > profile.max_tools:
         raise ctx.error("tools", f"{len(tools)} tools", f"at most {profile.max_tools} tools")
+    if isinstance(tools, ToolSet):
+        checked = tools.checked()
+        if checked is None:
+            checked = _TOOL_SETS.get(tools, lambda: _checked_tools(ctx, tools))
+            tools.remember(checked)
+        return list(checked)
+    return list(_TOOL_SETS.get(tools, lambda: _checked_tools(ctx, tools)))
+
+
+def _checked_tools(
+    ctx: RuleContext, tools: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], ...]:
+    """Each tool checked (the checks depend on the tools only), its schema normalised."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, tool in enumerate(tools):
@@ -399,7 +494,7 @@ def _tools(ctx: RuleContext, tools: Sequence[Mapping[str, Any]] | None) -> list[
             )
         seen.add(name)
         out.append({**tool, "type": kind, "function": fn})
-    return out
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- messages
@@ -440,13 +535,31 @@ def _messages(
     out: list[dict[str, Any]] = []
     last = len(messages) - 1
     for i, msg in enumerate(messages):
-        if not isinstance(msg, Mapping):
+        if type(msg) is not dict and not isinstance(msg, Mapping):
             raise ctx.error(f"messages[{i}]", msg, "a dict with 'role' and 'content'")
         role = msg.get("role")
+        content = msg.get("content")
+        if (
+            type(content) is str
+            and content
+            and not content.isspace()
+            and msg.get("tool_calls") is None
+            and not msg.get("partial")
+            and (
+                role == "user"
+                or role == "system"
+                or (role == "tool" and msg.get("tool_call_id"))
+                or (
+                    role == "assistant"
+                    and (replay != "all" or type(msg.get("reasoning_content")) is str)
+                )
+            )
+        ):
+            out.append(dict(msg))  # the common case: text, nothing to check or adapt
+            continue
         if role not in _ROLES:
             raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
         m = msg
-        content = msg.get("content")
         if content is not None and not isinstance(content, (str, list)):
             raise ctx.error(
                 f"messages[{i}].content", content, "a string or a list of content parts"
@@ -591,10 +704,9 @@ def _response_format(
                 spec,
                 "{'name': ..., 'schema': {...JSON Schema...}[, 'strict': bool]}",
             )
-        response_format = {
-            **response_format,
-            "json_schema": {**spec, "schema": normalize_schema(spec["schema"])},
-        }
+        schema = spec["schema"]
+        normalized = _FORMAT_SCHEMAS.get(schema, lambda: normalize_schema(schema))
+        response_format = {**response_format, "json_schema": {**spec, "schema": normalized}}
     if partial and kind == "json_object":
         raise ctx.error(
             "response_format.type",

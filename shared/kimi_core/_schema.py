@@ -1,7 +1,7 @@
 """Schema normalisation: any JSON Schema in, "Moonshot flavored JSON Schema" out.
 
 Kimi validates tool parameters and ``json_schema`` response formats against a
-subset of JSON Schema. Observed rejections (facts §4, and public issue threads):
+subset of JSON Schema. Observed rejections (docs/kimi-platform.md §4, and public issue threads):
 
 - ``conflicting keywords found after $ref expansion: description``: nothing may stand
   beside a ``$ref``;

@@ -3,12 +3,12 @@
 From the model's catalogue entry, the provider and the caller's settings,
 :func:`plan_thinking` decides what is sent for ``thinking``, ``reasoning_effort`` and
 ``tool_choice``, which earlier assistant messages carry their reasoning back, what is
-checked in the answer, and why, in words. :func:`~kimi_core.build_chat_request` stores
-the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check after the answer
+checked in the answer, and why, in words. The request rules (``KimiClient.prepare``)
+store the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check after the answer
 (:func:`check_answer`), :func:`~kimi_core.structured_output_method`, the ``$web_search``
 rule and every refusal or warning text read it instead of deciding again.
 
-The families (facts §11):
+The families (docs/kimi-platform.md §11):
 
 - kimi-k3 (and kimi-k3.1-pro): always thinks and takes no ``thinking`` field;
   ``reasoning_effort`` ``low`` / ``high`` / ``max`` is sent top level; a forced
@@ -317,7 +317,7 @@ def _may_switch_off(model: ModelInfo, asked: bool | None, temperature: Any) -> b
     """Whether thinking can be switched off for a call without overriding the caller:
     the model has the switch, the caller left ``thinking`` unset, and a temperature they
     set is the one the model takes with thinking off."""
-    fixed_off = model.fixed_temperature[1] if model.fixed_temperature else None
+    fixed_off = model.fixed_temperature.not_thinking if model.fixed_temperature else None
     return (
         model.thinking_switchable
         and asked is None

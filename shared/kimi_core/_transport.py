@@ -26,15 +26,13 @@ from __future__ import annotations
 import asyncio
 import atexit
 import dataclasses
-import email.utils
 import json
 import logging
 import platform
-import random
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Generic, TypeVar
 
@@ -64,6 +62,7 @@ from ._errors import (
 )
 from ._models import explain_retired
 from ._providers import ProviderProfile, resolve_api_key, resolve_provider
+from ._retry import NEXT_CHUNK, Close, ReadBody, RetryPolicy, Send, Sleep, Step, retry_wait
 from ._rules import ChatRequest, build_chat_request
 from ._secrets import (
     MASK,
@@ -110,46 +109,12 @@ _MIN_MASKED = 8
 
 TimeoutTypes = float | httpx.Timeout | None
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When and how long to wait before retrying (facts §8).
-
-    Waits ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date), capped at
-    ``max_wait``; otherwise ``min(base * 2**n, max_backoff)`` less up to 25 % jitter.
-    Under ``total_timeout``, a wait longer than the time left is not slept: the error
-    that asked for it is raised at once.
-    """
-
-    base: float = 0.5
-    max_backoff: float = 8.0
-    max_wait: float = 60.0
-
-    def delay(self, retry: int, headers: Mapping[str, str] | None) -> float:
-        wait = _retry_after(headers) if headers is not None else None
-        if wait is not None:
-            return min(max(wait, 0.0), self.max_wait)
-        backoff = min(self.base * 2.0**retry, self.max_backoff)
-        return backoff * (1.0 - 0.25 * random.random())
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
-            return None
-        return float(email.utils.mktime_tz(parsed)) - time.time()
+_R = TypeVar("_R")
+#: A call, without its I/O: it yields the steps it needs done (``_retry``), receives their
+#: outcomes, and returns its result.
+Flow = Generator[Step, Any, _R]
+#: A streamed call: its flow also yields the events of each read, for the consumer.
+StreamFlow = Generator["Step | list[dict[str, Any]]", Any, None]
 
 
 @dataclass(frozen=True)
@@ -309,8 +274,10 @@ class _Key:
 _T = TypeVar("_T")
 
 
-class _Base(Generic[_T]):
-    """Configuration and the IO-free parts shared by the sync and async clients."""
+class _ClientLogic(Generic[_T]):
+    """Everything of a client but its I/O: configuration, and the *flows* of its calls
+    (generators that yield the steps a call needs done, see ``_retry``), which
+    :class:`KimiClient` and :class:`AsyncKimiClient` drive."""
 
     profile: ProviderProfile
 
@@ -371,7 +338,7 @@ class _Base(Generic[_T]):
 
     def __getstate__(self) -> dict[str, Any]:
         """A pickle holds a reference to the key and to credential headers, never their
-        values (see ``kimi_core.key_ref``): this process and its forked workers find them
+        values (see ``kimi_core._secrets``): this process and its forked workers find them
         again; elsewhere the key is read from the environment."""
         state = dict(self.__dict__)
         state["_api_key"] = key_ref(self._api_key)
@@ -392,7 +359,7 @@ class _Base(Generic[_T]):
 
     def prepare(self, **params: Any) -> ChatRequest:
         """Validate chat parameters against the provider's and model's rules (see
-        :func:`kimi_core.build_chat_request`)."""
+        :func:`kimi_core._rules.build_chat_request`)."""
         return build_chat_request(self.profile, **params)
 
     def _url(self, path: str) -> str:
@@ -420,21 +387,20 @@ class _Base(Generic[_T]):
         attempt: int,
         deadline: Deadline,
         headers: Mapping[str, str] | None,
+        *,
+        delivered: bool = False,
     ) -> float | None:
-        """How long to wait before retrying, or None not to retry. A wait longer than
-        the time left before the deadline raises at once (``Deadline.retry_wait``)."""
-        if not err.retryable or attempt > self.max_retries:
-            return None
-        wait = deadline.retry_wait(self.retry_policy.delay(attempt - 1, headers), err)
-        logger.info(
-            "retrying %s (attempt %d of %d) in %.2f s: %s",
-            self.profile.name,
-            attempt + 1,
-            self.max_retries + 1,
-            wait,
-            type(err).__name__,
+        """How long to wait before retrying, or None not to retry (``_retry.retry_wait``)."""
+        return retry_wait(
+            err,
+            attempt=attempt,
+            max_retries=self.max_retries,
+            policy=self.retry_policy,
+            deadline=deadline,
+            headers=headers,
+            provider=self.profile.name,
+            delivered=delivered,
         )
-        return wait
 
     def _connection_error(self, exc: Exception) -> APIConnectionError:
         """The error for a transport failure, chained to it (``__cause__``): never the
@@ -459,26 +425,14 @@ class _Base(Generic[_T]):
         """``err`` with the key masked wherever the server's words could carry it."""
         return hide_secret(err, self._maskable_key)
 
-    def _reader(self, response: httpx.Response, ok: bool, deadline: Deadline) -> BodyReader:
+    def _body_reader(self, response: httpx.Response, ok: bool, deadline: Deadline) -> BodyReader:
         """The reader of a response body (a success body, or an error body)."""
         status = response.status_code
         if ok:
-            declared = check_limit(response.headers, self.max_body_bytes)
-            if declared is not None:
-                response.close()  # a stream not read: the connection is dropped, not drained
-                raise too_large(
-                    f"the answer (HTTP {status})",
-                    self.max_body_bytes,
-                    declared,
-                    status,
-                    self.profile.name,
-                )
-            return BodyReader(
-                self.max_body_bytes, deadline, f"the answer (HTTP {status})", _request_id(response)
-            )
-        return BodyReader(
-            self.max_error_bytes, deadline, f"the HTTP {status} error body", _request_id(response)
-        )
+            limit, what = self.max_body_bytes, f"the answer (HTTP {status})"
+        else:
+            limit, what = self.max_error_bytes, f"the HTTP {status} error body"
+        return BodyReader(limit, deadline, what, _request_id(response))
 
     def _failure(
         self,
@@ -601,6 +555,162 @@ class _Base(Generic[_T]):
                 provider=self.profile.name,
             )
 
+    # ------------------------------------------------------------------ flows
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        files: Any = None,
+        data: Any = None,
+        stream: bool = False,
+        deadline: Deadline | None = None,
+        first_attempt: int = 1,
+    ) -> Flow[tuple[httpx.Response, bytes, int]]:
+        """The retry loop: attempts until one is answered 2xx; its response, its body
+        (b"" and the response unread when ``stream``) and its attempt number."""
+        deadline = deadline or self._deadline()
+        url = self._url(path)
+        attempt = first_attempt - 1
+        while True:
+            attempt += 1
+            headers: Mapping[str, str] | None = None
+            outcome = yield Send(
+                method,
+                url,
+                self._request_headers(attempt, stream),
+                deadline.attempt_timeout(self.timeout),
+                json_body,
+                files,
+                data,
+            )
+            if isinstance(outcome, httpx.HTTPError):
+                err: KimiError = self._connection_error(outcome)
+            else:
+                response: httpx.Response = outcome
+                status = response.status_code
+                ok = 200 <= status < 300
+                if ok and stream:
+                    return response, b"", attempt
+                declared = check_limit(response.headers, self.max_body_bytes) if ok else None
+                if declared is not None:
+                    yield Close(response)  # not read: the connection is dropped, not drained
+                    what = f"the answer (HTTP {status})"
+                    raise too_large(what, self.max_body_bytes, declared, status, self.profile.name)
+                reader = self._body_reader(response, ok, deadline)
+                broken = yield ReadBody(response, reader)
+                if ok and broken is None:
+                    return response, reader.body(status), attempt
+                err, headers = self._failure(response, ok, reader, broken)
+            wait = self._retry_wait(err, attempt, deadline, headers)
+            if wait is None:
+                raise err
+            yield Sleep(wait)
+
+    def _stream_flow(self, stream: _ChatStreamBase) -> StreamFlow:
+        """A streamed completion: the events of each read delivered as they come; retried
+        (within ``max_retries``) only while none was delivered."""
+        deadline = self._deadline()
+        attempt = 0
+        while True:
+            response, _, attempt = yield from self._attempts(
+                "POST",
+                self.profile.chat_path,
+                json_body=stream.request.body,
+                stream=True,
+                deadline=deadline,
+                first_attempt=attempt + 1,
+            )
+            parser = stream._opened(response)
+            delivered = False
+            try:
+                while True:
+                    chunk = yield NEXT_CHUNK
+                    if chunk is None:
+                        break
+                    if chunk.__class__ is not bytes:
+                        raise chunk  # the httpx.HTTPError that broke the read
+                    events = parser.feed(chunk)
+                    if events:
+                        delivered = True
+                        yield events
+                    if parser.after_read(deadline):
+                        break
+                events = parser.finish()
+                if events:
+                    yield events
+            except httpx.HTTPError as exc:
+                err = parser.broken_error(exc)
+                wait = self._retry_wait(err, attempt, deadline, None, delivered=delivered)
+                if wait is None:
+                    raise self._hidden(err) from exc
+                yield Close(response)
+                yield Sleep(wait)
+                continue
+            except KimiError as err:
+                raise self._hidden(err) from err.__cause__
+            yield Close(response)
+            break
+        stream._ended()
+
+    def _chat_flow(self, request: ChatRequest) -> Flow[ChatResult]:
+        if request.stream:
+            raise ConfigurationError("use stream() for a streamed request", param="stream")
+        response, raw, _ = yield from self._attempts(
+            "POST", self.profile.chat_path, json_body=request.body
+        )
+        logger.debug("chat %s %s -> %s", self.profile.name, request.model.id, response.status_code)
+        return self._completion(request, raw, response)
+
+    def _json_flow(self, method: str, path: str, **kw: Any) -> Flow[Any]:
+        response, raw, _ = yield from self._attempts(method, path, **kw)
+        return self._json(raw, response)
+
+    def _models_flow(self) -> Flow[list[dict[str, Any]]]:
+        self._require_models()
+        return self._list((yield from self._json_flow("GET", "/models")), "models")
+
+    def _token_count_flow(self, model: str, messages: list[dict[str, Any]]) -> Flow[int]:
+        self._require_platform("token estimation")
+        body = yield from self._json_flow(
+            "POST",
+            "/tokenizers/estimate-token-count",
+            json_body={"model": model, "messages": messages},
+        )
+        count = self._object(body, "token estimate", "data", "total_tokens")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise StreamError(
+                f"the token estimate is not an integer: {count!r:.100}", provider=self.profile.name
+            )
+        return count
+
+    def _balance_flow(self) -> Flow[dict[str, Any]]:
+        self._require_platform("balance")
+        body = self._dict((yield from self._json_flow("GET", "/users/me/balance")), "balance")
+        return self._dict(body.get("data") or {}, "balance")
+
+    def _upload_flow(self, file: bytes | IO[bytes], filename: str, purpose: str) -> Flow[Any]:
+        self._require_platform("file upload")
+        body = yield from self._json_flow(
+            "POST", "/files", files={"file": (filename, file)}, data={"purpose": purpose}
+        )
+        return self._dict(body, "file upload")
+
+    def _files_flow(self) -> Flow[list[dict[str, Any]]]:
+        self._require_platform("files")
+        return self._list((yield from self._json_flow("GET", "/files")), "files")
+
+    def _file_flow(self, method: str, file_id: str, what: str) -> Flow[dict[str, Any]]:
+        self._require_platform("files")
+        return self._dict((yield from self._json_flow(method, f"/files/{file_id}")), what)
+
+    def _file_content_flow(self, file_id: str) -> Flow[str]:
+        self._require_platform("files")
+        response, raw, _ = yield from self._attempts("GET", f"/files/{file_id}/content")
+        return raw.decode(response.encoding or "utf-8", "replace")
+
     def _require_models(self) -> None:
         if not self.profile.has_models_endpoint:
             raise ConfigurationError(
@@ -643,7 +753,7 @@ class _EventParser:
     IO-free: a driver feeds it each read and delivers what it returns. Bad input ends
     as a :class:`KimiError` carrying everything delivered (``partial``); the events
     completed before a bad one in the same read are delivered first (``failure`` is
-    raised by :meth:`settle` once they were). A body that is not an event stream (JSON,
+    raised by :meth:`after_read` once they were). A body that is not an event stream (JSON,
     HTML) is collected up to ``max_error`` bytes and reported for what it is.
     """
 
@@ -813,7 +923,7 @@ class _EventParser:
             )
         return out
 
-    def settle(self, deadline: Deadline) -> bool:
+    def after_read(self, deadline: Deadline) -> bool:
         """After a read's events were delivered: raise what the read met (an error event,
         a malformed event, the total timeout); True once the stream is over."""
         if self.failure is not None:
@@ -836,7 +946,7 @@ class _EventParser:
             status_code=self.status,
         )
 
-    def broken(self, exc: Exception) -> KimiError:
+    def broken_error(self, exc: Exception) -> KimiError:
         """The error for a transport failure after the stream started."""
         if isinstance(exc, httpx.TimeoutException):
             err: KimiError = APITimeoutError(
@@ -854,12 +964,12 @@ class _EventParser:
         return err
 
 
-class _StreamBase:
+class _ChatStreamBase:
     """What the sync and async streams share: the request, the parser of the current
     attempt, and the end-of-stream check."""
 
-    def __init__(self, client: _Base[Any], request: ChatRequest) -> None:
-        self._base = client
+    def __init__(self, client: _ClientLogic[Any], request: ChatRequest) -> None:
+        self._logic = client
         self.request = request
         self.request_id: str | None = None
         self._parser: _EventParser | None = None
@@ -874,94 +984,110 @@ class _StreamBase:
         """Everything received, in the shape of a non-streamed completion."""
         return self.accumulator.completion()
 
-    def _opened(self, response: httpx.Response) -> tuple[_EventParser, int]:
-        """A new attempt's response: its parser, and the attempt number it used."""
-        base = self._base
+    def _opened(self, response: httpx.Response) -> _EventParser:
+        """The parser of a new attempt's response."""
+        logic = self._logic
         self._parser = _EventParser(
-            base.profile.name, response, base.max_event_bytes, base.max_error_bytes
+            logic.profile.name, response, logic.max_event_bytes, logic.max_error_bytes
         )
         self.request_id = self._parser.request_id
-        return self._parser, int(response.request.headers[ATTEMPT_HEADER])
+        return self._parser
 
     def _ended(self) -> None:
         if self.request.required_tool:  # the completion is built only when it is checked
             _check_required_tool(
-                self.request, self.completion(), self._base.profile.name, self.request_id
+                self.request, self.completion(), self._logic.profile.name, self.request_id
             )
 
 
 # --------------------------------------------------------------------------- sync
 
 
-class KimiClient(_Base[httpx.Client]):
+class _SyncIO:
+    """Performs the steps of flows with an ``httpx.Client`` (see ``_retry``); holds the
+    response being streamed, closed by :meth:`close` if the flow ends without."""
+
+    __slots__ = ("_chunks", "_response", "_steps", "client")
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self._response: httpx.Response | None = None
+        self._chunks: Iterator[bytes] = iter(())
+        steps: dict[type, Callable[[Any], Any]] = {
+            Send: self._send,
+            ReadBody: self._read_body,
+            type(NEXT_CHUNK): self._next_chunk,
+            Sleep: lambda step: time.sleep(step.seconds),
+            Close: self._close,
+        }
+        self._steps = steps
+
+    def perform(self, step: Any) -> Any:
+        """The outcome of ``step`` (see ``_retry``)."""
+        return self._steps[type(step)](step)
+
+    def _send(self, step: Send) -> httpx.Response | httpx.HTTPError:
+        try:
+            response = self.client.send(step.build(self.client), stream=True)
+        except httpx.HTTPError as exc:
+            return exc
+        self._response, self._chunks = response, response.iter_bytes()
+        return response
+
+    def _read_body(self, step: ReadBody) -> httpx.HTTPError | None:
+        try:
+            for chunk in self._chunks:
+                if not step.reader.feed(chunk):
+                    break
+        except httpx.HTTPError as exc:
+            return exc
+        finally:
+            self._close(Close(step.response))
+        return None
+
+    def _next_chunk(self, _: object) -> bytes | httpx.HTTPError | None:
+        try:
+            return next(self._chunks, None)
+        except httpx.HTTPError as exc:
+            return exc
+
+    def _close(self, step: Close) -> None:
+        if step.response is self._response:
+            self._response, self._chunks = None, iter(())
+        step.response.close()
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._close(Close(self._response))
+
+
+def _drive(io: _SyncIO, flow: Flow[_R]) -> _R:
+    """Run a call's flow to its result, performing each step it asks for."""
+    try:
+        outcome = None
+        while True:
+            outcome = io.perform(flow.send(outcome))
+    except StopIteration as done:
+        result: _R = done.value
+        return result
+    finally:
+        flow.close()
+        io.close()
+
+
+class KimiClient(_ClientLogic[httpx.Client]):
     """Synchronous client. Thread-safe; share one across threads and model objects."""
 
     def _client(self) -> httpx.Client:
         return self._http_client or _sync_pool(self.timeout)
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        stream: bool = False,
-        files: Any = None,
-        data: Any = None,
-        deadline: Deadline | None = None,
-        first_attempt: int = 1,
-    ) -> tuple[httpx.Response, bytes]:
-        """Send with retries; return a 2xx response and its body (the response unread
-        when ``stream``; the caller closes it)."""
-        client = self._client()
-        deadline = deadline or self._deadline()
-        attempt = first_attempt - 1
-        while True:
-            attempt += 1
-            headers: Mapping[str, str] | None = None
-            request = client.build_request(
-                method,
-                self._url(path),
-                json=json_body,
-                files=files,
-                data=data,
-                headers=self._request_headers(attempt, stream),
-                timeout=deadline.attempt_timeout(self.timeout),
-            )
-            try:
-                response = client.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                err: KimiError = self._connection_error(exc)
-            else:
-                ok = 200 <= response.status_code < 300
-                if ok and stream:
-                    return response, b""
-                reader = self._reader(response, ok, deadline)
-                broken: httpx.HTTPError | None = None
-                try:
-                    for chunk in response.iter_bytes():
-                        if not reader.feed(chunk):
-                            break
-                except httpx.HTTPError as exc:
-                    broken = exc
-                finally:
-                    response.close()
-                if ok and broken is None:
-                    return response, reader.body(response.status_code)
-                err, headers = self._failure(response, ok, reader, broken)
-            wait = self._retry_wait(err, attempt, deadline, headers)
-            if wait is None:
-                raise err
-            time.sleep(wait)
+    def _run(self, flow: Flow[_R]) -> _R:
+        return _drive(_SyncIO(self._client()), flow)
 
     def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
         req = request if request is not None else self.prepare(**params)
-        if req.stream:
-            raise ConfigurationError("use stream() for a streamed request", param="stream")
-        response, raw = self._send("POST", self.profile.chat_path, json_body=req.body)
-        logger.debug("chat %s %s -> %s", self.profile.name, req.model.id, response.status_code)
-        return self._completion(req, raw, response)
+        return self._run(self._chat_flow(req))
 
     def stream(self, request: ChatRequest | None = None, /, **params: Any) -> ChatStream:
         """A streamed chat completion: iterate it for normalised chunk dicts."""
@@ -970,64 +1096,35 @@ class KimiClient(_Base[httpx.Client]):
 
     # Platform endpoints ---------------------------------------------------------------
 
-    def _get_json(self, method: str, path: str, **kw: Any) -> Any:
-        response, raw = self._send(method, path, **kw)
-        return self._json(raw, response)
-
     def list_models(self) -> list[dict[str, Any]]:
         """The models the provider serves (``GET /models``)."""
-        self._require_models()
-        return self._list(self._get_json("GET", "/models"), "models")
+        return self._run(self._models_flow())
 
     def estimate_token_count(self, model: str, messages: list[dict[str, Any]]) -> int:
         """Moonshot's token estimate for a chat body."""
-        self._require_platform("token estimation")
-        body = self._get_json(
-            "POST",
-            "/tokenizers/estimate-token-count",
-            json_body={"model": model, "messages": messages},
-        )
-        count = self._object(body, "token estimate", "data", "total_tokens")
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise StreamError(
-                f"the token estimate is not an integer: {count!r:.100}", provider=self.profile.name
-            )
-        return count
+        return self._run(self._token_count_flow(model, messages))
 
     def balance(self) -> dict[str, Any]:
         """The account balance (``available_balance``, ``voucher_balance``, ``cash_balance``)."""
-        self._require_platform("balance")
-        body = self._dict(self._get_json("GET", "/users/me/balance"), "balance")
-        return self._dict(body.get("data") or {}, "balance")
+        return self._run(self._balance_flow())
 
     def upload_file(
         self, file: bytes | IO[bytes], *, filename: str, purpose: str = "file-extract"
     ) -> dict[str, Any]:
         """Upload a file (``purpose``: file-extract, image, video, batch)."""
-        self._require_platform("file upload")
-        return self._dict(
-            self._get_json(
-                "POST", "/files", files={"file": (filename, file)}, data={"purpose": purpose}
-            ),
-            "file upload",
-        )
+        return self._run(self._upload_flow(file, filename, purpose))
 
     def list_files(self) -> list[dict[str, Any]]:
-        self._require_platform("files")
-        return self._list(self._get_json("GET", "/files"), "files")
+        return self._run(self._files_flow())
 
     def get_file(self, file_id: str) -> dict[str, Any]:
-        self._require_platform("files")
-        return self._dict(self._get_json("GET", f"/files/{file_id}"), "file")
+        return self._run(self._file_flow("GET", file_id, "file"))
 
     def file_content(self, file_id: str) -> str:
-        self._require_platform("files")
-        response, raw = self._send("GET", f"/files/{file_id}/content")
-        return raw.decode(response.encoding or "utf-8", "replace")
+        return self._run(self._file_content_flow(file_id))
 
     def delete_file(self, file_id: str) -> dict[str, Any]:
-        self._require_platform("files")
-        return self._dict(self._get_json("DELETE", f"/files/{file_id}"), "file deletion")
+        return self._run(self._file_flow("DELETE", file_id, "file deletion"))
 
     def close(self) -> None:
         """Close an injected http_client (shared pools are closed at exit)."""
@@ -1035,7 +1132,7 @@ class KimiClient(_Base[httpx.Client]):
             self._http_client.close()
 
 
-class ChatStream(_StreamBase):
+class ChatStream(_ChatStreamBase):
     """A streamed completion. Iterate for chunk dicts; then :meth:`completion`.
 
     The request is retried (within ``max_retries``) only while no chunk has been
@@ -1047,41 +1144,22 @@ class ChatStream(_StreamBase):
         self._client = client
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        client = self._client
-        deadline = client._deadline()
-        attempt = 0
-        while True:
-            response, _ = client._send(
-                "POST",
-                client.profile.chat_path,
-                json_body=self.request.body,
-                stream=True,
-                deadline=deadline,
-                first_attempt=attempt + 1,
-            )
-            parser, attempt = self._opened(response)
-            delivered = False
-            try:
-                for raw in response.iter_bytes():
-                    for event in parser.feed(raw):
-                        delivered = True
-                        yield event
-                    if parser.settle(deadline):
-                        break
-                yield from parser.finish()
-            except httpx.HTTPError as exc:
-                err = parser.broken(exc)
-                wait = None if delivered else client._retry_wait(err, attempt, deadline, None)
-                if wait is None:
-                    raise client._hidden(err) from exc
-                time.sleep(wait)
-                continue
-            except KimiError as err:
-                raise client._hidden(err) from err.__cause__
-            finally:
-                response.close()
-            break
-        self._ended()
+        io = _SyncIO(self._client._client())
+        flow = self._client._stream_flow(self)
+        try:
+            outcome = None
+            while True:
+                step = flow.send(outcome)
+                if step.__class__ is list:
+                    yield from step
+                    outcome = None
+                else:
+                    outcome = io.perform(step)
+        except StopIteration:
+            return
+        finally:
+            flow.close()
+            io.close()
 
 
 # --------------------------------------------------------------------------- async
@@ -1185,142 +1263,143 @@ async def _guarded_send(client: httpx.AsyncClient, request: httpx.Request) -> ht
         raise
 
 
-class AsyncKimiClient(_Base[httpx.AsyncClient]):
+class _NoChunks:
+    """The chunks of no response: none."""
+
+    def __aiter__(self) -> _NoChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        raise StopAsyncIteration
+
+
+_NO_CHUNKS = _NoChunks()
+
+
+class _AsyncIO:
+    """Performs the steps of flows with an ``httpx.AsyncClient``: the async twin of
+    :class:`_SyncIO` (a request is sent through :func:`_guarded_send`)."""
+
+    __slots__ = ("_chunks", "_response", "_steps", "client")
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self._response: httpx.Response | None = None
+        self._chunks: AsyncIterator[bytes] = _NO_CHUNKS
+        steps: dict[type, Callable[[Any], Awaitable[Any]]] = {
+            Send: self._send,
+            ReadBody: self._read_body,
+            type(NEXT_CHUNK): self._next_chunk,
+            Sleep: lambda step: asyncio.sleep(step.seconds),
+            Close: self._close,
+        }
+        self._steps = steps
+
+    def perform(self, step: Any) -> Awaitable[Any]:
+        """The outcome of ``step``, to await (see ``_retry``)."""
+        return self._steps[type(step)](step)
+
+    async def _send(self, step: Send) -> httpx.Response | httpx.HTTPError:
+        try:
+            response = await _guarded_send(self.client, step.build(self.client))
+        except httpx.HTTPError as exc:
+            return exc
+        self._response, self._chunks = response, response.aiter_bytes()
+        return response
+
+    async def _read_body(self, step: ReadBody) -> httpx.HTTPError | None:
+        try:
+            async for chunk in self._chunks:
+                if not step.reader.feed(chunk):
+                    break
+        except httpx.HTTPError as exc:
+            return exc
+        finally:
+            await self._close(Close(step.response))
+        return None
+
+    async def _next_chunk(self, _: object) -> bytes | httpx.HTTPError | None:
+        try:
+            return await anext(self._chunks, None)
+        except httpx.HTTPError as exc:
+            return exc
+
+    async def _close(self, step: Close) -> None:
+        if step.response is self._response:
+            self._response, self._chunks = None, _NO_CHUNKS
+        await step.response.aclose()
+
+    async def aclose(self) -> None:
+        if self._response is not None:
+            await self._close(Close(self._response))
+
+
+async def _adrive(io: _AsyncIO, flow: Flow[_R]) -> _R:
+    """The async twin of :func:`_drive`."""
+    try:
+        outcome = None
+        while True:
+            outcome = await io.perform(flow.send(outcome))
+    except StopIteration as done:
+        result: _R = done.value
+        return result
+    finally:
+        flow.close()
+        await io.aclose()
+
+
+class AsyncKimiClient(_ClientLogic[httpx.AsyncClient]):
     """Asynchronous client. Works across event loops (one pool per loop); cancelling a
     call (``asyncio.wait_for``, task groups) leaves the pool clean."""
 
     async def _client(self) -> httpx.AsyncClient:
         return self._http_client or await _async_pool(self.timeout)
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        stream: bool = False,
-        files: Any = None,
-        data: Any = None,
-        deadline: Deadline | None = None,
-        first_attempt: int = 1,
-    ) -> tuple[httpx.Response, bytes]:
-        """Send with retries; return a 2xx response and its body (the response unread
-        when ``stream``; the caller closes it)."""
-        client = await self._client()
-        deadline = deadline or self._deadline()
-        attempt = first_attempt - 1
-        while True:
-            attempt += 1
-            headers: Mapping[str, str] | None = None
-            request = client.build_request(
-                method,
-                self._url(path),
-                json=json_body,
-                files=files,
-                data=data,
-                headers=self._request_headers(attempt, stream),
-                timeout=deadline.attempt_timeout(self.timeout),
-            )
-            try:
-                response = await _guarded_send(client, request)
-            except httpx.HTTPError as exc:
-                err: KimiError = self._connection_error(exc)
-            else:
-                ok = 200 <= response.status_code < 300
-                if ok and stream:
-                    return response, b""
-                reader = self._reader(response, ok, deadline)
-                broken: httpx.HTTPError | None = None
-                try:
-                    async for chunk in response.aiter_bytes():
-                        if not reader.feed(chunk):
-                            break
-                except httpx.HTTPError as exc:
-                    broken = exc
-                finally:
-                    await response.aclose()
-                if ok and broken is None:
-                    return response, reader.body(response.status_code)
-                err, headers = self._failure(response, ok, reader, broken)
-            wait = self._retry_wait(err, attempt, deadline, headers)
-            if wait is None:
-                raise err
-            await asyncio.sleep(wait)
+    async def _run(self, flow: Flow[_R]) -> _R:
+        return await _adrive(_AsyncIO(await self._client()), flow)
 
     async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
         req = request if request is not None else self.prepare(**params)
-        if req.stream:
-            raise ConfigurationError("use stream() for a streamed request", param="stream")
-        response, raw = await self._send("POST", self.profile.chat_path, json_body=req.body)
-        return self._completion(req, raw, response)
+        return await self._run(self._chat_flow(req))
 
     def stream(self, request: ChatRequest | None = None, /, **params: Any) -> AsyncChatStream:
         """A streamed chat completion: ``async for`` it for normalised chunk dicts."""
         req = request if request is not None else self.prepare(stream=True, **params)
         return AsyncChatStream(self, self._streamed(req))
 
-    async def _get_json(self, method: str, path: str, **kw: Any) -> Any:
-        response, raw = await self._send(method, path, **kw)
-        return self._json(raw, response)
-
     async def list_models(self) -> list[dict[str, Any]]:
-        self._require_models()
-        return self._list(await self._get_json("GET", "/models"), "models")
+        return await self._run(self._models_flow())
 
     async def estimate_token_count(self, model: str, messages: list[dict[str, Any]]) -> int:
-        self._require_platform("token estimation")
-        body = await self._get_json(
-            "POST",
-            "/tokenizers/estimate-token-count",
-            json_body={"model": model, "messages": messages},
-        )
-        count = self._object(body, "token estimate", "data", "total_tokens")
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise StreamError(
-                f"the token estimate is not an integer: {count!r:.100}", provider=self.profile.name
-            )
-        return count
+        return await self._run(self._token_count_flow(model, messages))
 
     async def balance(self) -> dict[str, Any]:
-        self._require_platform("balance")
-        body = self._dict(await self._get_json("GET", "/users/me/balance"), "balance")
-        return self._dict(body.get("data") or {}, "balance")
+        return await self._run(self._balance_flow())
 
     async def upload_file(
         self, file: bytes | IO[bytes], *, filename: str, purpose: str = "file-extract"
     ) -> dict[str, Any]:
-        self._require_platform("file upload")
-        return self._dict(
-            await self._get_json(
-                "POST", "/files", files={"file": (filename, file)}, data={"purpose": purpose}
-            ),
-            "file upload",
-        )
+        return await self._run(self._upload_flow(file, filename, purpose))
 
     async def list_files(self) -> list[dict[str, Any]]:
-        self._require_platform("files")
-        return self._list(await self._get_json("GET", "/files"), "files")
+        return await self._run(self._files_flow())
 
     async def get_file(self, file_id: str) -> dict[str, Any]:
-        self._require_platform("files")
-        return self._dict(await self._get_json("GET", f"/files/{file_id}"), "file")
+        return await self._run(self._file_flow("GET", file_id, "file"))
 
     async def file_content(self, file_id: str) -> str:
-        self._require_platform("files")
-        response, raw = await self._send("GET", f"/files/{file_id}/content")
-        return raw.decode(response.encoding or "utf-8", "replace")
+        return await self._run(self._file_content_flow(file_id))
 
     async def delete_file(self, file_id: str) -> dict[str, Any]:
-        self._require_platform("files")
-        return self._dict(await self._get_json("DELETE", f"/files/{file_id}"), "file deletion")
+        return await self._run(self._file_flow("DELETE", file_id, "file deletion"))
 
     async def aclose(self) -> None:
         if self._http_client is not None:
             await self._http_client.aclose()
 
 
-class AsyncChatStream(_StreamBase):
+class AsyncChatStream(_ChatStreamBase):
     """The async twin of :class:`ChatStream`."""
 
     def __init__(self, client: AsyncKimiClient, request: ChatRequest) -> None:
@@ -1328,39 +1407,20 @@ class AsyncChatStream(_StreamBase):
         self._client = client
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        client = self._client
-        deadline = client._deadline()
-        attempt = 0
-        while True:
-            response, _ = await client._send(
-                "POST",
-                client.profile.chat_path,
-                json_body=self.request.body,
-                stream=True,
-                deadline=deadline,
-                first_attempt=attempt + 1,
-            )
-            parser, attempt = self._opened(response)
-            delivered = False
-            try:
-                async for raw in response.aiter_bytes():
-                    for event in parser.feed(raw):
-                        delivered = True
+        io = _AsyncIO(await self._client._client())
+        flow = self._client._stream_flow(self)
+        try:
+            outcome = None
+            while True:
+                step = flow.send(outcome)
+                if step.__class__ is list:
+                    for event in step:
                         yield event
-                    if parser.settle(deadline):
-                        break
-                for event in parser.finish():
-                    yield event
-            except httpx.HTTPError as exc:
-                err = parser.broken(exc)
-                wait = None if delivered else client._retry_wait(err, attempt, deadline, None)
-                if wait is None:
-                    raise client._hidden(err) from exc
-                await asyncio.sleep(wait)
-                continue
-            except KimiError as err:
-                raise client._hidden(err) from err.__cause__
-            finally:
-                await response.aclose()
-            break
-        self._ended()
+                    outcome = None
+                else:
+                    outcome = await io.perform(step)
+        except StopIteration:
+            return
+        finally:
+            flow.close()
+            await io.aclose()

@@ -80,11 +80,12 @@ class ModelRules:
 
 
 _K256 = 262_144
-#: "1M tokens" (facts §11, from litellm and models.dev); the exact figure is not recorded.
+#: "1M tokens" (docs/kimi-platform.md §11, from litellm and models.dev); the exact figure is
+#: not recorded.
 _K3_CONTEXT = 1_048_576
 
-_FACTS_11 = "facts §11 (vercel/ai captures of api.moonshot.ai, Aug 2026)"
-_FACTS_3 = "facts §3 (Moonshot docs, 2025 line)"
+_PLATFORM_2026 = "docs/kimi-platform.md §11 (vercel/ai captures of api.moonshot.ai, Aug 2026)"
+_PLATFORM_2025 = "docs/kimi-platform.md §3 (Moonshot docs, 2025 line)"
 
 _K3 = ModelRules(
     id="kimi-k3",
@@ -100,7 +101,7 @@ _K3 = ModelRules(
     chat_id="uuid",
     # nanobot#3939 ("always on"), lobehub PR #15722 (earlier reasoning kept).
     unconfirmed=frozenset({"thinking_disabled", "every_assistant_reasoning", "keep_elsewhere"}),
-    source=_FACTS_11,
+    source=_PLATFORM_2026,
 )
 _K27 = ModelRules(
     id="kimi-k2.7-code",
@@ -110,7 +111,7 @@ _K27 = ModelRules(
     video_input=True,
     # Peers omit reasoning_effort (vercel/ai); lobehub PR #15722 (earlier reasoning kept).
     unconfirmed=frozenset({"no_effort", "every_assistant_reasoning", "keep_elsewhere"}),
-    source=_FACTS_11,
+    source=_PLATFORM_2026,
 )
 _K25 = ModelRules(
     id="kimi-k2.5",
@@ -123,21 +124,21 @@ _K25 = ModelRules(
     image_input=True,
     video_input=True,
     fingerprint=True,
-    source=_FACTS_3 + "; langchain-moonshot cassette (system_fingerprint)",
+    source=_PLATFORM_2025 + "; langchain-moonshot cassette (system_fingerprint)",
 )
 _K2_THINKING = ModelRules(
-    id="kimi-k2-thinking", context_window=_K256, thinking="always", source=_FACTS_3
+    id="kimi-k2-thinking", context_window=_K256, thinking="always", source=_PLATFORM_2025
 )
-_K2 = ModelRules(id="kimi-k2-0905-preview", context_window=_K256, source=_FACTS_3)
-_V1 = ModelRules(id="moonshot-v1-8k", context_window=8_192, source=_FACTS_3)
+_K2 = ModelRules(id="kimi-k2-0905-preview", context_window=_K256, source=_PLATFORM_2025)
+_V1 = ModelRules(id="moonshot-v1-8k", context_window=8_192, source=_PLATFORM_2025)
 
 
 def _all() -> dict[str, ModelRules]:
     entries = [
         _K3,
         # Reported after the 2026-09-02 listing, with K3's rules (lower confidence).
-        replace(_K3, id="kimi-k3.1-pro", source=_FACTS_11 + " (reported later)"),
-        replace(_K3, id="kimi-k3.1-pro-highspeed", source=_FACTS_11 + " (reported later)"),
+        replace(_K3, id="kimi-k3.1-pro", source=_PLATFORM_2026 + " (reported later)"),
+        replace(_K3, id="kimi-k3.1-pro-highspeed", source=_PLATFORM_2026 + " (reported later)"),
         _K27,
         replace(_K27, id="kimi-k2.7-code-highspeed"),
         replace(
@@ -147,7 +148,7 @@ def _all() -> dict[str, ModelRules]:
             fingerprint=False,
             # pi PR #4178: "" refused as a placeholder; peers omit reasoning_effort.
             unconfirmed=frozenset({"no_effort", "empty_reasoning"}),
-            source=_FACTS_11,
+            source=_PLATFORM_2026,
         ),
         _K25,
         _K2_THINKING,
@@ -161,7 +162,7 @@ def _all() -> dict[str, ModelRules]:
             context_window=131_072,
             image_input=True,
             json_schema=False,
-            source=_FACTS_3,
+            source=_PLATFORM_2025,
         ),
         _V1,
         replace(_V1, id="moonshot-v1-32k", context_window=32_768),
@@ -178,12 +179,12 @@ def _all() -> dict[str, ModelRules]:
 
 MODELS: dict[str, ModelRules] = _all()
 
-#: What ``GET /v1/models`` on api.moonshot.ai listed on 2026-09-02 (facts §11:
+#: What ``GET /v1/models`` on api.moonshot.ai listed on 2026-09-02 (docs/kimi-platform.md §11:
 #: chatcli#1344, models.dev PR #6101).
 MOONSHOT_SERVED = ("kimi-k3", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k2.6")
 
 #: Retired on Moonshot (answered with 404 ``Not found the model X or Permission denied``),
-#: with the date (facts §11). Gateways keep their own lists.
+#: with the date (docs/kimi-platform.md §11). Gateways keep their own lists.
 MOONSHOT_RETIRED: dict[str, str] = {
     "kimi-latest": "2026-01-28",
     **dict.fromkeys(

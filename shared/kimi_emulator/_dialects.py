@@ -1,8 +1,8 @@
 """How each system speaks: paths, ids, field names, documented limits, served models.
 
-The limits are the ones each provider documents (facts §2, from the documents in the
-team's seeds); the served lists are facts §11 for Moonshot and each gateway's own
-document for the others. Nothing here comes from ``kimi_core``.
+The limits are the ones each provider documents (docs/kimi-platform.md §2, from the
+providers' own documents); the served lists are docs/kimi-platform.md §11 for Moonshot and
+each gateway's own document for the others. Nothing here comes from ``kimi_core``.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ DIALECTS: dict[str, Dialect] = {
             usage_style="openai",
             reasoning_fields=("reasoning",),
             # It answers with ``reasoning`` only: a client that sends back what it got
-            # must not be refused (facts §2: "unknown: accept either").
+            # must not be refused (docs/kimi-platform.md §2: "unknown: accept either").
             reasoning_back=("reasoning_content", "reasoning"),
             usage_in_final_choice=False,
             trailing_usage="include_usage",

@@ -1,5 +1,5 @@
 """Platform endpoints: ``/v1/models`` on every dialect, and Moonshot's files, token
-estimate and balance (facts §10)."""
+estimate and balance (docs/kimi-platform.md §10)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class Platform:
     # ------------------------------------------------------------------ endpoints
 
     def models(self, req: RecordedRequest, served: frozenset[str], accept_any: bool) -> Answer:
-        """The served ids only (facts §10 shape; the ``context_length`` and
+        """The served ids only (docs/kimi-platform.md §10 shape; the ``context_length`` and
         ``supports_*`` fields are the newer, unconfirmed ones)."""
         data = []
         for model_id in sorted(served):

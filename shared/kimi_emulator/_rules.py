@@ -8,7 +8,8 @@ the server's.
 Rules that only one unconfirmed source reports (``ModelRules.unconfirmed``) apply only
 when the emulator runs with ``strict=True``.
 
-Messages follow the real ones where they are known (facts §3-§5 and public reports):
+Messages follow the real ones where they are known (docs/kimi-platform.md §3-§5 and public
+reports):
 ``invalid temperature: only 1 is allowed for this model``, ``Not found the model X or
 Permission denied``, ``tool_choice 'required' is incompatible with thinking enabled``,
 ``thinking is enabled but reasoning_content is missing in assistant tool call message at
@@ -249,7 +250,7 @@ def _thinking(
         if not info.keep and strict("keep_elsewhere"):
             raise _bad("invalid thinking.keep: keep is not supported by this model")
     if not info.thinking_field:
-        # K3 thinks always and takes no thinking object (facts §11, nanobot#3939).
+        # K3 thinks always and takes no thinking object (docs/kimi-platform.md §11, nanobot#3939).
         if enforce and effort is not None:
             raise _bad("cannot specify both 'thinking' and 'reasoning_effort'")
         if kind == "disabled" and strict("thinking_disabled"):

@@ -38,6 +38,13 @@ log = logging.getLogger("kimi_emulator")
 JSON_TYPE = "application/json; charset=utf-8"
 
 
+#: Pending connections the listening socket queues: a benchmark opens hundreds at once
+#: (the standard library's servers queue 5 and reset the rest). Accepted connections have
+#: TCP_NODELAY (asyncio sets it on every TCP transport), so a response written in parts
+#: meets no delayed-ACK stall.
+LISTEN_BACKLOG = 2048
+
+
 class AbortError(Exception):
     """Drop the connection now, with no answer (a fault asked for it)."""
 
@@ -197,7 +204,7 @@ class HttpServer:
 
     async def _open(self) -> None:
         self._server = await asyncio.start_server(
-            self._connection, self.host, self.port, backlog=2048, limit=256 * 1024
+            self._connection, self.host, self.port, backlog=LISTEN_BACKLOG, limit=256 * 1024
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
 

@@ -66,7 +66,7 @@ _KIND_MAP: dict[str, tuple[str, str, str | None]] = {
     "content_filter": ("forbidden", "invalid_request_error", "content_policy_violation"),
 }
 
-#: Moonshot's error types (facts §7): their status and a message like the real one.
+#: Moonshot's error types (docs/kimi-platform.md §7): their status and a message like the real one.
 ERROR_TYPES: dict[str, tuple[int, str]] = {
     "invalid_request_error": (400, "Invalid request"),
     "content_filter": (

@@ -99,7 +99,7 @@ def check_wire(emu: KimiEmulator, variant: Variant) -> None:
     for body in requests:
         assert body["model"] == variant.model
         if variant.model == "kimi-k3":
-            # kimi-k3 always thinks and takes no thinking field (facts §11).
+            # kimi-k3 always thinks and takes no thinking field (docs/kimi-platform.md §11).
             assert "thinking" not in body, body.get("thinking")
         elif not variant.thinks and variant.dialect == "moonshot":
             assert body.get("thinking") == {"type": "disabled"}

@@ -1,4 +1,4 @@
-"""Error mapping from every provider dialect (facts §7) to the typed tree."""
+"""Error mapping from every provider dialect (docs/kimi-platform.md §7) to the typed tree."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 from kimi_core._errors import (
     _excerpt,
     hide_secret,
@@ -426,7 +427,7 @@ def test_hide_secret_masks_everywhere_a_server_can_echo() -> None:
     )
     hide_secret(err, key)
     assert key not in str(err) and key not in repr(err.body) and key not in (err.code or "")
-    assert kc.MASK in err.message
+    assert ka.MASK in err.message
     again = pickle.loads(pickle.dumps(err))
     assert key not in str(again)
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kimi_core as kc
+from kimi_core._rules import build_chat_request
 
 PROVIDERS = [kc.get_provider(n) for n in ("moonshot", "acedata", "evolink", "gptproto")]
 MODELS = [
@@ -172,7 +173,7 @@ def test_random_parameters_build_or_fail_clearly(
     provider: kc.ProviderProfile, model: str, messages: list[Any], kw: dict[str, Any]
 ) -> None:
     try:
-        request = kc.build_chat_request(provider, model=model, messages=messages, **kw)
+        request = build_chat_request(provider, model=model, messages=messages, **kw)
     except kc.ConfigurationError as err:
         text = str(err)
         assert err.param, text  # noqa: PT017 - either outcome is valid; the error is judged

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 from kimi_core import _models
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
@@ -107,27 +108,27 @@ def test_bad_base_url() -> None:
 def test_key_resolution_order() -> None:
     p = kc.get_provider("acedata")
     env = {"ACEDATACLOUD_API_TOKEN": "ace", "KIMI_API_KEY": "kimi"}
-    assert kc.resolve_api_key(p, "arg", env) == "arg"
-    assert kc.resolve_api_key(p, None, env) == "ace"
-    assert kc.resolve_api_key(p, None, {"KIMI_API_KEY": "kimi"}) == "kimi"
-    assert kc.resolve_api_key(p, None, {"ACEDATACLOUD_API_TOKEN": "  ", "KIMI_API_KEY": "k"}) == "k"
+    assert ka.resolve_api_key(p, "arg", env) == "arg"
+    assert ka.resolve_api_key(p, None, env) == "ace"
+    assert ka.resolve_api_key(p, None, {"KIMI_API_KEY": "kimi"}) == "kimi"
+    assert ka.resolve_api_key(p, None, {"ACEDATACLOUD_API_TOKEN": "  ", "KIMI_API_KEY": "k"}) == "k"
 
 
 def test_keys_are_stripped_and_unsendable_keys_refused_unshown() -> None:
     p = kc.get_provider("moonshot")
-    assert kc.resolve_api_key(p, "sk-abc\n", {}) == "sk-abc"
-    assert kc.resolve_api_key(p, None, {"MOONSHOT_API_KEY": " sk-env\r\n"}) == "sk-env"
+    assert ka.resolve_api_key(p, "sk-abc\n", {}) == "sk-abc"
+    assert ka.resolve_api_key(p, None, {"MOONSHOT_API_KEY": " sk-env\r\n"}) == "sk-env"
     for bad in ("sk-SECRET\x00x", "sk-SECRET é", "sk SECRET"):
         with pytest.raises(kc.ConfigurationError, match="not a valid API key") as info:
-            kc.resolve_api_key(p, bad, {})
+            ka.resolve_api_key(p, bad, {})
         assert "SECRET" not in str(info.value) and info.value.param == "api_key"
     with pytest.raises(kc.ConfigurationError, match="the key from MOONSHOT_API_KEY"):
-        kc.resolve_api_key(p, None, {"MOONSHOT_API_KEY": "sk-\x7fSECRET"})
+        ka.resolve_api_key(p, None, {"MOONSHOT_API_KEY": "sk-\x7fSECRET"})
 
 
 def test_missing_key_names_the_variables() -> None:
     with pytest.raises(kc.ConfigurationError) as info:
-        kc.resolve_api_key(kc.get_provider("moonshot"), None, {})
+        ka.resolve_api_key(kc.get_provider("moonshot"), None, {})
     assert "MOONSHOT_API_KEY or KIMI_API_KEY" in str(info.value)
     assert info.value.param == "api_key"
 
@@ -288,21 +289,21 @@ def test_retirement_is_per_provider() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for provider in ("acedata", "gptproto"):
-            assert kc.warn_if_retired("kimi-k2.5", provider) is None
-        assert kc.warn_if_retired("kimi-k2-thinking", "evolink") is None
+            assert ka.warn_if_retired("kimi-k2.5", provider) is None
+        assert ka.warn_if_retired("kimi-k2-thinking", "evolink") is None
         for model in ("kimi-k3", "kimi-k3.1-pro", "kimi-k2.7-code", "kimi-k2.6"):
-            assert kc.warn_if_retired(model, "moonshot") is None
-        assert kc.warn_if_retired("kimi-k42", "moonshot") is None  # unknown: open-ended
+            assert ka.warn_if_retired(model, "moonshot") is None
+        assert ka.warn_if_retired("kimi-k42", "moonshot") is None  # unknown: open-ended
     for provider in ("moonshot", "moonshot-cn"):
         with pytest.warns(kc.RetiredModelWarning) as caught:
-            assert kc.warn_if_retired("kimi-k2.5", provider) is not None
+            assert ka.warn_if_retired("kimi-k2.5", provider) is not None
         assert str(caught[0].message) == (
             f"model 'kimi-k2.5' was retired by provider {provider!r} on 2026-08-31 (it "
             "answers 404 there); use 'kimi-k2.6'"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once per id and provider
-        assert kc.warn_if_retired("kimi-k2.5", "moonshot") is not None
+        assert ka.warn_if_retired("kimi-k2.5", "moonshot") is not None
 
 
 def test_unknown_ids_of_the_k3_family_follow_its_rules_unconfirmed() -> None:

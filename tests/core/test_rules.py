@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
+from kimi_core._rules import REQUEST_PARAMS, build_chat_request
 
 MOON = kc.get_provider("moonshot")
 ACE = kc.get_provider("acedata")
@@ -20,7 +22,7 @@ def build(
     profile: kc.ProviderProfile = MOON, model: str = "kimi-k2.5", **kw: Any
 ) -> kc.ChatRequest:
     kw.setdefault("messages", USER)
-    return kc.build_chat_request(profile, model=model, **kw)
+    return build_chat_request(profile, model=model, **kw)
 
 
 def fn(name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -464,28 +466,28 @@ def test_stream_options_and_extras() -> None:
 
 def test_model_id_required() -> None:
     with pytest.raises(kc.ConfigurationError, match="model='' is not a model id"):
-        kc.build_chat_request(MOON, model="", messages=USER)
+        build_chat_request(MOON, model="", messages=USER)
 
 
 def test_sniff_media_type() -> None:
     import base64
 
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 20
-    assert kc.sniff_media_type(png) == "image/png"
-    assert kc.sniff_media_type(base64.b64encode(png).decode()) == "image/png"
-    assert kc.sniff_media_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
-    assert kc.sniff_media_type(b"RIFF\0\0\0\0WEBPVP8 ") == "image/webp"
-    assert kc.sniff_media_type(b"\0\0\0\x18ftypmp42") == "video/mp4"
-    assert kc.sniff_media_type(b"%PDF-1.7") == "application/pdf"
-    assert kc.sniff_media_type(b"hello") is None
-    assert kc.sniff_media_type("not base64 !!") is None
+    assert ka.sniff_media_type(png) == "image/png"
+    assert ka.sniff_media_type(base64.b64encode(png).decode()) == "image/png"
+    assert ka.sniff_media_type(b"\xff\xd8\xff\xe0") == "image/jpeg"
+    assert ka.sniff_media_type(b"RIFF\0\0\0\0WEBPVP8 ") == "image/webp"
+    assert ka.sniff_media_type(b"\0\0\0\x18ftypmp42") == "video/mp4"
+    assert ka.sniff_media_type(b"%PDF-1.7") == "application/pdf"
+    assert ka.sniff_media_type(b"hello") is None
+    assert ka.sniff_media_type("not base64 !!") is None
 
 
 def test_request_params_are_the_builders_keywords() -> None:
     import inspect
 
-    keywords = set(inspect.signature(kc.build_chat_request).parameters)
-    assert keywords - {"profile", "model", "messages", "stream", "extra_body"} == kc.REQUEST_PARAMS
+    keywords = set(inspect.signature(build_chat_request).parameters)
+    assert keywords - {"profile", "model", "messages", "stream", "extra_body"} == REQUEST_PARAMS
 
 
 def test_a_builtin_call_goes_back_typed_as_kimi_sent_it() -> None:

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_core import SSEDecoder
-from kimi_core._sse import EventTooLargeError
+from kimi_core._sse import EventTooLargeError, SSEDecoder
 
 
 def decode_all(chunks: list[bytes]) -> list[bytes]:

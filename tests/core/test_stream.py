@@ -11,8 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_core import StreamAccumulator, first_usable_choice, normalize_completion, usage_of
-from kimi_core._stream import MalformedChunkError
+from kimi_core import StreamAccumulator
+from kimi_core._stream import (
+    MalformedChunkError,
+    first_usable_choice,
+    normalize_completion,
+    usage_of,
+)
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "002_465654b50e148120.txt"
 

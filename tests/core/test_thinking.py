@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 from kimi_core import _models
+from kimi_core._rules import build_chat_request
 
 MOON = kc.get_provider("moonshot")
 ACE = kc.get_provider("acedata")
@@ -26,7 +28,7 @@ NAMED = {"type": "function", "function": {"name": "ping"}}
 
 def build(model: str, profile: kc.ProviderProfile = MOON, **kw: Any) -> kc.ChatRequest:
     kw.setdefault("messages", USER)
-    return kc.build_chat_request(profile, model=model, **kw)
+    return build_chat_request(profile, model=model, **kw)
 
 
 def refused(match: str, model: str, **kw: Any) -> kc.ConfigurationError:
@@ -299,7 +301,7 @@ def test_k26_forced_tool_choice_switches_thinking_off_unless_asked() -> None:
 def test_k25_on_acedata_is_served_and_keeps_its_switch() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # served there: no RetiredModelWarning, nothing else
-        kc.warn_if_retired("kimi-k2.5", "acedata")
+        ka.warn_if_retired("kimi-k2.5", "acedata")
         req = build("kimi-k2.5", ACE, tools=[PING], tool_choice="required")
         assert req.body["thinking"] == {"type": "disabled"}
         assert req.body["tool_choice"] == "required"

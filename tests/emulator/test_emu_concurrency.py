@@ -93,3 +93,33 @@ async def test_concurrent_long_scripted_streams_through_the_core(
     results: list[Any] = await asyncio.gather(*(run() for _ in range(100)))
     assert all(count == 500 for count, _ in results)
     assert all(text == "tok " * 500 for _, text in results)
+
+
+def test_the_server_is_not_a_measurements_bottleneck() -> None:
+    """A deep listen queue (hundreds of connections opened at once are queued, not reset)
+    and TCP_NODELAY on every accepted connection (no 40 ms delayed-ACK stall when a
+    response is written in parts)."""
+    import gc
+    import socket
+
+    from kimi_emulator import _server
+
+    assert _server.LISTEN_BACKLOG >= 1024
+    with KimiEmulator() as emu:
+        body = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
+        headers = {"Authorization": f"Bearer {emu.api_key}"}
+        with httpx.Client() as client:
+            assert client.post(f"{emu.base_url}/chat/completions", json=body, headers=headers)
+            transports = [
+                o
+                for o in gc.get_objects()
+                if type(o).__name__ == "_SelectorSocketTransport" and not o.is_closing()
+            ]
+            served = [
+                t.get_extra_info("socket")
+                for t in transports
+                if t.get_extra_info("sockname", ("", 0))[1] == emu.port
+            ]
+            assert served
+            for sock in served:
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

@@ -17,7 +17,7 @@ def client(moonshot: KimiEmulator) -> kc.KimiClient:
     return kc.KimiClient(provider="moonshot", base_url=moonshot.base_url, api_key=moonshot.api_key)
 
 
-#: What ``GET /v1/models`` on api.moonshot.ai served on 2026-09-02 (facts §11, from
+#: What ``GET /v1/models`` on api.moonshot.ai served on 2026-09-02 (docs/kimi-platform.md §11, from
 #: chatcli#1344 and models.dev PR #6101): written here from the source, not read from the
 #: emulator's table or from kimi_core's catalogue.
 SERVED_2026_09_02 = ["kimi-k2.6", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k3"]
@@ -28,7 +28,7 @@ def test_list_models(client: kc.KimiClient) -> None:
     assert sorted(m["id"] for m in listed) == SERVED_2026_09_02
     models = {m["id"]: m for m in listed}
     for m in listed:
-        assert m["object"] == "model"  # facts §10: id, object, created, owned_by
+        assert m["object"] == "model"  # docs/kimi-platform.md §10: id, object, created, owned_by
         assert isinstance(m["created"], int) and m["owned_by"]
     assert models["kimi-k2.6"]["context_length"] == 262_144
     assert models["kimi-k3"]["context_length"] >= 1_000_000  # "1M tokens"

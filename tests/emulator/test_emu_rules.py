@@ -114,9 +114,9 @@ def test_accept_any_model_and_models_option(kimi_emulator_factory: Any) -> None:
     assert chat(narrow, body("kimi-k2.6")).status_code == 200
 
 
-#: facts §11: GET /v1/models on api.moonshot.ai, 2026-09-02 (chatcli#1344, models.dev PR #6101).
+#: docs/kimi-platform.md §11: GET /v1/models on api.moonshot.ai, 2026-09-02 (chatcli#1344, models.dev PR #6101).
 SERVED_2026 = {"kimi-k3", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k2.6"}
-#: facts §11: retired on Moonshot in 2026.
+#: docs/kimi-platform.md §11: retired on Moonshot in 2026.
 RETIRED_2026 = [
     "kimi-latest",
     "kimi-k2-0711-preview",
@@ -689,7 +689,7 @@ def test_context_window_overflow(moonshot: KimiEmulator) -> None:
     )
     assert match
     assert int(match.group(1)) > 262_144
-    # K3 takes 1M tokens (facts §11): the same prompt is accepted.
+    # K3 takes 1M tokens (docs/kimi-platform.md §11): the same prompt is accepted.
     accept(moonshot, body("kimi-k3", messages=[{"role": "user", "content": big}]))
     huge = "word " * 1_048_600
     assert "exceeded model token limit: 1048576" in reject(

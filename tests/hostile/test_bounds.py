@@ -16,6 +16,7 @@ from _loopback import Conn, LoopbackServer, Received, http_head, send_huge
 
 import kimi_core as kc
 from kimi_core._errors import make_status_error
+from kimi_core._sse import SSEDecoder
 
 from .wire import MODEL, USER, client, collect, completion, delta, event, text_of, within
 
@@ -44,7 +45,7 @@ def counting_huge(status: int, size: int, sent: list[int], **kw: Any) -> Any:
 
 def test_a_15_mib_event_in_1_kib_reads_is_decoded_in_linear_time() -> None:
     body = event(delta("x" * (15 * MiB)))
-    decoder = kc.SSEDecoder()
+    decoder = SSEDecoder()
 
     def feed() -> list[bytes]:
         out: list[bytes] = []

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 import kimi_core as kc
+from kimi_core._rules import build_chat_request
 from langchain_kimi import WEB_SEARCH_TOOL, KimiWebSearch, web_search_echo
 from langchain_kimi._convert import (
     chunk_from_event,
@@ -98,7 +99,7 @@ def test_empty_tool_call_content_is_omitted_by_the_core() -> None:
     # The adapter sends "" and kimi_core drops it (an assistant tool-call message with no
     # text omits content) and adds reasoning_content "" while thinking.
     ai = AIMessage("", tool_calls=[{"name": "f_x", "args": {}, "id": "c0"}])
-    req = kc.build_chat_request(
+    req = build_chat_request(
         kc.get_provider("moonshot"),
         model="kimi-k2.5",
         messages=messages_to_wire([HumanMessage("x"), ai, ToolMessage("ok", tool_call_id="c0")]),
@@ -287,7 +288,7 @@ def test_unknown_parts_pass_through_for_the_core_to_check() -> None:
     assert content_to_wire([part, {"type": "image", "file_id": "f"}])[0] == part
     # ...and the core refuses what the provider does not take.
     with pytest.raises(kc.ConfigurationError, match="content parts of type"):
-        kc.build_chat_request(
+        build_chat_request(
             kc.get_provider("moonshot"),
             model="kimi-k2.6",
             messages=messages_to_wire([HumanMessage(content=[part])]),

@@ -28,6 +28,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 import kimi_core as kc
+from kimi_core._rules import build_chat_request
 from llama_index_kimi.utils import (
     ChatStreamState,
     chat_response_from_completion,
@@ -158,7 +159,7 @@ def test_audio_becomes_input_audio_so_the_core_can_refuse_it() -> None:
     assert part["input_audio"]["format"] == "wav"
     profile = kc.get_provider("moonshot")
     with pytest.raises(kc.ConfigurationError, match="input_audio"):
-        kc.build_chat_request(profile, model="kimi-k2.6", messages=[to_wire_message(msg)])
+        build_chat_request(profile, model="kimi-k2.6", messages=[to_wire_message(msg)])
 
 
 def test_cache_points_are_skipped_and_citable_blocks_flattened() -> None:
@@ -480,6 +481,40 @@ def test_stream_state_builds_cumulative_responses_and_counts_usage_once() -> Non
     # completion view of a streamed chunk
     c = completion_response_from_chat(responses[1])
     assert (c.text, c.delta, c.additional_kwargs) == ("", "", {"thinking_delta": "Let me "})
+
+
+def _streamed(events: list[dict[str, Any]]) -> list[ChatResponse]:
+    acc = kc.StreamAccumulator()
+    state = ChatStreamState()
+    out = [state.response(acc.add(event), acc) for event in events]
+    return [r for r in out if r is not None]
+
+
+def test_streamed_responses_equal_validated_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamed responses are built without pydantic validation; they are equal, field
+    for field and in their dumps, to the responses the constructors build."""
+    import llama_index_kimi.utils as li_utils
+
+    assert li_utils._FAST_RESPONSES  # the fast path is the one measured here
+    fast = _streamed(_events())
+    monkeypatch.setattr(li_utils, "_FAST_RESPONSES", False)
+    validated = _streamed(_events())
+    assert len(fast) == len(validated) == 8
+    for a, b in zip(fast, validated, strict=True):
+        assert a == b
+        assert a.model_dump() == b.model_dump()
+        assert a.model_fields_set == b.model_fields_set
+        assert a.message.model_fields_set == b.message.model_fields_set
+        assert [type(x) for x in a.message.blocks] == [type(x) for x in b.message.blocks]
+        text = next(x for x in a.message.blocks if isinstance(x, TextBlock))
+        assert text == TextBlock(text=text.text)
+        assert text.model_fields_set == TextBlock(text=text.text).model_fields_set
+    # and they behave as models: copied, changed, serialised
+    last = fast[-1]
+    assert last.model_copy(update={"delta": "z"}).delta == "z"
+    assert ChatResponse.model_validate(last.model_dump()) == ChatResponse.model_validate(
+        validated[-1].model_dump()
+    )
 
 
 def test_stream_state_without_usage_has_no_final() -> None:

@@ -21,6 +21,7 @@ import pytest
 from _loopback import LoopbackServer, http_response
 
 import kimi_core as kc
+from kimi_core import _adapter as ka
 
 KEY = "sk-edge-secret-0123456789abcdefXYZ"
 TOKEN = "tok-header-secret-9876543210fedcba"
@@ -152,7 +153,7 @@ def test_a_body_that_echoes_the_key_is_masked(loopback: LoopbackServer, name: st
         kimi_client(loopback.base_url, max_retries=0).chat(
             model="kimi-k2.6", messages=[{"role": "user", "content": "x"}]
         )
-    assert KEY not in shown_of(info.value) and kc.MASK in shown_of(info.value)
+    assert KEY not in shown_of(info.value) and ka.MASK in shown_of(info.value)
 
 
 @pytest.mark.parametrize(

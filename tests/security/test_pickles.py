@@ -12,19 +12,19 @@ from typing import Any
 
 import pytest
 
-import kimi_core as kc
+from kimi_core import _adapter as ka
 
 SECRET = "sk-pickle-secret-0123456789abcdef"
 KEY_VARS = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "KIMI_BASE_URL")
 
 
 def test_key_refs() -> None:
-    ref = kc.key_ref(SECRET)
+    ref = ka.key_ref(SECRET)
     assert ref is not None and SECRET not in ref and ref.startswith("kimi-key-ref:")
-    assert kc.key_ref(SECRET) == ref
-    assert kc.key_from_ref(ref) == SECRET
-    assert kc.key_from_ref("kimi-key-ref:unknown") is None
-    assert kc.key_ref(None) is None and kc.key_from_ref(None) is None
+    assert ka.key_ref(SECRET) == ref
+    assert ka.key_from_ref(ref) == SECRET
+    assert ka.key_from_ref("kimi-key-ref:unknown") is None
+    assert ka.key_ref(None) is None and ka.key_from_ref(None) is None
 
 
 def models() -> list[Any]:

@@ -1,0 +1,87 @@
+"""What the two adapters need from ``kimi_core`` and users do not: one private module.
+
+``langchain_kimi`` and ``llama_index_kimi`` import this module (``from kimi_core import
+_adapter as ka``) for request shaping (:func:`shape_request`), the structured-output
+helpers, the provider and key resolution of their constructors, keys and credential
+headers out of reprs, dumps and pickles, and the conversion helpers of answers. None of
+it is public API: names may change with the adapters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._context import unknown_parameter
+from ._media import sniff_media_type
+from ._models import warn_if_retired
+from ._providers import resolve_api_key
+from ._rules import ToolSet
+from ._secrets import (
+    MASK,
+    headers_by_ref,
+    headers_from_ref,
+    key_from_ref,
+    key_ref,
+    redact_headers,
+    state_with_key,
+    state_without_key,
+)
+from ._shaping import (
+    CALL_PARAMS,
+    CallConventions,
+    instruction_placement,
+    json_schema_format,
+    shape_request,
+)
+from ._stream import first_usable_choice, normalize_completion, usage_of
+from ._structured import json_mode_instruction
+
+__all__ = [
+    "CALL_PARAMS",
+    "MASK",
+    "CallConventions",
+    "ToolSet",
+    "arguments_json",
+    "first_usable_choice",
+    "headers_by_ref",
+    "headers_from_ref",
+    "instruction_placement",
+    "json_mode_instruction",
+    "json_schema_format",
+    "key_from_ref",
+    "key_ref",
+    "normalize_completion",
+    "redact_headers",
+    "redacted_repr_args",
+    "resolve_api_key",
+    "shape_request",
+    "sniff_media_type",
+    "state_with_key",
+    "state_without_key",
+    "unknown_parameter",
+    "unmasked_headers",
+    "usage_of",
+    "warn_if_retired",
+]
+
+
+#: Tool-call arguments as JSON text, as Kimi takes them back (non-ASCII kept). One encoder
+#: for every call: ``json.dumps`` with options builds a new one each time.
+arguments_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def unmasked_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """``headers`` without the values a dump masked (:data:`MASK`): a model rebuilt from
+    its dump must not send the mask as a credential."""
+    if headers is None:
+        return None
+    return {k: v for k, v in headers.items() if v != MASK}
+
+
+def redacted_repr_args(args: Iterable[tuple[str | None, Any]]) -> Iterable[tuple[str | None, Any]]:
+    """A pydantic model's ``__repr_args__`` with credential-like ``default_headers``
+    masked."""
+    for name, value in args:
+        yield name, redact_headers(value) if name == "default_headers" else value
