@@ -30,8 +30,10 @@ import json
 import logging
 import platform
 import ssl
+import sys
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Generic, TypeVar
@@ -1186,6 +1188,11 @@ _UNSAFE = (
 _Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
 #: Requests abandoned by a cancelled caller, kept referenced until they have ended.
 _abandoned: set[asyncio.Task[Any]] = set()
+#: How many of our requests may wait in one client's pool queue at once (sent, and not
+#: yet given a connection); the others wait at the client's gate (see ``_admit``).
+_ADMITTED = 64
+_Gate = tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]
+_gates: weakref.WeakKeyDictionary[httpx.AsyncClient, _Gate] = weakref.WeakKeyDictionary()
 
 
 class _SendGuard:
@@ -1203,17 +1210,36 @@ class _SendGuard:
     written), at once when it is at such a point, else as soon as it reaches one (then
     before it connects or writes anything); a response that arrives anyway is closed.
     Nothing of httpcore is patched or read.
+
+    An abandoned request waiting in the pool's queue stays there until it is given a
+    connection (cancelling it there could be just after the pool gave it one). So that
+    such requests never pile up in the queue, a request is let into the pool only while
+    fewer than ``_ADMITTED`` of ours wait there (the client's gate, ``_admit``, where a
+    cancelled caller just leaves); it leaves the gate's count at its first trace event
+    (it has a connection) or when its send ends. A pile of them made each turn of the
+    event loop slow (httpcore re-scans its whole queue whenever a request comes or
+    goes) and their pool timeouts fired in the same turn as their connections were
+    given, which strands those connections as a cancellation does.
     """
 
-    __slots__ = ("_chain", "abandoned", "safe", "task")
+    __slots__ = ("_chain", "_gate", "abandoned", "safe", "task")
 
-    def __init__(self, chain: _Trace | None) -> None:
+    def __init__(self, chain: _Trace | None, gate: asyncio.Semaphore) -> None:
         self._chain = chain
+        self._gate: asyncio.Semaphore | None = gate
         self.safe = False
         self.abandoned = False
         self.task: asyncio.Task[httpx.Response] | None = None
 
+    def leave_gate(self, _: object = None) -> None:
+        """The request waits in the pool's queue no more: the next one may go in."""
+        if self._gate is not None:
+            self._gate.release()
+            self._gate = None
+
     async def trace(self, name: str, info: dict[str, Any]) -> None:
+        if self._gate is not None:
+            self.leave_gate()
         if self._chain is not None:
             await self._chain(name, info)
         if name.endswith(_SAFE_STARTS):
@@ -1252,10 +1278,39 @@ def _close_abandoned(task: asyncio.Task[httpx.Response]) -> None:
     closing.add_done_callback(_abandoned.discard)
 
 
+async def _admit(client: httpx.AsyncClient, request: httpx.Request) -> asyncio.Semaphore:
+    """Wait at ``client``'s gate (see :class:`_SendGuard`) until ``request`` may go into
+    its pool's queue; the wait counts against the request's pool timeout."""
+    loop = asyncio.get_running_loop()
+    known = _gates.get(client)
+    if known is None or known[0] is not loop:
+        known = _gates[client] = (loop, asyncio.Semaphore(_ADMITTED))
+    gate = known[1]
+    if not gate.locked():
+        await gate.acquire()  # at once
+        return gate
+    timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+    pool = timeouts.get("pool")
+    start = time.monotonic()
+    try:
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(pool):
+                await gate.acquire()
+        else:  # Python 3.10: no asyncio.timeout
+            await asyncio.wait_for(gate.acquire(), pool)
+    except asyncio.TimeoutError:
+        raise httpx.PoolTimeout("no connection became free in time", request=request) from None
+    if pool is not None:
+        left = max(pool - (time.monotonic() - start), 0.0)
+        request.extensions["timeout"] = {**timeouts, "pool": left}
+    return gate
+
+
 async def _guarded_send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    guard = _SendGuard(request.extensions.get("trace"))
+    guard = _SendGuard(request.extensions.get("trace"), await _admit(client, request))
     request.extensions["trace"] = guard.trace
     task = guard.task = asyncio.ensure_future(client.send(request, stream=True))
+    task.add_done_callback(guard.leave_gate)
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
