@@ -4,7 +4,10 @@ A request cancelled after the pool handed it a new connection, and before it use
 strands that connection (CONNECTING forever); on main, 2,000 requests cancelled by
 ``asyncio.wait_for`` after 2 to 10 ms against a pool of 10 left all 10 slots stuck and
 the next 100 requests failed with PoolTimeout. The transport now sends each request in a
-task of its own and cancels it only where httpcore cleans up after itself.
+task of its own and cancels it only where httpcore cleans up after itself, and while a few
+abandoned requests wait in a pool's queue, new ones wait at its gate (abandoned ones must
+not pile up there: with 30 callers on Python 3.13, or 60 on 3.11, they did, and pool
+timeouts that fired as the pool gave them connections stranded all 10 slots the same way).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from _loopback import Conn, LoopbackServer, Received, send_json, send_pieces, sse_body
 
 import kimi_core as kc
+from kimi_core import _transport
 
 from .wire import KEY, MODEL, USER, completion, delta
 
@@ -141,3 +145,72 @@ def test_a_cancelled_call_with_a_response_already_on_its_way_closes_it(
             return len(loopback.received)
 
     assert asyncio.run(run()) in (5, 6)
+
+
+def test_requests_kept_at_the_gate_keep_their_pool_timeout(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection, busy for 2 s, and a gate that closes at one abandoned request in
+    the pool's queue: after one queued call is cancelled, 60 calls with a pool timeout
+    of 0.2 s wait at the gate and all end with the pool timeout, none reaches the
+    server, and the pool is usable after. (Were the wait at the gate not counted, they
+    would enter the queue when the gate opens, after 2 s, and be answered.)"""
+    monkeypatch.setattr(_transport, "_ABANDONED_QUEUED", 1)
+
+    def handler(request: Received, conn: Conn) -> None:
+        if request.json["messages"][0]["content"] == "slow":
+            time.sleep(2.0)
+        ANSWER(request, conn)
+
+    loopback.handler = handler
+
+    async def run() -> list[Any]:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
+            c = kc.AsyncKimiClient(
+                provider="openai-compatible",
+                base_url=loopback.base_url,
+                api_key=KEY,
+                http_client=http,
+                max_retries=0,
+                timeout=httpx.Timeout(10, pool=5),
+            )
+            busy = asyncio.ensure_future(
+                c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
+            )
+            await asyncio.sleep(0.1)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(chat(c), 0.05)  # abandoned in the queue: gate shut
+            short = kc.AsyncKimiClient(
+                provider="openai-compatible",
+                base_url=loopback.base_url,
+                api_key=KEY,
+                http_client=http,
+                max_retries=0,
+                timeout=httpx.Timeout(10, pool=0.2),
+            )
+            results = await asyncio.gather(
+                *(chat(short) for _ in range(60)), return_exceptions=True
+            )
+            await busy
+            await chat(c)
+            return results
+
+    results = asyncio.run(run())
+    assert all(isinstance(r, kc.APITimeoutError) and "PoolTimeout" in str(r) for r in results)
+    sent = [r.json["messages"][0]["content"] for r in loopback.received]
+    assert sent == ["slow", "hi"]
+
+
+def test_without_cancellations_the_gate_stays_open(loopback: LoopbackServer) -> None:
+    """Many requests queued behind a small pool, none cancelled: all answered; the gate
+    never closed (it closes only for abandoned requests)."""
+    loopback.handler = jittered
+
+    async def run() -> tuple[int, bool]:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=2)) as http:
+            c = pool_client(loopback, http)
+            results = await asyncio.gather(*(chat(c) for _ in range(200)))
+            gate = _transport._gates[http]
+            return len(results), gate.opened.is_set() and gate.queued == 0
+
+    assert asyncio.run(run()) == (200, True)
