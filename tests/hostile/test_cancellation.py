@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from typing import Any
 
@@ -101,9 +102,12 @@ def test_2000_cancelled_requests_leave_the_pool_usable(loopback: LoopbackServer,
 def test_an_abandoned_request_sends_nothing(loopback: LoopbackServer) -> None:
     """Queued behind a busy connection, then cancelled: it never reaches the server."""
 
+    arrived, release = threading.Event(), threading.Event()  # busy until the test says so
+
     def handler(request: Received, conn: Conn) -> None:
         if request.json["messages"][0]["content"] == "slow":
-            time.sleep(0.5)
+            arrived.set()
+            release.wait(10)
         ANSWER(request, conn)
 
     loopback.handler = handler
@@ -114,10 +118,11 @@ def test_an_abandoned_request_sends_nothing(loopback: LoopbackServer) -> None:
             busy = asyncio.ensure_future(
                 c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
             )
-            await asyncio.sleep(0.1)
+            await asyncio.to_thread(arrived.wait, 10)
             for _ in range(20):
                 with pytest.raises(asyncio.TimeoutError):
                     await asyncio.wait_for(chat(c), 0.01)
+            release.set()
             await busy
             await chat(c)
 
@@ -150,16 +155,18 @@ def test_a_cancelled_call_with_a_response_already_on_its_way_closes_it(
 def test_requests_kept_at_the_gate_keep_their_pool_timeout(
     loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One connection, busy for 2 s, and a gate that closes at one abandoned request in
-    the pool's queue: after one queued call is cancelled, 60 calls with a pool timeout
-    of 0.2 s wait at the gate and all end with the pool timeout, none reaches the
-    server, and the pool is usable after. (Were the wait at the gate not counted, they
-    would enter the queue when the gate opens, after 2 s, and be answered.)"""
+    """One connection, busy until the test ends it, and a gate that closes at one
+    abandoned request in the pool's queue: after one queued call is cancelled, 60 calls
+    with a pool timeout of 0.2 s wait at the gate and all end with the pool timeout, none
+    reaches the server, and the pool is usable after. (Were the wait at the gate not
+    counted, they would wait there until the connection is free, then be answered.)"""
     monkeypatch.setattr(_transport, "_ABANDONED_QUEUED", 1)
+    arrived, release = threading.Event(), threading.Event()  # busy until the test says so
 
     def handler(request: Received, conn: Conn) -> None:
         if request.json["messages"][0]["content"] == "slow":
-            time.sleep(2.0)
+            arrived.set()
+            release.wait(10)
         ANSWER(request, conn)
 
     loopback.handler = handler
@@ -177,7 +184,7 @@ def test_requests_kept_at_the_gate_keep_their_pool_timeout(
             busy = asyncio.ensure_future(
                 c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
             )
-            await asyncio.sleep(0.1)
+            await asyncio.to_thread(arrived.wait, 10)
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(chat(c), 0.05)  # abandoned in the queue: gate shut
             short = kc.AsyncKimiClient(
@@ -191,6 +198,7 @@ def test_requests_kept_at_the_gate_keep_their_pool_timeout(
             results = await asyncio.gather(
                 *(chat(short) for _ in range(60)), return_exceptions=True
             )
+            release.set()
             await busy
             await chat(c)
             return results
