@@ -35,7 +35,9 @@ def jittered(request: Received, conn: Conn) -> None:
     ANSWER(request, conn)
 
 
-def pool_client(loopback: LoopbackServer, http: httpx.AsyncClient) -> kc.AsyncKimiClient:
+def pool_client(
+    loopback: LoopbackServer, http: httpx.AsyncClient, pool: float = 3
+) -> kc.AsyncKimiClient:
     # A short pool timeout: a stuck slot shows as a PoolTimeout (APITimeoutError) at once.
     return kc.AsyncKimiClient(
         provider="openai-compatible",
@@ -43,8 +45,34 @@ def pool_client(loopback: LoopbackServer, http: httpx.AsyncClient) -> kc.AsyncKi
         api_key=KEY,
         http_client=http,
         max_retries=0,
-        timeout=httpx.Timeout(10, pool=3),
+        timeout=httpx.Timeout(10, pool=pool),
     )
+
+
+class HeldConnection:
+    """The loopback holds the answer to the "slow" request until :meth:`release` (a
+    busy connection for as long as a test needs, whatever the machine's speed)."""
+
+    def __init__(self, loopback: LoopbackServer) -> None:
+        self._arrived, self._release = threading.Event(), threading.Event()
+        loopback.handler = self._handle
+
+    def _handle(self, request: Received, conn: Conn) -> None:
+        if request.json["messages"][0]["content"] == "slow":
+            self._arrived.set()
+            self._release.wait(10)
+        ANSWER(request, conn)
+
+    async def occupy(self, c: kc.AsyncKimiClient) -> asyncio.Future[Any]:
+        """Send the slow request; return once the server holds it."""
+        busy = asyncio.ensure_future(
+            c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
+        )
+        await asyncio.to_thread(self._arrived.wait, 10)
+        return busy
+
+    def release(self) -> None:
+        self._release.set()
 
 
 async def cancel_many(c: kc.AsyncKimiClient, count: int, work: Any) -> int:
@@ -102,27 +130,16 @@ def test_2000_cancelled_requests_leave_the_pool_usable(loopback: LoopbackServer,
 def test_an_abandoned_request_sends_nothing(loopback: LoopbackServer) -> None:
     """Queued behind a busy connection, then cancelled: it never reaches the server."""
 
-    arrived, release = threading.Event(), threading.Event()  # busy until the test says so
-
-    def handler(request: Received, conn: Conn) -> None:
-        if request.json["messages"][0]["content"] == "slow":
-            arrived.set()
-            release.wait(10)
-        ANSWER(request, conn)
-
-    loopback.handler = handler
+    held = HeldConnection(loopback)
 
     async def run() -> None:
         async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
             c = pool_client(loopback, http)
-            busy = asyncio.ensure_future(
-                c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
-            )
-            await asyncio.to_thread(arrived.wait, 10)
+            busy = await held.occupy(c)
             for _ in range(20):
                 with pytest.raises(asyncio.TimeoutError):
                     await asyncio.wait_for(chat(c), 0.01)
-            release.set()
+            held.release()
             await busy
             await chat(c)
 
@@ -161,44 +178,19 @@ def test_requests_kept_at_the_gate_keep_their_pool_timeout(
     reaches the server, and the pool is usable after. (Were the wait at the gate not
     counted, they would wait there until the connection is free, then be answered.)"""
     monkeypatch.setattr(_transport, "_ABANDONED_QUEUED", 1)
-    arrived, release = threading.Event(), threading.Event()  # busy until the test says so
-
-    def handler(request: Received, conn: Conn) -> None:
-        if request.json["messages"][0]["content"] == "slow":
-            arrived.set()
-            release.wait(10)
-        ANSWER(request, conn)
-
-    loopback.handler = handler
+    held = HeldConnection(loopback)
 
     async def run() -> list[Any]:
         async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as http:
-            c = kc.AsyncKimiClient(
-                provider="openai-compatible",
-                base_url=loopback.base_url,
-                api_key=KEY,
-                http_client=http,
-                max_retries=0,
-                timeout=httpx.Timeout(10, pool=5),
-            )
-            busy = asyncio.ensure_future(
-                c.chat(model=MODEL, messages=[{"role": "user", "content": "slow"}])
-            )
-            await asyncio.to_thread(arrived.wait, 10)
+            c = pool_client(loopback, http, pool=5)
+            busy = await held.occupy(c)
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(chat(c), 0.05)  # abandoned in the queue: gate shut
-            short = kc.AsyncKimiClient(
-                provider="openai-compatible",
-                base_url=loopback.base_url,
-                api_key=KEY,
-                http_client=http,
-                max_retries=0,
-                timeout=httpx.Timeout(10, pool=0.2),
-            )
+            short = pool_client(loopback, http, pool=0.2)
             results = await asyncio.gather(
                 *(chat(short) for _ in range(60)), return_exceptions=True
             )
-            release.set()
+            held.release()
             await busy
             await chat(c)
             return results
