@@ -505,7 +505,7 @@ class _ClientLogic(Generic[_T]):
             )
             raise self._hidden(err)
         result = ChatResult(body=body, request=request, request_id=request_id)
-        _check_required_tool(request, result.body, self.profile.name, request_id)
+        check_answer(request.plan, result.body, provider=self.profile.name, request_id=request_id)
         return result
 
     def _json(self, raw: bytes, response: httpx.Response) -> Any:
@@ -737,12 +737,6 @@ def _content_type(response: httpx.Response) -> str:
 
 def _shown(raw: bytes) -> str:
     return repr(raw[:200]) + ("..." if len(raw) > 200 else "")
-
-
-def _check_required_tool(
-    request: ChatRequest, body: Mapping[str, Any], provider: str, request_id: str | None
-) -> None:
-    check_answer(request.plan, body, provider=provider, request_id=request_id)
 
 
 #: How an event stream can start; anything else under a 2xx is not a stream.
@@ -997,8 +991,11 @@ class _ChatStreamBase:
 
     def _ended(self) -> None:
         if self.request.required_tool:  # the completion is built only when it is checked
-            _check_required_tool(
-                self.request, self.completion(), self._logic.profile.name, self.request_id
+            check_answer(
+                self.request.plan,
+                self.completion(),
+                provider=self._logic.profile.name,
+                request_id=self.request_id,
             )
 
 
