@@ -48,24 +48,12 @@ class Deadline:
         self.at = _monotonic() + total if total else None
         self.provider = provider
 
-    def left(self) -> float | None:
-        """Seconds left (negative once passed), or None without a deadline."""
-        return None if self.at is None else self.at - _monotonic()
-
-    def passed(self) -> bool:
-        return self.at is not None and _monotonic() > self.at
-
     def error(self, what: str, request_id: str | None = None) -> APITimeoutError:
         return APITimeoutError(
             f"total timeout of {self.total} s exceeded {what}",
             provider=self.provider,
             request_id=request_id,
         )
-
-    def check(self, what: str, request_id: str | None = None) -> None:
-        """Raise :class:`APITimeoutError` (saying ``what`` was under way) once passed."""
-        if self.at is not None and _monotonic() > self.at:
-            raise self.error(what, request_id)
 
     def attempt_timeout(self, timeout: httpx.Timeout) -> httpx.Timeout:
         """``timeout`` with every phase capped by the time left; raises once passed."""

@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple, TypeVar
 
-from ._errors import NotFoundError
+from ._errors import NotFoundError, with_note
 
 __all__ = [
     "MODELS",
@@ -402,16 +402,8 @@ def explain_retired(err: NotFoundError, provider: str, request_body: bytes) -> N
     retirement = get_model_info(model_id, warn=False).retirement(provider)
     if retirement is None:
         return err
-    explained = type(err)(
-        f"{err.message} ({model_id!r} was {retirement.hint})",
-        status_code=err.status_code,
-        code=err.code,
-        request_id=err.request_id,
-        provider=err.provider,
-        body=err.body,
-    )
-    explained.retryable = err.retryable
-    return explained
+    with_note(err, f"{model_id!r} was {retirement.hint}")
+    return err
 
 
 class UnknownModelWarning(UserWarning):

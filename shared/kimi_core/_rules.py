@@ -21,14 +21,13 @@ from ._errors import ConfigurationError
 from ._models import ModelInfo, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
-from ._thinking import ReasoningReplay, ThinkingPlan, is_forced_tool_choice, plan_thinking
+from ._thinking import ReasoningReplay, ThinkingPlan, plan_thinking
 
 __all__ = [
     "REQUEST_PARAMS",
     "ChatRequest",
     "ToolSet",
     "build_chat_request",
-    "is_forced_tool_choice",
 ]
 
 #: The request parameters :func:`build_chat_request` validates (besides ``model``,

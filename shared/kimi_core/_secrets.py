@@ -20,7 +20,6 @@ __all__ = [
     "MASK",
     "headers_by_ref",
     "headers_from_ref",
-    "is_secret_header",
     "key_from_ref",
     "key_ref",
     "redact_headers",
@@ -56,11 +55,6 @@ def key_from_ref(ref: object) -> str | None:
         return None
     with _lock:
         return _keys.get(ref)
-
-
-def is_secret_header(name: str) -> bool:
-    """Whether a header's value is a credential (Authorization, X-Api-Key, Cookie, ...)."""
-    return _SECRET_HEADER.search(name) is not None
 
 
 def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:

@@ -110,7 +110,7 @@ def shape_request(
                 raw=f"extra_body={{{key!r}: ...}} (or the {conventions.raw_field} field) "
                 "for a raw API field",
                 provider=profile.name,
-                model=params.get("model") if isinstance(params.get("model"), str) else None,
+                model=_model(params),
             )
     n = params.get("n")
     if stream and isinstance(n, int) and not isinstance(n, bool) and n > 1:
@@ -118,7 +118,7 @@ def shape_request(
             f"n={n} is not accepted when streaming: {conventions.one_choice}",
             param="n",
             provider=profile.name,
-            model=params.get("model") if isinstance(params.get("model"), str) else None,
+            model=_model(params),
         )
     if wire_types is not None:
         wire_types(params)
@@ -130,6 +130,12 @@ def shape_request(
         extra_body=body_fields or None,
         **{k: v for k, v in params.items() if v is not None},
     )
+
+
+def _model(params: Mapping[str, Any]) -> str | None:
+    """The model id among the merged parameters, for a refusal's text."""
+    model = params.get("model")
+    return model if isinstance(model, str) else None
 
 
 def json_schema_format(

@@ -126,8 +126,7 @@ def plan_thinking(
             )
         else:
             required = _wanted(tool_choice)
-            if isinstance(tool_choice, Mapping):
-                only_tool = str(tool_choice["function"]["name"])
+            only_tool = required if isinstance(required, str) else None
             choice = "auto"
             why = (
                 f"{_why_on(model, asked, temperature)} and Kimi refuses a forced tool_choice "

@@ -483,9 +483,7 @@ class _ClientLogic(Generic[_T]):
         else:
             problem = "" if isinstance(body, dict) else f"is a JSON {type(body).__name__}"
         if not problem:
-            if ("error" in body and not body.get("choices")) or (
-                body.get("success") is False and not body.get("choices")
-            ):
+            if _is_error_body(body):
                 # Some gateways answer 200 with an error body (AceData: "success": false).
                 raise self._status_error(response, raw)
             try:
@@ -497,7 +495,7 @@ class _ClientLogic(Generic[_T]):
                     problem = "has no usable choice (no choice with a message)"
         if problem:
             err = StreamError(
-                f"the answer (HTTP {status}, {_content_type(response)}) {problem}",
+                f"the answer (HTTP {status}, {_content_type(response.headers)}) {problem}",
                 status_code=status,
                 provider=self.profile.name,
                 request_id=request_id,
@@ -505,7 +503,7 @@ class _ClientLogic(Generic[_T]):
             )
             raise self._hidden(err)
         result = ChatResult(body=body, request=request, request_id=request_id)
-        _check_required_tool(request, result.body, self.profile.name, request_id)
+        check_answer(request.plan, result.body, provider=self.profile.name, request_id=request_id)
         return result
 
     def _json(self, raw: bytes, response: httpx.Response) -> Any:
@@ -514,7 +512,7 @@ class _ClientLogic(Generic[_T]):
         except (ValueError, RecursionError):
             raise self._hidden(
                 StreamError(
-                    f"the answer (HTTP {response.status_code}, {_content_type(response)}) "
+                    f"the answer (HTTP {response.status_code}, {_content_type(response.headers)}) "
                     f"is not JSON: {_shown(raw)}",
                     status_code=response.status_code,
                     provider=self.profile.name,
@@ -730,19 +728,19 @@ def _request_id(response: httpx.Response) -> str | None:
     return found
 
 
-def _content_type(response: httpx.Response) -> str:
-    ctype = response.headers.get("content-type")
+def _content_type(headers: Mapping[str, str]) -> str:
+    ctype = headers.get("content-type")
     return repr(ctype[:100]) if ctype else "no content type"
+
+
+def _is_error_body(body: Mapping[str, Any]) -> bool:
+    """Whether a JSON object answered under a 2xx is an error (no choices, and an
+    ``error`` field or, AceData's, ``"success": false``)."""
+    return not body.get("choices") and ("error" in body or body.get("success") is False)
 
 
 def _shown(raw: bytes) -> str:
     return repr(raw[:200]) + ("..." if len(raw) > 200 else "")
-
-
-def _check_required_tool(
-    request: ChatRequest, body: Mapping[str, Any], provider: str, request_id: str | None
-) -> None:
-    check_answer(request.plan, body, provider=provider, request_id=request_id)
 
 
 #: How an event stream can start; anything else under a 2xx is not a stream.
@@ -761,7 +759,6 @@ class _EventParser:
 
     __slots__ = (
         "acc",
-        "content_type",
         "decoder",
         "done",
         "failure",
@@ -786,10 +783,10 @@ class _EventParser:
         self.request_id = _request_id(response)
         self.status = response.status_code
         self.headers = response.headers
-        self.content_type = response.headers.get("content-type") or ""
         self.max_error = max_error
         # Not declared an event stream: the first bytes decide.
-        self.sniff = "text/event-stream" not in self.content_type.lower()
+        content_type = response.headers.get("content-type") or ""
+        self.sniff = "text/event-stream" not in content_type.lower()
         self.foreign: bytearray | None = None
 
     def feed(self, raw: bytes) -> list[dict[str, Any]]:
@@ -875,11 +872,7 @@ class _EventParser:
             body = json.loads(raw) if raw else None
         except (ValueError, RecursionError):
             body = None
-        if (
-            isinstance(body, dict)
-            and not body.get("choices")
-            and ("error" in body or body.get("success") is False)
-        ):
+        if isinstance(body, dict) and _is_error_body(body):
             return make_status_error(self.status, raw, headers=self.headers, provider=self.provider)
         if isinstance(body, dict) and body.get("choices"):
             what = "a whole chat completion (the server ignored stream=true)"
@@ -887,10 +880,9 @@ class _EventParser:
             what = _excerpt(raw.decode("utf-8", "replace")) or _shown(raw)
         else:
             what = "an empty body"
-        ctype = repr(self.content_type[:100]) if self.content_type else "no content type"
         return StreamError(
             f"a stream was requested, but the server answered HTTP {self.status} with "
-            f"{ctype} and not an event stream: {what}",
+            f"{_content_type(self.headers)} and not an event stream: {what}",
             status_code=self.status,
             provider=self.provider,
             request_id=self.request_id,
@@ -997,8 +989,11 @@ class _ChatStreamBase:
 
     def _ended(self) -> None:
         if self.request.required_tool:  # the completion is built only when it is checked
-            _check_required_tool(
-                self.request, self.completion(), self._logic.profile.name, self.request_id
+            check_answer(
+                self.request.plan,
+                self.completion(),
+                provider=self._logic.profile.name,
+                request_id=self.request_id,
             )
 
 
