@@ -435,13 +435,18 @@ class Kimi(FunctionCallingLLM):
         return self._aclient
 
     def _prepare(
-        self, messages: Sequence[ChatMessage], stream: bool, kwargs: Mapping[str, Any]
+        self,
+        messages: Sequence[ChatMessage],
+        stream: bool,
+        kwargs: Mapping[str, Any],
+        client: kc.KimiClient | kc.AsyncKimiClient | None = None,
     ) -> kc.ChatRequest:
         """Validate and build the request body (raises ``kc.ConfigurationError``): the
         fields, then ``additional_kwargs``, then the call's keywords (``kimi_core`` merges
-        them and refuses unknown call keywords)."""
+        them and refuses unknown call keywords). ``client`` is the one that sends it
+        (default: the sync client)."""
         return ka.shape_request(
-            self._get_client().profile,
+            (client or self._get_client()).profile,
             _CALLS,
             configured={
                 "model": self.model,
@@ -476,8 +481,8 @@ class Kimi(FunctionCallingLLM):
         return self._chat(messages, **kwargs)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request = self._prepare(messages, False, kwargs)
-        result = self._get_client().chat(request)
+        client = self._get_client()
+        result = client.chat(self._prepare(messages, False, kwargs, client))
         return chat_response_from_completion(result.body, result.request_id)
 
     @llm_chat_callback()
@@ -488,8 +493,8 @@ class Kimi(FunctionCallingLLM):
         return self._stream_chat(messages, **kwargs)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        request = self._prepare(messages, True, kwargs)
-        stream = self._get_client().stream(request)
+        client = self._get_client()
+        stream = client.stream(self._prepare(messages, True, kwargs, client))
 
         def gen() -> ChatResponseGen:
             state = ChatStreamState()
@@ -510,8 +515,8 @@ class Kimi(FunctionCallingLLM):
         return await self._achat(messages, **kwargs)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request = self._prepare(messages, False, kwargs)
-        result = await self._get_aclient().chat(request)
+        client = self._get_aclient()
+        result = await client.chat(self._prepare(messages, False, kwargs, client))
         return chat_response_from_completion(result.body, result.request_id)
 
     @llm_chat_callback()
@@ -524,8 +529,8 @@ class Kimi(FunctionCallingLLM):
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        request = self._prepare(messages, True, kwargs)
-        stream = self._get_aclient().stream(request)
+        client = self._get_aclient()
+        stream = client.stream(self._prepare(messages, True, kwargs, client))
 
         async def gen() -> ChatResponseAsyncGen:
             state = ChatStreamState()

@@ -473,14 +473,14 @@ def _plain(cls: type[Any], fields: frozenset[str]) -> bool:
     )
 
 
-_FAST_RESPONSES = (
-    _plain(ChatResponse, frozenset({"message", "raw", "delta", "logprobs", "additional_kwargs"}))
-    and _plain(ChatMessage, frozenset({"role", "additional_kwargs", "blocks"}))
-    and _plain(TextBlock, frozenset({"block_type", "text"}))
-)
 _RESPONSE_FIELDS = frozenset({"message", "raw", "delta", "logprobs", "additional_kwargs"})
 _MESSAGE_FIELDS = frozenset({"role", "additional_kwargs", "blocks"})
-_TEXT_FIELDS = frozenset({"text"})
+_TEXT_FIELDS = frozenset({"text"})  # the fields set; block_type is a default
+_FAST_RESPONSES = (
+    _plain(ChatResponse, _RESPONSE_FIELDS)
+    and _plain(ChatMessage, _MESSAGE_FIELDS)
+    and _plain(TextBlock, _TEXT_FIELDS | {"block_type"})
+)
 
 
 def _unchecked(cls: type[Any], state: dict[str, Any], fields_set: frozenset[str]) -> Any:
