@@ -18,7 +18,6 @@ from typing import Literal
 
 __all__ = [
     "MODELS",
-    "MOONSHOT_RETIRED",
     "MOONSHOT_SERVED",
     "ModelRules",
     "ThinkingMode",
@@ -180,37 +179,9 @@ def _all() -> dict[str, ModelRules]:
 MODELS: dict[str, ModelRules] = _all()
 
 #: What ``GET /v1/models`` on api.moonshot.ai listed on 2026-09-02 (docs/kimi-platform.md §11:
-#: chatcli#1344, models.dev PR #6101).
+#: chatcli#1344, models.dev PR #6101). Retired ids are not in it: they get the 404 (their
+#: dates are in docs/kimi-platform.md §11).
 MOONSHOT_SERVED = ("kimi-k3", "kimi-k2.7-code", "kimi-k2.7-code-highspeed", "kimi-k2.6")
-
-#: Retired on Moonshot (answered with 404 ``Not found the model X or Permission denied``),
-#: with the date (docs/kimi-platform.md §11). Gateways keep their own lists.
-MOONSHOT_RETIRED: dict[str, str] = {
-    "kimi-latest": "2026-01-28",
-    **dict.fromkeys(
-        (
-            "kimi-k2-0711-preview",
-            "kimi-k2-0905-preview",
-            "kimi-k2-turbo-preview",
-            "kimi-k2-thinking",
-            "kimi-k2-thinking-turbo",
-        ),
-        "2026-05-25",
-    ),
-    **dict.fromkeys(
-        (
-            "kimi-k2.5",
-            "moonshot-v1-8k",
-            "moonshot-v1-32k",
-            "moonshot-v1-128k",
-            "moonshot-v1-auto",
-            "moonshot-v1-8k-vision-preview",
-            "moonshot-v1-32k-vision-preview",
-            "moonshot-v1-128k-vision-preview",
-        ),
-        "2026-08-31",
-    ),
-}
 
 # Gateway spellings: "moonshotai/kimi-k2.5", "moonshotai/Kimi-K2-Instruct-0905:groq".
 _RENAMED = {

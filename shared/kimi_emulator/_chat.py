@@ -96,7 +96,6 @@ class _Rendered:
 
     template: list[bytes]
     body_count: int
-    delay: float
     template_joined: bytes | None = None
     chat_id: bytes = b""
 
@@ -229,10 +228,8 @@ class ChatEngine:
             return
         await faulty_completion(conn, self.dialect, fault, head, raw, trace_id)
 
-    def _render(self, call: ChatCall, script: Script | None, delay: float) -> _Rendered:
+    def _render(self, call: ChatCall, script: Script | None) -> _Rendered:
         d = self.dialect
-        if script is not None and script.delay is not None:
-            delay = script.delay
         if script is not None and script.repeat:
             # A repeating script: render once, then swap in a fresh id per response.
             cached = script.rendered.get(call.include_usage)
@@ -245,12 +242,12 @@ class ChatEngine:
                 script.rendered[call.include_usage] = cached
             joined, body_count, events = cached
             fresh = d.chat_id(call.info).encode()
-            return _Rendered(events, body_count, delay, joined, fresh)
+            return _Rendered(events, body_count, joined, fresh)
         plan = self.plan(call, script)
         events, body_count = render_stream(
             d, plan, d.chat_id(call.info), include_usage=call.include_usage
         )
-        return _Rendered(events, body_count, delay)
+        return _Rendered(events, body_count)
 
     async def stream(
         self,
@@ -262,8 +259,9 @@ class ChatEngine:
         trace_id: str,
         delay: float,
     ) -> None:
-        rendered = self._render(call, script, delay)
-        delay = rendered.delay
+        rendered = self._render(call, script)
+        if script is not None and script.delay is not None:
+            delay = script.delay
         head = {
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",

@@ -16,7 +16,7 @@ from typing import Literal
 
 from ._catalogue import MOONSHOT_SERVED, ModelRules
 
-__all__ = ["DIALECTS", "DIALECT_ORDER", "Dialect"]
+__all__ = ["DIALECTS", "Dialect"]
 
 ErrorStyle = Literal["moonshot", "acedata", "openai", "gptproto"]
 UsageStyle = Literal["moonshot", "acedata", "openai", "openrouter"]
@@ -27,16 +27,20 @@ ChatIdKind = Literal["per_model", "hex", "openrouter"]
 _ALNUM = string.ascii_letters + string.digits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dialect:
-    """One system's wire dialect and documented limits."""
+    """One system's wire dialect and documented limits.
+
+    The wire fields default to the common OpenAI-style shape, so an entry names only
+    where it differs; the documented limits are stated on every entry.
+    """
 
     name: str
     #: The kimi_core provider name that talks to this dialect (a string, no import).
     provider: str
     #: Root path prefix of the base URL ("/v1", or "" for acedata).
-    prefix: str
-    chat_path: str
+    prefix: str = "/v1"
+    chat_path: str = "/v1/chat/completions"
     error_style: ErrorStyle
     usage_style: UsageStyle
     #: Fields that carry reasoning in answers, in the order they are sent.
@@ -44,21 +48,21 @@ class Dialect:
     #: Fields that count as reasoning sent back in an assistant message.
     reasoning_back: tuple[str, ...]
     #: Moonshot: usage inside the finish choice of the final chunk.
-    usage_in_final_choice: bool
+    usage_in_final_choice: bool = False
     #: When a trailing ``choices: []`` chunk carries usage.
-    trailing_usage: TrailingUsage
+    trailing_usage: TrailingUsage = "include_usage"
     #: Moonshot sends ``x-trace-id`` on every response.
-    trace_header: bool
+    trace_header: bool = False
     #: ``tool_calls: []`` on messages that make no call (AceData's published answers).
-    empty_tool_calls: bool
+    empty_tool_calls: bool = False
     #: AceData pads every chunk with ``system_fingerprint``/``logprobs``/``usage`` nulls,
     #: adds ``refusal: null`` to messages, and sends the finish reason on the last delta.
-    acedata_chunks: bool
+    acedata_chunks: bool = False
     #: OpenRouter's shapes (``provider``, ``native_finish_reason``, ``reasoning_details``,
     #: the role on every delta, ``: OPENROUTER PROCESSING`` comments, two finish chunks).
-    openrouter: bool
-    chat_ids: ChatIdKind
-    id_prefix: str
+    openrouter: bool = False
+    chat_ids: ChatIdKind = "hex"
+    id_prefix: str = "chatcmpl-"
     id_hex: int
     tool_call_id: ToolCallIdStyle
     #: The ids served by default.
@@ -67,7 +71,7 @@ class Dialect:
     default_model: str
     #: Whether Moonshot's per-model rejections apply (False: a gateway in front of other
     #: inference providers, which answers for the model but does not enforce its rules).
-    model_rules: bool
+    model_rules: bool = True
     n_range: tuple[int, int] | None
     max_stop: int | None
     max_stop_bytes: int | None
@@ -78,7 +82,7 @@ class Dialect:
     #: Content part types accepted; None = any, empty = string content only.
     content_parts: frozenset[str] | None
     #: Moonshot platform endpoints (files, token estimate, balance).
-    platform: bool
+    platform: bool = False
     #: Whether n > 1 with temperature close to 0 is refused.
     n_needs_temperature: bool = False
     #: Images only as base64 data URLs or ``ms://`` file ids (Moonshot).
@@ -111,25 +115,17 @@ DIALECTS: dict[str, Dialect] = {
         Dialect(
             name="moonshot",
             provider="moonshot",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
             error_style="moonshot",
             usage_style="moonshot",
             reasoning_fields=("reasoning_content",),
             reasoning_back=("reasoning_content",),
             usage_in_final_choice=True,
-            trailing_usage="include_usage",
             trace_header=True,
-            empty_tool_calls=False,
-            acedata_chunks=False,
-            openrouter=False,
             chat_ids="per_model",
-            id_prefix="chatcmpl-",
             id_hex=24,
             tool_call_id="underscore",
             models=MOONSHOT_SERVED,
             default_model="kimi-k2.6",
-            model_rules=True,
             n_range=(1, 5),
             max_stop=5,
             max_stop_bytes=32,
@@ -151,14 +147,9 @@ DIALECTS: dict[str, Dialect] = {
             usage_style="acedata",
             reasoning_fields=("reasoning_content", "reasoning"),
             reasoning_back=("reasoning_content", "reasoning"),
-            usage_in_final_choice=False,
             trailing_usage="always",
-            trace_header=False,
             empty_tool_calls=True,
             acedata_chunks=True,
-            openrouter=False,
-            chat_ids="hex",
-            id_prefix="chatcmpl-",
             id_hex=16,
             tool_call_id="functions",
             models=(  # AceData's Kimi document (seed 000)
@@ -171,7 +162,6 @@ DIALECTS: dict[str, Dialect] = {
                 "kimi-k2-0711-preview",
             ),
             default_model="kimi-k2.5",  # the model of its published examples
-            model_rules=True,
             n_range=(1, 128),
             max_stop=None,
             max_stop_bytes=None,
@@ -180,30 +170,19 @@ DIALECTS: dict[str, Dialect] = {
             max_tools=None,
             response_formats=_FORMATS_JSON,
             content_parts=frozenset(),
-            platform=False,
         ),
         Dialect(
             name="evolink",
             provider="evolink",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
             error_style="openai",
             usage_style="openai",
             reasoning_fields=("reasoning_content",),
             reasoning_back=("reasoning_content",),
-            usage_in_final_choice=False,
-            trailing_usage="include_usage",
-            trace_header=False,
-            empty_tool_calls=False,
-            acedata_chunks=False,
-            openrouter=False,
-            chat_ids="hex",
             id_prefix="cmpl-",
             id_hex=32,
             tool_call_id="colon",
             models=("kimi-k2-thinking", "kimi-k2-thinking-turbo"),  # seed 001
             default_model="kimi-k2-thinking",
-            model_rules=True,
             n_range=(1, 5),
             max_stop=5,
             max_stop_bytes=32,
@@ -212,33 +191,21 @@ DIALECTS: dict[str, Dialect] = {
             max_tools=128,
             response_formats=_FORMATS_JSON,
             content_parts=frozenset({"text", "image_url"}),
-            platform=False,
             n_needs_temperature=True,
         ),
         Dialect(
             name="gptproto",
             provider="gptproto",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
             error_style="gptproto",
             usage_style="openai",
             reasoning_fields=("reasoning",),
             # It answers with ``reasoning`` only: a client that sends back what it got
             # must not be refused (docs/kimi-platform.md §2: "unknown: accept either").
             reasoning_back=("reasoning_content", "reasoning"),
-            usage_in_final_choice=False,
-            trailing_usage="include_usage",
-            trace_header=False,
-            empty_tool_calls=False,
-            acedata_chunks=False,
-            openrouter=False,
-            chat_ids="hex",
-            id_prefix="chatcmpl-",
             id_hex=29,
             tool_call_id="underscore",
             models=("kimi-k2.5",),  # seeds 002 and 004
             default_model="kimi-k2.5",
-            model_rules=True,
             n_range=None,
             max_stop=4,
             max_stop_bytes=None,
@@ -247,22 +214,15 @@ DIALECTS: dict[str, Dialect] = {
             max_tools=128,
             response_formats=None,
             content_parts=frozenset({"text", "image_url", "file"}),
-            platform=False,
         ),
         Dialect(
             name="openai-compatible",
             provider="openai-compatible",
-            prefix="/v1",
-            chat_path="/v1/chat/completions",
             error_style="openai",
             usage_style="openrouter",
             reasoning_fields=("reasoning",),
             reasoning_back=("reasoning_content", "reasoning", "reasoning_details"),
-            usage_in_final_choice=False,
             trailing_usage="never",
-            trace_header=False,
-            empty_tool_calls=False,
-            acedata_chunks=False,
             openrouter=True,
             chat_ids="openrouter",
             id_prefix="gen-",
@@ -285,9 +245,6 @@ DIALECTS: dict[str, Dialect] = {
             max_tools=None,
             response_formats=None,
             content_parts=None,
-            platform=False,
         ),
     )
 }
-
-DIALECT_ORDER = tuple(DIALECTS)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SchemaRejectedError", "check_schema"]
+__all__ = ["SchemaRejectedError", "check_schema", "json_type"]
 
 _TYPES = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
 _REF_PREFIX = "#/$defs/"
@@ -48,7 +48,8 @@ def check_schema(schema: Any) -> None:
     _Checker(schema).node(schema, ())
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value (``integer`` for an int, not ``number``)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -65,7 +66,7 @@ def _json_type(value: Any) -> str:
 
 
 def _matches(value: Any, typ: str) -> bool:
-    kind = _json_type(value)
+    kind = json_type(value)
     if typ == "number":
         return kind in ("integer", "number")
     if typ == "integer":

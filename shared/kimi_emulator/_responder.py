@@ -30,16 +30,12 @@ Then ``stop`` sequences cut the content and ``max_tokens`` cuts reasoning and co
 
 from __future__ import annotations
 
-import re
-
 from ._convo import Request, Tool
 from ._reply import reply_to
-from ._rules import ChatCall, count_text_tokens
+from ._rules import TOKEN_RE, ChatCall, count_text_tokens
 from ._wire import Choice, ToolCall
 
 __all__ = ["completion_tokens", "respond", "truncate_tokens"]
-
-_TOKEN_RE = re.compile(r"[A-Za-z]+|\d|[^\sA-Za-z\d]")
 
 
 def _request(call: ChatCall) -> Request:
@@ -74,7 +70,7 @@ def truncate_tokens(text: str, limit: int) -> str:
     """``text`` cut after ``limit`` tokens (same counting as the usage)."""
     if limit <= 0:
         return ""
-    for count, m in enumerate(_TOKEN_RE.finditer(text), 1):
+    for count, m in enumerate(TOKEN_RE.finditer(text), 1):
         if count == limit:
             return text[: m.end()]
     return text
@@ -88,10 +84,8 @@ def _apply_limits(stop: list[str], limit: int | None, choice: Choice) -> None:
             choice.finish_reason = "stop"
     if limit is None:
         return
-    r_tokens = count_text_tokens(choice.reasoning or "")
-    c_tokens = count_text_tokens(choice.content or "")
-    a_tokens = sum(count_text_tokens(tc.arguments) + 1 for tc in choice.tool_calls)
-    if r_tokens + c_tokens + a_tokens <= limit:
+    total, r_tokens = completion_tokens(choice)
+    if total <= limit:
         return
     choice.finish_reason = "length"
     choice.tool_calls = []

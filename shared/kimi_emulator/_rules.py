@@ -35,17 +35,25 @@ from ._dialects import Dialect
 from ._mfjs import SchemaRejectedError, check_schema
 from ._wire import ApiError
 
-__all__ = ["ChatCall", "check_chat", "check_model", "count_text_tokens", "message_tokens"]
+__all__ = [
+    "TOKEN_RE",
+    "ChatCall",
+    "check_chat",
+    "check_model",
+    "count_text_tokens",
+    "message_tokens",
+]
 
 _NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
 _BUILTIN_RE = re.compile(r"^\$[a-z_]{2,63}$")
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
-_TOKEN_RE = re.compile(r"[A-Za-z]+|\d|[^\sA-Za-z\d]")
+#: What counts as one token: a word, a digit or a symbol.
+TOKEN_RE = re.compile(r"[A-Za-z]+|\d|[^\sA-Za-z\d]")
 
 
 def count_text_tokens(text: str) -> int:
     """A deterministic token estimate: a word, a digit or a symbol is one token."""
-    return len(_TOKEN_RE.findall(text)) if text else 0
+    return len(TOKEN_RE.findall(text)) if text else 0
 
 
 def _content_text(content: Any) -> str:

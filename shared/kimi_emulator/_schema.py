@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from ._extract import split_name, words
 from ._lexicon import words_of
+from ._mfjs import json_type
 
 __all__ = [
     "MISSING",
@@ -111,14 +112,8 @@ def type_of(node: Mapping[str, Any]) -> str:
         return typ
     enum = node.get("enum")
     if isinstance(enum, list) and enum:
-        first = enum[0]
-        if isinstance(first, bool):
-            return "boolean"
-        if isinstance(first, int):
-            return "integer"
-        if isinstance(first, float):
-            return "number"
-        return "string"
+        kind = json_type(enum[0])
+        return kind if kind in ("boolean", "integer", "number") else "string"
     if "const" in node:
         return "const"
     if "properties" in node:

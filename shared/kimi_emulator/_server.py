@@ -148,6 +148,12 @@ class HttpServer:
         self._handler = handler
         self._render_error = render_error
         self.limits = limits
+        #: Each watched phase's deadline (the watchdog looks it up every tick).
+        self._deadlines = {
+            "idle": limits.idle_timeout,
+            "head": limits.header_timeout,
+            "body": limits.body_timeout,
+        }
         #: How often a connection's watchdog looks at its deadline.
         self._tick = min(1.0, max(0.05, min(limits.header_timeout, limits.body_timeout) / 4))
         self._name = name
@@ -228,11 +234,7 @@ class HttpServer:
         if conn.phase is None or transport.is_closing():
             return
         loop = asyncio.get_running_loop()
-        limit = {
-            "idle": self.limits.idle_timeout,
-            "head": self.limits.header_timeout,
-            "body": self.limits.body_timeout,
-        }.get(conn.phase)
+        limit = self._deadlines.get(conn.phase)
         if limit is not None and loop.time() - conn.since > limit:
             conn.timed_out = True
             if conn.phase != "idle" and not conn.sent:

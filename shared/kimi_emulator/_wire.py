@@ -245,6 +245,12 @@ def usage_object(
     return usage
 
 
+def _call_object(tc: ToolCall, arguments: str | None = None) -> dict[str, Any]:
+    """A tool call as sent: ``{"id", "type", "function": {"name", "arguments"}}``."""
+    args = tc.arguments if arguments is None else arguments
+    return {"id": tc.id, "type": "function", "function": {"name": tc.name, "arguments": args}}
+
+
 def _reasoning_details(text: str) -> list[dict[str, Any]]:
     return [{"type": "reasoning.text", "text": text, "format": "unknown", "index": 0}]
 
@@ -264,13 +270,7 @@ def _message(dialect: Dialect, choice: Choice) -> dict[str, Any]:
             msg[name] = choice.reasoning
     if choice.tool_calls:
         msg["tool_calls"] = [
-            {
-                "index": i,
-                "id": tc.id,
-                "type": "function",
-                "function": {"name": tc.name, "arguments": tc.arguments},
-            }
-            for i, tc in enumerate(choice.tool_calls)
+            {"index": i, **_call_object(tc)} for i, tc in enumerate(choice.tool_calls)
         ]
     elif dialect.empty_tool_calls:
         msg["tool_calls"] = []
@@ -489,14 +489,13 @@ def render_stream(
         usage = plan.usage if dialect.usage_in_final_choice and ci == last else None
         if dialect.acedata_chunks and len(events) - start > 1:
             # AceData: the finish reason rides on the last delta of the choice.
-            events[-1] = _with_finish(events[-1], choice.finish_reason, ch)
+            events[-1] = _with_finish(events[-1], choice.finish_reason)
         else:
             tail.append(ch.event(ci, b"{}", choice.finish_reason, usage))
-    send_trailing = plan.usage is not None and (
+    if plan.usage is not None and (
         dialect.trailing_usage == "always"
         or (dialect.trailing_usage == "include_usage" and include_usage)
-    )
-    if send_trailing and plan.usage is not None:
+    ):
         tail.append(ch.usage_event(plan.usage))
     body_count = len(events)
     if dialect.acedata_chunks:
@@ -547,7 +546,7 @@ def _render_openrouter(dialect: Dialect, plan: Plan, chat_id: str) -> tuple[list
     return events, body_count
 
 
-def _with_finish(event: bytes, finish: str, ch: _Chunker) -> bytes:
+def _with_finish(event: bytes, finish: str) -> bytes:
     marker = b',"finish_reason":null}'
     pos = event.rfind(marker)
     if pos < 0:
@@ -570,40 +569,20 @@ def _tool_call_events(
     out: list[bytes] = []
     if plan.tool_call_index == "omit":
         # Recorded Kimi quirk: all calls arrive together, the first without an index.
-        items = []
-        for i, tc in enumerate(calls):
-            item: dict[str, Any] = {
-                "id": tc.id,
-                "type": "function",
-                "function": {"name": tc.name, "arguments": tc.arguments},
-            }
-            if i:
-                item = {"index": i, **item}
-            items.append(item)
+        items = [
+            {"index": i, **_call_object(tc)} if i else _call_object(tc)
+            for i, tc in enumerate(calls)
+        ]
         out.append(ch.event(ci, b"{" + lead + _dumps({"tool_calls": items}).encode()[1:]))
         return out
     if plan.tool_call_index == "zero":
         # Gateways that number every call 0: each call arrives whole, in its own delta.
         for tc in calls:
-            item = {
-                "index": 0,
-                "id": tc.id,
-                "type": "function",
-                "function": {"name": tc.name, "arguments": tc.arguments},
-            }
+            item = {"index": 0, **_call_object(tc)}
             out.append(ch.event(ci, b"{" + lead + _dumps({"tool_calls": [item]}).encode()[1:]))
         return out
     for index, tc in enumerate(calls):
-        first = {
-            "tool_calls": [
-                {
-                    "index": index,
-                    "id": tc.id,
-                    "type": "function",
-                    "function": {"name": tc.name, "arguments": ""},
-                }
-            ]
-        }
+        first = {"tool_calls": [{"index": index, **_call_object(tc, "")}]}
         out.append(ch.event(ci, b"{" + lead + _dumps(first).encode()[1:]))
         prefix = (
             b"{"
