@@ -21,7 +21,6 @@ from ._rules import ToolSet
 from ._secrets import (
     MASK,
     headers_by_ref,
-    headers_from_ref,
     key_from_ref,
     key_ref,
     redact_headers,
@@ -29,30 +28,26 @@ from ._secrets import (
     state_without_key,
 )
 from ._shaping import (
-    CALL_PARAMS,
     CallConventions,
     instruction_placement,
     json_schema_format,
     shape_request,
 )
-from ._stream import first_usable_choice, normalize_completion, usage_of
+from ._stream import first_usable_choice, usage_of
 from ._structured import json_mode_instruction
 
 __all__ = [
-    "CALL_PARAMS",
     "MASK",
     "CallConventions",
     "ToolSet",
     "arguments_json",
     "first_usable_choice",
     "headers_by_ref",
-    "headers_from_ref",
     "instruction_placement",
     "json_mode_instruction",
     "json_schema_format",
     "key_from_ref",
     "key_ref",
-    "normalize_completion",
     "redact_headers",
     "redacted_repr_args",
     "resolve_api_key",
