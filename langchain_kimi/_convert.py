@@ -354,13 +354,20 @@ def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
 
 def usage_to_metadata(usage: kc.Usage) -> UsageMetadata:
-    """``kimi_core`` usage as LangChain ``UsageMetadata`` (cache reads, reasoning)."""
+    """``kimi_core`` usage as LangChain ``UsageMetadata`` (cache reads, reasoning).
+
+    A count the provider did not report is left out of the details, as langchain-openai
+    does, rather than shown as 0.
+    """
+    cached, reasoning = usage["cached_tokens"], usage["reasoning_tokens"]
     return UsageMetadata(
         input_tokens=usage["prompt_tokens"],
         output_tokens=usage["completion_tokens"],
         total_tokens=usage["total_tokens"],
-        input_token_details=InputTokenDetails(cache_read=usage["cached_tokens"]),
-        output_token_details=OutputTokenDetails(reasoning=usage["reasoning_tokens"]),
+        input_token_details=InputTokenDetails() if cached is None else {"cache_read": cached},
+        output_token_details=(
+            OutputTokenDetails() if reasoning is None else {"reasoning": reasoning}
+        ),
     )
 
 

@@ -367,8 +367,14 @@ def resolve_tool_choice(
 
 
 def usage_kwargs(usage: kc.Usage | None) -> dict[str, Any]:
-    """Token counts for ``additional_kwargs`` (prompt, completion, total, cached, reasoning)."""
-    return dict(usage) if usage else {}
+    """Token counts for ``additional_kwargs`` (prompt, completion, total, cached, reasoning).
+
+    A count the provider did not report (``None`` in :class:`kimi_core.Usage`) is left
+    out rather than shown as 0.
+    """
+    if not usage:
+        return {}
+    return {k: v for k, v in usage.items() if v is not None}
 
 
 def _text_of(content: Any) -> str:
@@ -383,7 +389,9 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def message_from_wire(msg: Mapping[str, Any], *, reasoning_tokens: int = 0) -> ChatMessage:
+def message_from_wire(
+    msg: Mapping[str, Any], *, reasoning_tokens: int | None = None
+) -> ChatMessage:
     """A Kimi assistant message dict as a ``ChatMessage``.
 
     Blocks: a ``ThinkingBlock`` (when the model reasoned), a ``TextBlock``, and one
@@ -424,7 +432,7 @@ def chat_response_from_completion(
         raise kc.StreamError(f"the answer (HTTP 200) has no usable choice: {str(body)[:200]}")
     usage = ka.usage_of(body.get("usage"))
     message = message_from_wire(
-        choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else 0
+        choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else None
     )
     extra = usage_kwargs(usage)
     if request_id:
