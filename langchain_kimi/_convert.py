@@ -9,7 +9,6 @@ only for LangChain inputs that have no Kimi equivalent (an audio block, a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -382,19 +381,13 @@ def parse_tool_calls(
         name = fn.get("name") or ""
         args_text = fn.get("arguments")
         call_id = raw.get("id") or None
-        error = None
-        args: Any = {}
+        args: dict[str, Any] | None = {}
+        why = ""
         if isinstance(args_text, Mapping):
             args = dict(args_text)
-        elif args_text:
-            try:
-                args = json.loads(args_text)
-            except ValueError as exc:
-                error = f"arguments are not valid JSON: {exc}"
-            else:
-                if not isinstance(args, dict):
-                    error = f"arguments are JSON but not an object: {type(args).__name__}"
-        if error is None:
+        elif isinstance(args_text, str):
+            args, why = ka.tool_arguments(args_text)
+        if args is not None:
             calls.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
         else:
             # The factory, not the TypedDict: langchain-core 1.8 declares the optional keys
@@ -404,7 +397,7 @@ def parse_tool_calls(
                     name=name,
                     args=args_text if isinstance(args_text, str) else None,
                     id=call_id,
-                    error=error,
+                    error=f"arguments are {why}",
                 )
             )
     return calls, invalid

@@ -679,32 +679,16 @@ def _parse_args(
     """Arguments as a dict: strictly (a JSON object, or nothing) unless ``partial``."""
     if isinstance(args, dict):
         return args
-    if not args.strip():
-        return {}
-    try:
-        value = json.loads(args)
-    except ValueError as exc:
-        if partial:
-            try:
-                value = parse_partial_json(args)
-            except (ValueError, TypeError):
-                return {}
-        else:
-            value, why = None, f"not valid JSON ({exc})"
-    else:
-        why = f"JSON but not an object ({type(value).__name__})"
-    if isinstance(value, dict):
+    value, why = ka.tool_arguments(args)
+    if value is not None:
         return value
-    if partial:
+    if not partial:
+        raise ka.tool_arguments_error(name, call_id, args, why)
+    try:
+        value = parse_partial_json(args)
+    except (ValueError, TypeError):
         return {}
-    shown = args if len(args) <= 200 else args[:197] + "..."
-    raise kc.ToolArgumentsError(
-        f"the call to tool {name!r} (id {call_id!r}) has arguments that are {why}: "
-        f"{shown!r}; the tool is not called with partial or no arguments",
-        tool_name=name,
-        tool_call_id=call_id,
-        arguments=args,
-    )
+    return value if isinstance(value, dict) else {}
 
 
 # --------------------------------------------------------------------------- JSON output
