@@ -9,7 +9,6 @@ only for LangChain inputs that have no Kimi equivalent (an audio block, a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -354,13 +353,20 @@ def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
 
 
 def usage_to_metadata(usage: kc.Usage) -> UsageMetadata:
-    """``kimi_core`` usage as LangChain ``UsageMetadata`` (cache reads, reasoning)."""
+    """``kimi_core`` usage as LangChain ``UsageMetadata`` (cache reads, reasoning).
+
+    A count the provider did not report is left out of the details, as langchain-openai
+    does, rather than shown as 0.
+    """
+    cached, reasoning = usage["cached_tokens"], usage["reasoning_tokens"]
     return UsageMetadata(
         input_tokens=usage["prompt_tokens"],
         output_tokens=usage["completion_tokens"],
         total_tokens=usage["total_tokens"],
-        input_token_details=InputTokenDetails(cache_read=usage["cached_tokens"]),
-        output_token_details=OutputTokenDetails(reasoning=usage["reasoning_tokens"]),
+        input_token_details=InputTokenDetails() if cached is None else {"cache_read": cached},
+        output_token_details=(
+            OutputTokenDetails() if reasoning is None else {"reasoning": reasoning}
+        ),
     )
 
 
@@ -375,19 +381,13 @@ def parse_tool_calls(
         name = fn.get("name") or ""
         args_text = fn.get("arguments")
         call_id = raw.get("id") or None
-        error = None
-        args: Any = {}
+        args: dict[str, Any] | None = {}
+        why = ""
         if isinstance(args_text, Mapping):
             args = dict(args_text)
-        elif args_text:
-            try:
-                args = json.loads(args_text)
-            except ValueError as exc:
-                error = f"arguments are not valid JSON: {exc}"
-            else:
-                if not isinstance(args, dict):
-                    error = f"arguments are JSON but not an object: {type(args).__name__}"
-        if error is None:
+        elif isinstance(args_text, str):
+            args, why = ka.tool_arguments(args_text)
+        if args is not None:
             calls.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
         else:
             # The factory, not the TypedDict: langchain-core 1.8 declares the optional keys
@@ -397,7 +397,7 @@ def parse_tool_calls(
                     name=name,
                     args=args_text if isinstance(args_text, str) else None,
                     id=call_id,
-                    error=error,
+                    error=f"arguments are {why}",
                 )
             )
     return calls, invalid

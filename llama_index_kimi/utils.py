@@ -367,8 +367,14 @@ def resolve_tool_choice(
 
 
 def usage_kwargs(usage: kc.Usage | None) -> dict[str, Any]:
-    """Token counts for ``additional_kwargs`` (prompt, completion, total, cached, reasoning)."""
-    return dict(usage) if usage else {}
+    """Token counts for ``additional_kwargs`` (prompt, completion, total, cached, reasoning).
+
+    A count the provider did not report (``None`` in :class:`kimi_core.Usage`) is left
+    out rather than shown as 0.
+    """
+    if not usage:
+        return {}
+    return {k: v for k, v in usage.items() if v is not None}
 
 
 def _text_of(content: Any) -> str:
@@ -383,7 +389,9 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def message_from_wire(msg: Mapping[str, Any], *, reasoning_tokens: int = 0) -> ChatMessage:
+def message_from_wire(
+    msg: Mapping[str, Any], *, reasoning_tokens: int | None = None
+) -> ChatMessage:
     """A Kimi assistant message dict as a ``ChatMessage``.
 
     Blocks: a ``ThinkingBlock`` (when the model reasoned), a ``TextBlock``, and one
@@ -424,7 +432,7 @@ def chat_response_from_completion(
         raise kc.StreamError(f"the answer (HTTP 200) has no usable choice: {str(body)[:200]}")
     usage = ka.usage_of(body.get("usage"))
     message = message_from_wire(
-        choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else 0
+        choice["message"], reasoning_tokens=usage["reasoning_tokens"] if usage else None
     )
     extra = usage_kwargs(usage)
     if request_id:
@@ -671,32 +679,16 @@ def _parse_args(
     """Arguments as a dict: strictly (a JSON object, or nothing) unless ``partial``."""
     if isinstance(args, dict):
         return args
-    if not args.strip():
-        return {}
-    try:
-        value = json.loads(args)
-    except ValueError as exc:
-        if partial:
-            try:
-                value = parse_partial_json(args)
-            except (ValueError, TypeError):
-                return {}
-        else:
-            value, why = None, f"not valid JSON ({exc})"
-    else:
-        why = f"JSON but not an object ({type(value).__name__})"
-    if isinstance(value, dict):
+    value, why = ka.tool_arguments(args)
+    if value is not None:
         return value
-    if partial:
+    if not partial:
+        raise ka.tool_arguments_error(name, call_id, args, why)
+    try:
+        value = parse_partial_json(args)
+    except (ValueError, TypeError):
         return {}
-    shown = args if len(args) <= 200 else args[:197] + "..."
-    raise kc.ToolArgumentsError(
-        f"the call to tool {name!r} (id {call_id!r}) has arguments that are {why}: "
-        f"{shown!r}; the tool is not called with partial or no arguments",
-        tool_name=name,
-        tool_call_id=call_id,
-        arguments=args,
-    )
+    return value if isinstance(value, dict) else {}
 
 
 # --------------------------------------------------------------------------- JSON output

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._context import unknown_parameter
+from ._errors import ToolArgumentsError
 from ._media import sniff_media_type
 from ._models import warn_if_retired
 from ._providers import resolve_api_key
@@ -55,6 +56,8 @@ __all__ = [
     "sniff_media_type",
     "state_with_key",
     "state_without_key",
+    "tool_arguments",
+    "tool_arguments_error",
     "unknown_parameter",
     "unmasked_headers",
     "usage_of",
@@ -65,6 +68,34 @@ __all__ = [
 #: Tool-call arguments as JSON text, as Kimi takes them back (non-ASCII kept). One encoder
 #: for every call: ``json.dumps`` with options builds a new one each time.
 arguments_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def tool_arguments(text: str) -> tuple[dict[str, Any] | None, str]:
+    """A finished tool call's arguments, strictly: ``(arguments, "")`` for a JSON object
+    (blank text is no arguments, ``{}``), else ``(None, why)``, never a guess at what an
+    invalid or cut-off text meant. Both adapters judge calls by this one rule."""
+    if not text.strip():
+        return {}, ""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return None, f"not valid JSON ({exc})"
+    if isinstance(value, dict):
+        return value, ""
+    return None, f"JSON but not an object ({type(value).__name__})"
+
+
+def tool_arguments_error(name: str, call_id: str, text: str, why: str) -> ToolArgumentsError:
+    """The error for a call :func:`tool_arguments` refused: which tool, which call, why,
+    and (up to 200 characters of) the text as received."""
+    shown = text if len(text) <= 200 else text[:197] + "..."
+    return ToolArgumentsError(
+        f"the call to tool {name!r} (id {call_id!r}) has arguments that are {why}: "
+        f"{shown!r}; the tool is not called with partial or no arguments",
+        tool_name=name,
+        tool_call_id=call_id,
+        arguments=text,
+    )
 
 
 def unmasked_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:

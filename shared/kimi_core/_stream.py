@@ -140,13 +140,20 @@ def _check_message(msg: Any, where: str) -> None:
 
 
 class Usage(TypedDict):
-    """Token counts, counted once, whichever way the provider reported them."""
+    """Token counts, counted once, whichever way the provider reported them.
+
+    ``cached_tokens`` and ``reasoning_tokens`` are ``None`` when the provider did not
+    count them: its details object came without the count (AceData sends
+    ``completion_tokens_details: {}``, Moonshot does too in some kimi-k3 streams). A
+    details object left out altogether means zero, as Moonshot leaves out what it did
+    not use (nothing cached, no thinking; docs/kimi-platform.md §6).
+    """
 
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
-    cached_tokens: int
-    reasoning_tokens: int
+    cached_tokens: int | None
+    reasoning_tokens: int | None
 
 
 def usage_of(raw: Mapping[str, Any] | None) -> Usage | None:
@@ -154,28 +161,33 @@ def usage_of(raw: Mapping[str, Any] | None) -> Usage | None:
 
     Cached tokens come from the top-level ``cached_tokens`` (Moonshot) or
     ``prompt_tokens_details.cached_tokens`` (OpenAI style); reasoning tokens from
-    ``completion_tokens_details.reasoning_tokens``.
+    ``completion_tokens_details.reasoning_tokens``. See :class:`Usage` for ``None``.
     """
     if not raw:
         return None
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
     total = _int(raw.get("total_tokens")) or prompt + completion
-    cached = _int(raw.get("cached_tokens"))
-    details = raw.get("prompt_tokens_details")
-    if not cached and isinstance(details, Mapping):
-        cached = _int(details.get("cached_tokens"))
-    reasoning = 0
-    out_details = raw.get("completion_tokens_details")
-    if isinstance(out_details, Mapping):
-        reasoning = _int(out_details.get("reasoning_tokens"))
+    cached = _count(raw, "prompt_tokens_details", "cached_tokens")
+    if "cached_tokens" in raw:
+        cached = _int(raw["cached_tokens"]) or cached or 0
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total,
         cached_tokens=cached,
-        reasoning_tokens=reasoning,
+        reasoning_tokens=_count(raw, "completion_tokens_details", "reasoning_tokens"),
     )
+
+
+def _count(raw: Mapping[str, Any], details: str, key: str) -> int | None:
+    """``raw[details][key]``: 0 without a details object, ``None`` if it lacks the count."""
+    found = raw.get(details)
+    if not isinstance(found, Mapping):
+        return 0
+    if key not in found:
+        return None
+    return _int(found[key])
 
 
 def _int(value: Any) -> int:

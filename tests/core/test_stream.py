@@ -22,6 +22,9 @@ from kimi_core._stream import (
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "002_465654b50e148120.txt"
 
 
+RECORDINGS = Path(__file__).parents[1] / "recordings"
+
+
 def chunk(
     delta: dict[str, Any] | None = None, *, index: int = 0, finish: str | None = None, **top: Any
 ) -> dict[str, Any]:
@@ -59,8 +62,9 @@ def test_the_published_acedata_stream() -> None:
         "prompt_tokens": 9,
         "completion_tokens": 135,
         "total_tokens": 144,
-        "cached_tokens": 0,
-        "reasoning_tokens": 0,
+        # its details objects come without the counts: not reported, not 0
+        "cached_tokens": None,
+        "reasoning_tokens": None,
     }
     assert acc.id == "chatcmpl-952dd5e75583c4d1"
 
@@ -111,6 +115,28 @@ def test_usage_details_of_each_style() -> None:
         "reasoning_tokens": 0,
     }
     assert usage_of(None) is None
+
+
+def test_a_count_a_details_object_leaves_out_is_not_reported() -> None:
+    """Moonshot leaves out the details it did not use (zero), but a details object that
+    comes without its count means the provider did not count it: None, not 0."""
+    recorded = json.loads(
+        (RECORDINGS / "moonshotai-metadata-live.chunks.txt").read_text().splitlines()[-1]
+    )  # kimi-k3 streaming a tool call: completion_tokens_details is {}
+    assert recorded["usage"]["completion_tokens_details"] == {}
+    assert usage_of(recorded["usage"]) == {
+        "prompt_tokens": 99,
+        "completion_tokens": 44,
+        "total_tokens": 143,
+        "cached_tokens": 99,
+        "reasoning_tokens": None,
+    }
+    counted = usage_of({"prompt_tokens": 5, "cached_tokens": 0, "prompt_tokens_details": {}})
+    uncounted = usage_of({"prompt_tokens": 5, "prompt_tokens_details": {}})
+    no_thinking = usage_of({"prompt_tokens": 5, "completion_tokens_details": {"x": 1}})
+    assert counted is not None and uncounted is not None and no_thinking is not None
+    assert (counted["cached_tokens"], uncounted["cached_tokens"]) == (0, None)
+    assert (no_thinking["reasoning_tokens"], uncounted["reasoning_tokens"]) == (None, 0)
 
 
 def test_reasoning_from_either_field_once() -> None:
