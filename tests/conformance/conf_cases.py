@@ -28,6 +28,18 @@ WEATHER = {
         },
     },
 }
+WEATHER_LOCATION = {
+    "type": "function",
+    "function": {
+        "name": "weather",
+        "description": "Get the weather in a location",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    },
+}
 TUPLE_ITEMS = {
     "type": "object",
     "properties": {"pair": {"type": "array", "items": [{"type": "string"}, {"type": "number"}]}},
@@ -91,6 +103,13 @@ NOT_A_MODEL = "the emulator is not a model: its deterministic answers"
 # exact line a comparison prints, or a regular expression after "~ ".
 
 _WHERE = r"(\$|<[a-z +]+>)"
+_K3_HEX_ID = {
+    rf"~ {_WHERE}\.id: recorded id chatcmpl-<24 hex>, emulated id chatcmpl-<uuid>": (
+        "kimi-k3 answers carry chatcmpl-<uuid> ids in eight recordings and a 24-hex id (with "
+        "system_fingerprint on stream chunks) in this pair of 2026-08-26; the emulator sends "
+        "the uuid form"
+    ),
+}
 _OR_MODEL = {
     rf"~ {_WHERE}\.model: recorded =moonshotai/kimi-k2\.5-0127, emulated =moonshotai/kimi-k2\.5": (
         "OpenRouter answers with the upstream's versioned slug (-0127); the emulator echoes "
@@ -128,6 +147,13 @@ _GROQ_STREAM = {
     ),
     "SSE comments: recorded 0, emulated 1": "OpenRouter's ': OPENROUTER PROCESSING' comment",
 }
+
+
+_K25_MARKER_ONLY = (
+    "that answer reasoned nothing (1 reasoning token: only the empty reasoning_content marker "
+    "was streamed); the emulator streams a sentence of reasoning, as K3's and the JSON "
+    "captures do"
+)
 
 
 def _allow(*groups: dict[str, str], **more: str) -> dict[str, str]:
@@ -235,6 +261,51 @@ CASES: list[Case] = [
             },
         },
         what="K3 answer to a json_schema (prefixItems)",
+    ),
+    Case(
+        "k3-length",
+        "moonshotai-max-completion-tokens.json",
+        request={
+            "model": "kimi-k3",
+            "messages": user("Reply with exactly OK."),
+            "max_completion_tokens": 8,
+        },
+        repeat=2,
+        what="K3 answer cut by max_completion_tokens (JSON): reasoning only, finish 'length'",
+        allowed=_K3_HEX_ID,
+    ),
+    Case(
+        "k3-length-stream",
+        "moonshotai-max-completion-tokens.chunks.txt",
+        request={
+            "model": "kimi-k3",
+            "messages": user("Reply with exactly OK."),
+            "max_completion_tokens": 8,
+            **STREAM,
+        },
+        repeat=2,
+        what="K3 answer cut by max_completion_tokens (stream)",
+        allowed=_allow(
+            _K3_HEX_ID,
+            **{
+                r"~ <(role|reasoning|finish)>\.system_fingerprint: only in the recording": (
+                    "the chunks with a 24-hex id carry system_fingerprint fpv0_<8 hex>; K3's "
+                    "uuid-id streams (k3-plain-stream, k3-tool-stream) carry none, as the "
+                    "emulator's"
+                ),
+            },
+        ),
+    ),
+    Case(
+        "k3-json-object",
+        "moonshotai-issue-19544-json-object.json",
+        request={
+            "model": "kimi-k3",
+            "messages": user("Reply with exactly the empty JSON object."),
+            "response_format": {"type": "json_object"},
+        },
+        repeat=2,
+        what="K3 answer to response_format json_object (JSON)",
     ),
     # ------------------------------------------------------------------ Moonshot, K2.7 / K2.6
     Case(
@@ -355,6 +426,36 @@ CASES: list[Case] = [
         models=["kimi-k2.5"],
         what="K2.5 stream, thinking disabled (api.moonshot.cn, 2026-04): usage in the finish "
         "choice only, system_fingerprint on every chunk",
+    ),
+    Case(
+        "k25-plain-stream",
+        "moonshotai-stream-choice-usage.chunks.txt",
+        models=["kimi-k2.5"],
+        request={"model": "kimi-k2.5", "messages": user("Reply with exactly OK."), "stream": True},
+        what="K2.5 plain answer, thinking on (stream, api.moonshot.ai, 2026-08): the empty "
+        "reasoning marker, usage in the finish choice only",
+        allowed={
+            "chunk kinds: recorded ['role', 'reasoning marker', 'content', 'finish'], emulated "
+            "['role', 'reasoning', 'content', 'finish']": _K25_MARKER_ONLY
+        },
+    ),
+    Case(
+        "k25-tool-stream",
+        "moonshotai-stream-explicit-tool-call-index.chunks.txt",
+        models=["kimi-k2.5"],
+        request={
+            "model": "kimi-k2.5",
+            "messages": user("What is the weather in San Francisco? Use the tool."),
+            "tools": [WEATHER_LOCATION],
+            **STREAM,
+        },
+        what="K2.5 tool call, thinking on (stream, api.moonshot.ai, 2026-08): weather_0, "
+        "argument fragments, usage in the finish choice and a trailing chunk",
+        allowed={
+            "chunk kinds: recorded ['role', 'reasoning marker', 'tool call', 'tool arguments', "
+            "'finish', 'usage trailer'], emulated ['role', 'reasoning', 'tool call', 'tool "
+            "arguments', 'finish', 'usage trailer']": _K25_MARKER_ONLY
+        },
     ),
     # ------------------------------------------------------------------ AceData
     Case(
@@ -528,13 +629,14 @@ def _upload_image(emu: Any) -> str:
 GAPS = {
     "a K2.6 stream": (
         "no K2.6 stream is recorded in vercel/ai, fantasy, langchain-moonshot or AceData's "
-        "guide; covered by the K3 stream (k3-plain-stream) and the K2.5 stream of the same "
-        "family (k25-stream)"
+        "guide; covered by the K2.5 streams of the same family and server days before K2.5 "
+        "was retired (k25-plain-stream, k25-tool-stream: the same 24-hex ids, marker and "
+        "usage placement) and the K3 streams (k3-plain-stream, k3-tool-stream)"
     ),
     "a K2.6 tool call": (
         "the only K2.6 capture with a tool offered was cut by the token limit before any call "
-        "(k26-cut-reasoning); covered by the K2.7 tool call (k27-tool), same K2.x ids and "
-        "message shape"
+        "(k26-cut-reasoning); covered by the K2.7 tool call (k27-tool) and the K2.5 streamed "
+        "call (k25-tool-stream), same K2.x ids and message shape"
     ),
 }
 
