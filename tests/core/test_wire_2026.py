@@ -87,6 +87,27 @@ def test_k3_stream_recorded(loopback: LoopbackServer) -> None:
     assert usage is not None and usage["total_tokens"] == 140  # counted once, not twice
 
 
+def test_k2x_streamed_tool_call_recorded(loopback: LoopbackServer) -> None:
+    """kimi-k2.5 on api.moonshot.ai, 2026-08-25: the nearest recorded K2.x stream to
+    kimi-k2.6 (none of K2.6 is published)."""
+    replay_stream(loopback, "moonshotai-stream-explicit-tool-call-index.chunks.txt")
+    stream = client(loopback).stream(model="kimi-k2.6", messages=USER)
+    assert list(stream)
+    choice = stream.completion()["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["tool_calls"] == [
+        {
+            "id": "weather_0",
+            "type": "function",
+            "function": {"name": "weather", "arguments": '{"location": "San Francisco"}'},
+        }
+    ]
+    assert "reasoning_content" not in choice["message"]  # only the empty marker came
+    usage = stream.accumulator.usage
+    assert usage is not None and usage["total_tokens"] == 80  # finish choice and trailer: once
+    assert usage["reasoning_tokens"] == 1 and usage["cached_tokens"] == 0
+
+
 def test_the_plan_travels_when_a_prepared_request_is_streamed(loopback: LoopbackServer) -> None:
     """``stream()`` turns a non-streamed prepared request into a streamed one: its plan
     (the forced-call check) must come along."""

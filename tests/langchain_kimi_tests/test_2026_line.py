@@ -254,6 +254,67 @@ def test_k26_forced_choice_with_thinking_on_says_why_it_is_missing(
     assert sent_body(loopback)["tool_choice"] == "auto"
 
 
+def weather(location: str) -> str:
+    """Get the weather in a location."""
+    return "sunny"
+
+
+# The K2.x streams recorded on api.moonshot.ai (kimi-k2.5, 2026-08-25, days before it was
+# retired): no K2.6 stream is published; these are the nearest, same family and server.
+
+
+def test_k2x_streamed_tool_call_recorded(loopback: LoopbackServer) -> None:
+    replay_stream(loopback, "moonshotai-stream-explicit-tool-call-index.chunks.txt")
+    model = chat(loopback, "kimi-k2.6").bind_tools([weather])
+    full: Any = None
+    for chunk in model.stream("What is the weather in San Francisco?"):
+        full = chunk if full is None else full + chunk
+    # argument fragments '{"', 'location', '":', ' "', 'San', ' Francisco', '"}' joined
+    assert full.tool_calls == [
+        {
+            "name": "weather",
+            "args": {"location": "San Francisco"},
+            "id": "weather_0",
+            "type": "tool_call",
+        }
+    ]
+    assert full.invalid_tool_calls == []
+    # the empty reasoning marker is no reasoning: no empty reasoning block or field
+    assert full.content == "" and "reasoning_content" not in full.additional_kwargs
+    # usage came in the finish choice and in a trailing chunk: counted once
+    assert full.usage_metadata == {
+        "input_tokens": 61,
+        "output_tokens": 19,
+        "total_tokens": 80,
+        "input_token_details": {"cache_read": 0},
+        "output_token_details": {"reasoning": 1},
+    }
+    assert full.response_metadata["finish_reason"] == "tool_calls"
+    assert sent_body(loopback)["tools"][0]["function"]["name"] == "weather"
+
+
+def test_k2x_stream_without_a_usage_trailer_recorded(loopback: LoopbackServer) -> None:
+    replay_stream(loopback, "moonshotai-stream-choice-usage.chunks.txt")
+    chunks = list(chat(loopback, "kimi-k2.6").stream("Reply with exactly OK."))
+    full: Any = chunks[0]
+    for chunk in chunks[1:]:
+        full = full + chunk
+    assert full.content == "OK."
+    assert [c.usage_metadata is not None for c in chunks].count(True) == 1
+    assert full.usage_metadata["total_tokens"] == 17  # from the finish choice
+
+
+def test_k3_answer_cut_by_the_limit_recorded(loopback: LoopbackServer) -> None:
+    replay(loopback, "moonshotai-max-completion-tokens.json")
+    msg = chat(loopback, "kimi-k3", max_tokens=8).invoke("Reply with exactly OK.")
+    assert msg.content == ""
+    assert msg.additional_kwargs == {"reasoning_content": "The user is asking me"}
+    assert msg.response_metadata["finish_reason"] == "length"
+    assert msg.usage_metadata is not None
+    assert msg.usage_metadata["input_token_details"] == {"cache_read": 89}
+    assert sent_body(loopback)["max_completion_tokens"] == 8
+
+
 # --------------------------------------------------------------------------- K2 on AceData
 
 

@@ -182,6 +182,52 @@ def test_k26_refuses_reasoning_effort(loopback: LoopbackServer) -> None:
     assert loopback.received == []
 
 
+def weather(location: str) -> str:
+    """Get the weather in a location."""
+    return "sunny"
+
+
+# The K2.x streams recorded on api.moonshot.ai (kimi-k2.5, 2026-08-25, days before it was
+# retired): no K2.6 stream is published; these are the nearest, same family and server.
+
+
+def test_k2x_streamed_tool_call_recorded(loopback: LoopbackServer) -> None:
+    replay_stream(loopback, "moonshotai-stream-explicit-tool-call-index.chunks.txt")
+    model = llm(loopback, "kimi-k2.6")
+    tool = FunctionTool.from_defaults(weather)
+    responses = list(
+        model.stream_chat_with_tools([tool], user_msg="What is the weather in San Francisco?")
+    )
+    calls = model.get_tool_calls_from_response(responses[-1])
+    assert [(c.tool_id, c.tool_name, c.tool_kwargs) for c in calls] == [
+        ("weather_0", "weather", {"location": "San Francisco"})
+    ]
+    # the empty reasoning marker is no reasoning: no ThinkingBlock
+    assert not any(isinstance(b, ThinkingBlock) for b in responses[-1].message.blocks)
+    # usage came in the finish choice and in a trailing chunk: counted once
+    assert sum("total_tokens" in r.additional_kwargs for r in responses) == 1
+    extra = responses[-1].additional_kwargs
+    assert (extra["total_tokens"], extra["reasoning_tokens"], extra["cached_tokens"]) == (80, 1, 0)
+
+
+def test_k2x_stream_without_a_usage_trailer_recorded(loopback: LoopbackServer) -> None:
+    replay_stream(loopback, "moonshotai-stream-choice-usage.chunks.txt")
+    responses = list(llm(loopback, "kimi-k2.6").stream_chat(user("Reply with exactly OK.")))
+    assert responses[-1].message.content == "OK."
+    assert responses[-1].additional_kwargs["total_tokens"] == 17  # from the finish choice
+
+
+def test_k3_answer_cut_by_the_limit_recorded(loopback: LoopbackServer) -> None:
+    replay(loopback, "moonshotai-max-completion-tokens.json")
+    response = llm(loopback, "kimi-k3", max_tokens=8).chat(user("Reply with exactly OK."))
+    assert response.message.content == ""
+    thinking = response.message.blocks[0]
+    assert isinstance(thinking, ThinkingBlock)
+    assert (thinking.content, thinking.num_tokens) == ("The user is asking me", 5)
+    assert response.raw["choices"][0]["finish_reason"] == "length"
+    assert sent_body(loopback)["max_completion_tokens"] == 8
+
+
 # --------------------------------------------------------------------------- K2 on AceData
 
 
