@@ -105,9 +105,9 @@ NOT_A_MODEL = "the emulator is not a model: its deterministic answers"
 _WHERE = r"(\$|<[a-z +]+>)"
 _K3_HEX_ID = {
     rf"~ {_WHERE}\.id: recorded id chatcmpl-<24 hex>, emulated id chatcmpl-<uuid>": (
-        "kimi-k3 answers carry chatcmpl-<uuid> ids in eight recordings and a 24-hex id (with "
-        "system_fingerprint on stream chunks) in this pair of 2026-08-26; the emulator sends "
-        "the uuid form"
+        "kimi-k3 answers carry chatcmpl-<uuid> ids in every other recording and a 24-hex id "
+        "(with system_fingerprint on stream chunks) in this pair of 2026-08-26; the emulator "
+        "sends the uuid form"
     ),
 }
 _OR_MODEL = {
