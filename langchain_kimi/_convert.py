@@ -363,9 +363,11 @@ def usage_to_metadata(usage: kc.Usage) -> UsageMetadata:
         input_tokens=usage["prompt_tokens"],
         output_tokens=usage["completion_tokens"],
         total_tokens=usage["total_tokens"],
-        input_token_details=InputTokenDetails() if cached is None else {"cache_read": cached},
+        input_token_details=(
+            InputTokenDetails() if cached is None else InputTokenDetails(cache_read=cached)
+        ),
         output_token_details=(
-            OutputTokenDetails() if reasoning is None else {"reasoning": reasoning}
+            OutputTokenDetails() if reasoning is None else OutputTokenDetails(reasoning=reasoning)
         ),
     )
 

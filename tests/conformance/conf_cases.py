@@ -68,6 +68,12 @@ def user(text: str) -> list[dict[str, Any]]:
 
 
 STREAM = {"stream": True, "stream_options": {"include_usage": True}}
+#: The request of the two recordings of a K3 answer cut by the token limit.
+K3_CUT = {
+    "model": "kimi-k3",
+    "messages": user("Reply with exactly OK."),
+    "max_completion_tokens": 8,
+}
 
 
 @dataclass
@@ -265,11 +271,7 @@ CASES: list[Case] = [
     Case(
         "k3-length",
         "moonshotai-max-completion-tokens.json",
-        request={
-            "model": "kimi-k3",
-            "messages": user("Reply with exactly OK."),
-            "max_completion_tokens": 8,
-        },
+        request=K3_CUT,
         repeat=2,
         what="K3 answer cut by max_completion_tokens (JSON): reasoning only, finish 'length'",
         allowed=_K3_HEX_ID,
@@ -277,12 +279,7 @@ CASES: list[Case] = [
     Case(
         "k3-length-stream",
         "moonshotai-max-completion-tokens.chunks.txt",
-        request={
-            "model": "kimi-k3",
-            "messages": user("Reply with exactly OK."),
-            "max_completion_tokens": 8,
-            **STREAM,
-        },
+        request={**K3_CUT, **STREAM},
         repeat=2,
         what="K3 answer cut by max_completion_tokens (stream)",
         allowed=_allow(

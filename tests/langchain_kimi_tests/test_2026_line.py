@@ -295,12 +295,13 @@ def test_k2x_streamed_tool_call_recorded(loopback: LoopbackServer) -> None:
 
 def test_k2x_stream_without_a_usage_trailer_recorded(loopback: LoopbackServer) -> None:
     replay_stream(loopback, "moonshotai-stream-choice-usage.chunks.txt")
-    chunks = list(chat(loopback, "kimi-k2.6").stream("Reply with exactly OK."))
-    full: Any = chunks[0]
-    for chunk in chunks[1:]:
-        full = full + chunk
+    full: Any = None
+    with_usage = 0
+    for chunk in chat(loopback, "kimi-k2.6").stream("Reply with exactly OK."):
+        full = chunk if full is None else full + chunk
+        with_usage += chunk.usage_metadata is not None
     assert full.content == "OK."
-    assert [c.usage_metadata is not None for c in chunks].count(True) == 1
+    assert with_usage == 1
     assert full.usage_metadata["total_tokens"] == 17  # from the finish choice
 
 
