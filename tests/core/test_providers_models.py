@@ -228,8 +228,10 @@ def test_every_entry_says_where_its_facts_come_from() -> None:
     [
         ("kimi-k3", ("low", "high", "max"), False, False, True, True),
         ("kimi-k3.1-pro-highspeed", ("low", "high", "max"), False, False, True, True),
-        ("kimi-k2.7-code", (), True, False, False, True),
-        ("kimi-k2.7-code-highspeed", (), True, False, False, True),
+        # keep: Moonshot's thinking guide, "omitting it or passing the valid value 'all' is
+        # treated as 'all'" (docs/kimi-platform.md §13).
+        ("kimi-k2.7-code", (), True, True, False, True),
+        ("kimi-k2.7-code-highspeed", (), True, True, False, True),
         ("kimi-k2.6", (), True, True, False, False),
         ("kimi-k2.5", (), True, False, False, False),
     ],
@@ -246,6 +248,9 @@ def test_family_rules(
     assert info.reasoning_efforts == efforts
     assert info.thinking_field is field and info.thinking_keep is keep
     assert info.forced_tool_choice_while_thinking is forced_ok
+    # A named choice is refused while thinking by every catalogued thinking model (kimi-k3
+    # included: "tool_choice 'specified' is incompatible with thinking enabled").
+    assert info.named_tool_choice_while_thinking is False
     assert info.keeps_reasoning is keeps_reasoning
 
 

@@ -162,7 +162,7 @@ def test_k26_thinking_object_form(loopback: LoopbackServer) -> None:
     ):
         with pytest.raises(kc.ConfigurationError, match=match):
             model.chat(user(), thinking=bad)
-    with pytest.raises(kc.ConfigurationError, match=r"only kimi-k2.6 takes keep"):
+    with pytest.raises(kc.ConfigurationError, match=r"only kimi-k2.6 \(and kimi-k2.7-code"):
         Kimi(model="kimi-k2.5", provider="acedata", api_key="k", thinking=keep).chat(user())
     assert len(loopback.received) == 1
 
@@ -176,9 +176,15 @@ def test_k26_forced_tool_with_thinking_on_says_why(loopback: LoopbackServer) -> 
     assert "thinking=True was asked for kimi-k2.6" in str(info.value)
 
 
-def test_k26_refuses_reasoning_effort(loopback: LoopbackServer) -> None:
+def test_k26_reasoning_effort_is_warned_and_never_sent_with_thinking(
+    loopback: LoopbackServer,
+) -> None:
+    """nanobot#3939 (a live probe): reasoning_effort alone is taken by kimi-k2.6, with a
+    thinking field it is a 400 ("cannot specify both"): refused before sending then."""
+    with pytest.raises(kc.ConfigurationError, match=r"'kimi-k2.6': Kimi refuses it together"):
+        llm(loopback, "kimi-k2.6", reasoning_effort="low", thinking=True).chat(user())
     with pytest.raises(kc.ConfigurationError, match=r"'kimi-k2.6': only the kimi-k3 family"):
-        llm(loopback, "kimi-k2.6", reasoning_effort="low").chat(user())
+        llm(loopback, "kimi-k2.6", reasoning_effort="max").chat(user())
     assert loopback.received == []
 
 
