@@ -223,6 +223,9 @@ _K27 = ModelInfo(
     thinking="always",
     keeps_reasoning=True,
     thinking_keep=True,
+    # simstudioai/sim PR #5716 (live): every current Kimi model rejects a temperature other
+    # than its default; microsoft/vscode PR #324232 sends 1 to kimi-k2.7-code.
+    fixed_temperature=FixedTemperature(thinking=1.0, not_thinking=1.0),
     context_window=_K256,
     max_output=262_144,
     image_input=True,

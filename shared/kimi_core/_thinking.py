@@ -234,6 +234,10 @@ def _thinking_field(
             kind = obj.get("type")
             return (None if kind not in _TYPES else kind == "enabled"), obj
         asked = _check_object(ctx, obj)
+        if "keep" in obj and obj["keep"] is None and not model.thinking_keep:
+            # Moonshot's thinking guide: kimi-k2.5 has no keep ("not supported"); a null
+            # keep means nothing, so it is left out rather than risked.
+            del obj["keep"]
     else:
         raise ctx.error(
             "thinking",

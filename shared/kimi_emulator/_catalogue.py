@@ -117,6 +117,9 @@ _K27 = ModelRules(
     id="kimi-k2.7-code",
     context_window=_K256,
     thinking="always",
+    # simstudioai/sim PR #5716 (a live test): "non-default values are rejected"; 1 is the
+    # value peers send (microsoft/vscode PR #324232). The exact 400 text is not published.
+    fixed_temperature=(1.0, 1.0),
     image_input=True,
     video_input=True,
     # keep "all" (or left out) is taken: Moonshot's thinking guide.

@@ -263,13 +263,17 @@ def test_ranges_per_dialect(
     emu = emus[dialect]
     # Models whose sampling is free, so that only the dialect's ranges decide.
     model = {
-        "moonshot": "kimi-k2.7-code",
+        # kimi-k2.7-code fixes its temperature (simstudioai/sim PR #5716): a K2 preview, as
+        # served to an account from before its retirement.
+        "moonshot": "kimi-k2-0905-preview",
         "evolink": "kimi-k2-thinking",
         "gptproto": "kimi-k2.5",
         "openai-compatible": "moonshotai/kimi-k2-instruct-0905",
     }.get(dialect, "kimi-k2-turbo-preview")
     if dialect == "gptproto":
         extra = {**extra, **NO_THINKING}
+    if dialect == "moonshot":
+        emu.models = emu.models | {model}
     if ok:
         accept(emu, body(model, **extra))
     else:
