@@ -89,7 +89,7 @@ class ModelInfo:
     forced_tool_choice_while_thinking: bool = False
     #: Whether a named tool_choice is accepted while thinking (kimi-k3: no, 400 "tool_choice
     #: 'specified' is incompatible with thinking enabled"; the rule matrix, docs/kimi-platform.md
-    #: §13). Where "required" is accepted and this is False, a named choice is sent as
+    #: §12). Where "required" is accepted and this is False, a named choice is sent as
     #: "required" with only that tool offered.
     named_tool_choice_while_thinking: bool = False
     json_schema: bool = False

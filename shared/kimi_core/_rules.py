@@ -487,7 +487,7 @@ def _checked_tools(
             fn["parameters"] = normalize_schema(params or {})
             if fn["parameters"].get("type") != "object":
                 # Kimi: 400 'Invalid request: tools.function.parameters.type is required and
-                # must be "object"' (docs/kimi-platform.md §13, Hmbown/Codewhale#3265).
+                # must be "object"' (docs/kimi-platform.md §12, Hmbown/Codewhale#3265).
                 raise ctx.error(
                     f"tools[{i}].function.parameters",
                     params,

@@ -10,7 +10,7 @@ rule and every refusal or warning text read it instead of deciding again.
 
 The families (docs/kimi-platform.md §11):
 
-The families (the rule matrix, docs/kimi-platform.md §13, has the evidence of each rule):
+The families (the rule matrix, docs/kimi-platform.md §12, has the evidence of each rule):
 
 - kimi-k3 (and kimi-k3.1-pro): always thinks and takes no ``thinking`` field;
   ``reasoning_effort`` ``low`` / ``high`` / ``max`` is sent top level; ``tool_choice``

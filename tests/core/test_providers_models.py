@@ -229,7 +229,7 @@ def test_every_entry_says_where_its_facts_come_from() -> None:
         ("kimi-k3", ("low", "high", "max"), False, False, True, True),
         ("kimi-k3.1-pro-highspeed", ("low", "high", "max"), False, False, True, True),
         # keep: Moonshot's thinking guide, "omitting it or passing the valid value 'all' is
-        # treated as 'all'" (docs/kimi-platform.md §13).
+        # treated as 'all'" (docs/kimi-platform.md §12).
         ("kimi-k2.7-code", (), True, True, False, True),
         ("kimi-k2.7-code-highspeed", (), True, True, False, True),
         ("kimi-k2.6", (), True, True, False, False),
@@ -260,7 +260,7 @@ def test_k3_fixes_sampling_as_k26_with_thinking_on() -> None:
     assert (k3.fixed_top_p, k3.fixed_n, k3.fixed_penalties) == (0.95, 1, 0.0)
     # simstudioai/sim PR #5716 (live): "non-default values are rejected" on every current
     # model (this test said None before that evidence was read); top_p, n and penalties of
-    # kimi-k2.7-code stay unconfirmed (docs/kimi-platform.md §13).
+    # kimi-k2.7-code stay unconfirmed (docs/kimi-platform.md §12).
     k27 = kc.get_model_info("kimi-k2.7-code")
     assert k27.fixed_temperature == (1.0, 1.0) and k27.fixed_top_p is None
 
