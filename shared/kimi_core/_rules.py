@@ -493,7 +493,7 @@ def _checked_tools(
                     params,
                     "a JSON Schema whose root is {'type': 'object', 'properties': {...}} "
                     "(Kimi: 'tools.function.parameters.type is required and must be "
-                    "\"object\"'); wrap other values in an object property",
+                    '"object"\'); wrap other values in an object property',
                 )
         else:
             raise ctx.error(f"tools[{i}].type", kind, "'function' or 'builtin_function'")

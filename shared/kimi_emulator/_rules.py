@@ -391,7 +391,8 @@ def _tools(dialect: Dialect, tools: Any) -> tuple[list[dict[str, Any]], list[str
             ):
                 # Hmbown/Codewhale#3265, synthetic-sciences/openscience#295.
                 raise _bad(
-                    'Invalid request: tools.function.parameters.type is required and must be "object"'
+                    "Invalid request: tools.function.parameters.type is required and must be "
+                    '"object"'
                 )
             if params is not None:
                 try:
@@ -590,7 +591,9 @@ def _parts(
         )
     if not parts:
         # litellm PR #42199: "Moonshot rejects [] with 'must not be empty' but accepts ''".
-        raise _bad(f"Invalid request: the message at position {i} with role '{role}' must not be empty")
+        raise _bad(
+            f"Invalid request: the message at position {i} with role '{role}' must not be empty"
+        )
     if all(
         isinstance(p, Mapping) and p.get("type") == "text" and not str(p.get("text") or "").strip()
         for p in parts

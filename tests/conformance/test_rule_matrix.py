@@ -229,7 +229,11 @@ def _answer(request: Received, conn: Conn) -> None:
             "role": "assistant",
             "content": "",
             "tool_calls": [
-                {"id": f"{name}_0", "type": "function", "function": {"name": name, "arguments": "{}"}}
+                {
+                    "id": f"{name}_0",
+                    "type": "function",
+                    "function": {"name": name, "arguments": "{}"},
+                }
             ],
         }
         finish = "tool_calls"
@@ -323,19 +327,25 @@ def _same(key: str, sent: Any, given: Any) -> bool:
     """Whether the wire carries a form's field as given (schemas are normalised on the
     way, so tools compare by name and root type, formats by type and strictness)."""
     if key == "tools":
+
         def shape(tools: Any) -> list[Any]:
             return [
-                ((t.get("function") or {}).get("name"), ((t.get("function") or {}).get("parameters") or {}).get("type"))
+                (
+                    (t.get("function") or {}).get("name"),
+                    ((t.get("function") or {}).get("parameters") or {}).get("type"),
+                )
                 for t in tools
             ]
 
         return shape(sent) == shape(given)
     if key == "response_format":
+
         def kind(fmt: Any) -> Any:
             return (fmt.get("type"), (fmt.get("json_schema") or {}).get("strict"))
 
         return kind(sent) == kind(given)
     if key == "messages":
+
         def contents(msgs: Any) -> list[Any]:
             return [(m["role"], m.get("content", "<missing>"), m.get("partial")) for m in msgs]
 

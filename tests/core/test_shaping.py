@@ -36,7 +36,9 @@ def test_later_sources_win_and_none_is_not_given() -> None:
     assert body["temperature"] == 0.5 and body["stop"] == ["END"]
     assert "top_p" not in body and "max_completion_tokens" not in body
     assert (
-        shape(configured={"model": "kimi-k2-0905-preview", "temperature": 0.3}, call={})["temperature"]
+        shape(configured={"model": "kimi-k2-0905-preview", "temperature": 0.3}, call={})[
+            "temperature"
+        ]
         == 0.3
     )
     assert shape(call={"model": "kimi-k2.6"})["model"] == "kimi-k2.6"
