@@ -33,6 +33,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 
 import kimi_core as kc
 from kimi_emulator import KimiEmulator
+from kimi_emulator._catalogue import rules_for
 from langchain_kimi import ChatKimi
 from llama_index_kimi import Kimi
 from llama_index_kimi.utils import message_from_wire
@@ -133,6 +134,43 @@ def _cells() -> list[Cell]:
 
 
 CELLS = _cells()
+
+
+def _family_ids() -> dict[str, list[str]]:
+    return {f: re.findall(r"`([^`]+)`", ids) for f, ids, _served in _rows("families")[1:]}
+
+
+def test_the_ids_of_a_family_follow_its_rules_on_both_sides() -> None:
+    """The matrix walks a family's first id; the others share its rules, in the client's
+    catalogue and in the emulator's table alike."""
+    fields = (
+        "thinking",
+        "fixed_temperature",
+        "fixed_top_p",
+        "fixed_n",
+        "fixed_penalties",
+        "forced_choice_while_thinking",
+        "named_choice_while_thinking",
+        "thinking_field",
+        "efforts",
+        "keep",
+        "json_schema",
+    )
+    for family, ids in _family_ids().items():
+        first = kc.get_model_info(ids[0])
+        emu_first = rules_for(ids[0])
+        for model in ids[1:]:
+            info = kc.get_model_info(model)
+            assert (info.family, info.thinking, info.fixed_temperature) == (
+                first.family,
+                first.thinking,
+                first.fixed_temperature,
+            ), model
+            assert info.forced_tool_choice_while_thinking == first.forced_tool_choice_while_thinking
+            assert info.named_tool_choice_while_thinking == first.named_tool_choice_while_thinking
+            emu = rules_for(model)
+            for name in fields:
+                assert getattr(emu, name) == getattr(emu_first, name), (family, model, name)
 
 
 def test_the_matrix_is_complete_and_every_cell_reads_right() -> None:
