@@ -8,8 +8,6 @@ store the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check aft
 (:func:`check_answer`), :func:`~kimi_core.structured_output_method`, the ``$web_search``
 rule and every refusal or warning text read it instead of deciding again.
 
-The families (docs/kimi-platform.md §11):
-
 The families (the rule matrix, docs/kimi-platform.md §12, has the evidence of each rule):
 
 - kimi-k3 (and kimi-k3.1-pro): always thinks and takes no ``thinking`` field;
@@ -156,7 +154,8 @@ def plan_thinking(
             only_tool = required if isinstance(required, str) else None
             choice = "auto"
             why = (
-                f"{_why_on(model, asked, temperature)} and Kimi refuses a forced tool_choice "
+                f"{_why_on(model, asked, temperature, effort)} and Kimi refuses a forced "
+                "tool_choice "
                 "while thinking, so it was sent as 'auto'"
                 + (f" with only the tool {only_tool!r}" if only_tool else "")
                 + " and the answer is checked"
@@ -386,12 +385,17 @@ def _why_thinks(model: ModelInfo, asked: bool | None, thinks: bool) -> str:
     return f"thinking={asked} was asked for {model.id}"
 
 
-def _why_on(model: ModelInfo, asked: bool | None, temperature: Any) -> str:
+def _why_on(model: ModelInfo, asked: bool | None, temperature: Any, effort: str | None) -> str:
     """Why thinking stays on although a forced tool_choice was asked."""
     if model.thinking == "always" or not model.thinking_switchable:
         return f"{model.id} always thinks"
     if asked:
         return f"thinking=True was asked for {model.id}"
+    if effort is not None:
+        return (
+            f"reasoning_effort={effort!r} was asked for {model.id} (Kimi refuses it together "
+            "with a thinking field, so thinking cannot be switched off)"
+        )
     return f"temperature={fmt(temperature)} is the value {model.id} takes only while thinking"
 
 
