@@ -109,7 +109,8 @@ _K3 = ModelRules(
     video_input=True,
     reasoning_marker=True,
     chat_id="uuid",
-    # nanobot#3939 ("always on"), lobehub PR #15722 (earlier reasoning kept).
+    # big-AGI#1161 ("thinking can't be disabled"; what api.moonshot.ai answers to a disabled
+    # object is not recorded), lobehub PR #15722 (earlier reasoning kept).
     unconfirmed=frozenset({"thinking_disabled", "every_assistant_reasoning", "keep_elsewhere"}),
     source=_PLATFORM_2026,
 )

@@ -8,15 +8,17 @@ the server's.
 Rules that only one unconfirmed source reports (``ModelRules.unconfirmed``) apply only
 when the emulator runs with ``strict=True``.
 
-Messages follow the real ones where they are known (docs/kimi-platform.md §3-§5 and public
-reports):
+Messages follow the real ones where they are known (docs/kimi-platform.md §3-§5, the rule
+matrix of §12, and public reports):
 ``invalid temperature: only 1 is allowed for this model``, ``Not found the model X or
 Permission denied``, ``tool_choice 'required' is incompatible with thinking enabled``,
+``tool_choice 'specified' is incompatible with thinking enabled``,
 ``thinking is enabled but reasoning_content is missing in assistant tool call message at
 index N``, ``invalid thinking: only type=enabled is allowed for this model``,
 ``cannot specify both 'thinking' and 'reasoning_effort'``, ``Invalid request: the
 message at position N with role 'R' must not be empty``, ``Your request exceeded model
 token limit: 262144 (requested: N)``,
+``Invalid request: tools.function.parameters.type is required and must be "object"``,
 ``tools.function.parameters is not a valid moonshot flavored json schema, details:
 <At path '...': ...>``, ``function name is invalid, must start with a letter ...``.
 """
