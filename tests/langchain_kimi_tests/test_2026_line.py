@@ -86,6 +86,9 @@ def test_k3_structured_output_default_is_json_schema(loopback: LoopbackServer) -
     body = sent_body(loopback)
     assert body["response_format"]["type"] == "json_schema"
     assert "tools" not in body and "tool_choice" not in body
+    chat(loopback, "kimi-k3").with_structured_output(Ping, method="json_mode").invoke("JSON.")
+    body = loopback.received[-1].json
+    assert body["response_format"] == {"type": "json_object"} and "tools" not in body
 
 
 def test_k3_reasoning_effort_is_a_field_and_a_call_parameter(loopback: LoopbackServer) -> None:
