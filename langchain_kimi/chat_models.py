@@ -198,8 +198,10 @@ class ChatKimi(BaseChatModel):
             ai_msg.tool_calls   # [{"name": "GetWeather", "args": {"city": "Paris"}, "id": ...}]
 
         ``tool_choice``: ``"auto"``, ``"none"``, ``"required"`` (also ``"any"`` or
-        ``True``), or a tool name. kimi-k3 takes a forced choice while it thinks: it is
-        sent as is and the answer is checked. Other Kimi models refuse a forced choice
+        ``True``), or a tool name. kimi-k3 takes ``"required"`` while it thinks but refuses
+        a tool name (``tool_choice 'specified' is incompatible with thinking enabled``): a
+        name goes out as ``"required"`` with only that tool offered, and the answer is
+        checked. Other Kimi models refuse a forced choice
         (``"required"`` or a name) while thinking, so ``ChatKimi`` sends what the API
         accepts: on a model with a thinking switch (kimi-k2.6, kimi-k2.5) and
         ``thinking`` left unset, thinking is disabled for that call; on a model that

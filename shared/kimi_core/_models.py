@@ -85,8 +85,13 @@ class ModelInfo:
     fixed_top_p: float | None = None
     fixed_n: int | None = None
     fixed_penalties: float | None = None
-    #: Whether tool_choice "required" or a named function is accepted while thinking.
+    #: Whether tool_choice "required" is accepted while thinking (kimi-k3: recorded).
     forced_tool_choice_while_thinking: bool = False
+    #: Whether a named tool_choice is accepted while thinking (kimi-k3: no, 400 "tool_choice
+    #: 'specified' is incompatible with thinking enabled"; the rule matrix, docs/kimi-platform.md
+    #: §12). Where "required" is accepted and this is False, a named choice is sent as
+    #: "required" with only that tool offered.
+    named_tool_choice_while_thinking: bool = False
     json_schema: bool = False
     tools: bool = True
     default_temperature: float | None = None
@@ -103,7 +108,13 @@ class ModelInfo:
     thinking_field: bool = True
     #: The ``reasoning_effort`` values the model takes (empty: it takes none).
     reasoning_efforts: tuple[str, ...] = ()
-    #: Whether ``thinking`` takes ``keep: "all"`` (preserved thinking, kimi-k2.6).
+    #: ``reasoning_effort`` values a public live probe reports the model takes although
+    #: Moonshot documents the field only for kimi-k3 (kimi-k2.6, nanobot#3939): sent with an
+    #: UnconfirmedRuleWarning, never together with a ``thinking`` field (Kimi: 400 "cannot
+    #: specify both 'thinking' and 'reasoning_effort'").
+    reported_reasoning_efforts: tuple[str, ...] = ()
+    #: Whether ``thinking`` takes ``keep: "all"`` (preserved thinking: kimi-k2.6 as a switch;
+    #: kimi-k2.7-code, which always keeps, takes it as a no-op).
     thinking_keep: bool = False
     #: Whether the model keeps earlier reasoning, so that every earlier assistant message
     #: must carry its ``reasoning_content`` back (kimi-k3, kimi-k2.7-code).
@@ -171,7 +182,11 @@ _SWITCH = ModelInfo(
     fixed_penalties=0.0,
     json_schema=True,
     thinking_keep=True,
-    source="Moonshot docs; vercel/ai captures (tool_choice required refused)",
+    reported_reasoning_efforts=("low", "medium", "high"),
+    source=(
+        "Moonshot docs; vercel/ai captures (tool_choice required refused); nanobot#3939 "
+        "(reasoning_effort alone accepted, with thinking 400)"
+    ),
 )
 
 #: kimi-k3: always reasons, takes no thinking field, reasoning_effort top level; sampling
@@ -185,13 +200,15 @@ _K3 = replace(
     thinking="always",
     thinking_field=False,
     thinking_keep=False,
+    reported_reasoning_efforts=(),
     reasoning_efforts=("low", "high", "max"),
     fixed_temperature=FixedTemperature(thinking=1.0, not_thinking=1.0),
     forced_tool_choice_while_thinking=True,
     keeps_reasoning=True,
     source=(
         "Moonshot /v1/models 2026-09-02; vercel/ai captures (temperature, tool_choice "
-        "required); nanobot#3939; models.dev"
+        "required); big-AGI#1161, inspect_ai PR #5152, page-agent PR #625 (named tool_choice "
+        "400, sampling fixed); models.dev"
     ),
 )
 #: Reported later, lower confidence: the kimi-k3 rules, not enforced (warned).
@@ -205,12 +222,19 @@ _K27 = ModelInfo(
     family="kimi-k2.7",
     thinking="always",
     keeps_reasoning=True,
+    thinking_keep=True,
+    # simstudioai/sim PR #5716 (live): every current Kimi model rejects a temperature other
+    # than its default; microsoft/vscode PR #324232 sends 1 to kimi-k2.7-code.
+    fixed_temperature=FixedTemperature(thinking=1.0, not_thinking=1.0),
     context_window=_K256,
     max_output=262_144,
     image_input=True,
     video_input=True,
     json_schema=True,
-    source="Moonshot /v1/models 2026-09-02; vercel/ai capture (thinking disabled); models.dev",
+    source=(
+        "Moonshot /v1/models 2026-09-02; vercel/ai capture (thinking disabled); Moonshot's "
+        "thinking guide (keep 'all' or omitted); models.dev"
+    ),
 )
 
 #: The 2025 line: retired on Moonshot, still served by gateways.
@@ -260,6 +284,7 @@ MODELS: dict[str, ModelInfo] = {
             id="kimi-k2.5",
             family="kimi-k2.5",
             thinking_keep=False,
+            reported_reasoning_efforts=(),
             source="Moonshot docs (2025); AceData and GPTProto docs",
             retired=_GONE_2026_08,
         ),
@@ -309,6 +334,7 @@ _UNKNOWN_DEFAULTS = ModelInfo(
     video_input=True,
     thinking="default_off",
     forced_tool_choice_while_thinking=True,
+    named_tool_choice_while_thinking=True,
     json_schema=True,
     known=False,
     confirmed=False,
@@ -374,7 +400,10 @@ def _resolve(model_id: str, warn: bool) -> ModelInfo:
     elif "thinking" in base:
         # Thinking variants of unknown ids ("kimi-k2-thinking-2026") think always.
         info = replace(
-            _UNKNOWN_DEFAULTS, thinking="always", forced_tool_choice_while_thinking=False
+            _UNKNOWN_DEFAULTS,
+            thinking="always",
+            forced_tool_choice_while_thinking=False,
+            named_tool_choice_while_thinking=False,
         )
     else:
         info = _UNKNOWN_DEFAULTS

@@ -485,6 +485,16 @@ def _checked_tools(
             if params is not None and not isinstance(params, Mapping):
                 raise ctx.error(f"tools[{i}].function.parameters", params, "a JSON Schema object")
             fn["parameters"] = normalize_schema(params or {})
+            if fn["parameters"].get("type") != "object":
+                # Kimi: 400 'Invalid request: tools.function.parameters.type is required and
+                # must be "object"' (docs/kimi-platform.md §12, Hmbown/Codewhale#3265).
+                raise ctx.error(
+                    f"tools[{i}].function.parameters",
+                    params,
+                    "a JSON Schema whose root is {'type': 'object', 'properties': {...}} "
+                    "(Kimi: 'tools.function.parameters.type is required and must be "
+                    '"object"\'); wrap other values in an object property',
+                )
         else:
             raise ctx.error(f"tools[{i}].type", kind, "'function' or 'builtin_function'")
         if name in seen:

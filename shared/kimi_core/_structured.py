@@ -41,7 +41,8 @@ def structured_output_method(
     1. ``json_schema`` where the provider documents it and the model has it: the server
        enforces the schema, and a thinking model keeps thinking;
     2. ``function_calling`` where the thinking plan sends a forced tool call as such (the
-       model does not think, takes a forced call while thinking as kimi-k3 does, or
+       model does not think, takes ``"required"`` while thinking as kimi-k3 does, the
+       schema's tool then being the only one offered: kimi-k3 refuses a named choice, or
        thinking can be switched off for the call: ``thinking`` left unset and no
        ``temperature`` that only thinking takes);
     3. ``json_mode`` (``json_object`` plus the schema in the prompt) where the provider

@@ -8,29 +8,33 @@ store the plan on the :class:`~kimi_core.ChatRequest`; the forced-call check aft
 (:func:`check_answer`), :func:`~kimi_core.structured_output_method`, the ``$web_search``
 rule and every refusal or warning text read it instead of deciding again.
 
-The families (docs/kimi-platform.md §11):
+The families (the rule matrix, docs/kimi-platform.md §12, has the evidence of each rule):
 
 - kimi-k3 (and kimi-k3.1-pro): always thinks and takes no ``thinking`` field;
-  ``reasoning_effort`` ``low`` / ``high`` / ``max`` is sent top level; a forced
-  ``tool_choice`` is sent as it is (recorded) and the answer is checked.
+  ``reasoning_effort`` ``low`` / ``high`` / ``max`` is sent top level; ``tool_choice``
+  ``"required"`` is sent as it is (recorded), a **named** choice goes out as
+  ``"required"`` with only that tool offered (Kimi: 400 "tool_choice 'specified' is
+  incompatible with thinking enabled"), and the answer is checked.
 - kimi-k2.7-code(-highspeed), kimi-k2-thinking: always think; ``thinking=False`` is
   refused; a forced ``tool_choice`` goes out as ``auto`` (only the named tool, if one is
   named) and the answer is checked.
 - kimi-k2.6, kimi-k2.5: a switch (``{"type": "enabled" | "disabled"}``, kimi-k2.6 also
   ``keep: "all"``); a forced ``tool_choice`` with ``thinking`` unset switches thinking
-  off for the call, otherwise it goes out as ``auto`` and is checked.
+  off for the call, otherwise it goes out as ``auto`` and is checked. kimi-k2.6 takes a
+  ``reasoning_effort`` alone (a live probe; warned), never with a ``thinking`` field.
 - unknown ids: everything passed as given, nothing refused.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._context import RuleContext, fmt
 from ._errors import ToolCallMissingError
-from ._models import ModelInfo
+from ._models import ModelInfo, UnconfirmedRuleWarning
 from ._providers import ProviderProfile
 
 __all__ = [
@@ -68,7 +72,7 @@ class ThinkingPlan:
     reasoning_effort: str | None = None
     #: The ``tool_choice`` sent (None: not sent).
     tool_choice: str | dict[str, Any] | None = None
-    #: The one tool kept when a named choice goes out as ``auto``.
+    #: The one tool kept when a named choice goes out as ``auto`` or ``required``.
     only_tool: str | None = None
     #: What the answer is checked for: True for "some tool call", a name for a call to
     #: that tool, None for nothing.
@@ -102,6 +106,15 @@ def plan_thinking(
     """
     ctx = RuleContext(profile, model)
     asked, field = _thinking_field(ctx, thinking)
+    if reasoning_effort is not None and field is not None and model.known:
+        # Kimi: 400 "cannot specify both 'thinking' and 'reasoning_effort'" (nanobot#3939).
+        raise ctx.error(
+            "reasoning_effort",
+            reasoning_effort,
+            f"Kimi refuses it together with thinking={field!r} ('cannot specify both "
+            "'thinking' and 'reasoning_effort''); set one of them",
+            by="model",
+        )
     effort = _reasoning_effort(ctx, reasoning_effort)
     thinks = model.thinks_by_default if asked is None else asked
     why = _why_thinks(model, asked, thinks)
@@ -112,13 +125,25 @@ def plan_thinking(
     if tool_choice is not None:
         choice = tool_choice if isinstance(tool_choice, str) else dict(tool_choice)
     if is_forced_tool_choice(tool_choice) and thinks:
-        if model.forced_tool_choice_while_thinking:
+        named = isinstance(tool_choice, Mapping)
+        if model.forced_tool_choice_while_thinking and (
+            not named or model.named_tool_choice_while_thinking
+        ):
             required = _wanted(tool_choice)
             why += (
                 ", and it takes a forced tool_choice while thinking, so it was sent as it "
                 "is and the answer is checked"
             )
-        elif _may_switch_off(model, asked, temperature):
+        elif model.forced_tool_choice_while_thinking:
+            required = only_tool = str(_wanted(tool_choice))
+            choice = "required"
+            why += (
+                ", and Kimi refuses a named tool_choice while it thinks ('tool_choice "
+                "'specified' is incompatible with thinking enabled') but takes 'required', "
+                f"so it was sent as 'required' with only the tool {only_tool!r} and the "
+                "answer is checked"
+            )
+        elif _may_switch_off(model, asked, temperature) and effort is None:
             field, thinks = {"type": "disabled"}, False
             why = (
                 f"Kimi refuses a forced tool_choice while {model.id} thinks, so thinking is "
@@ -129,7 +154,8 @@ def plan_thinking(
             only_tool = required if isinstance(required, str) else None
             choice = "auto"
             why = (
-                f"{_why_on(model, asked, temperature)} and Kimi refuses a forced tool_choice "
+                f"{_why_on(model, asked, temperature, effort)} and Kimi refuses a forced "
+                "tool_choice "
                 "while thinking, so it was sent as 'auto'"
                 + (f" with only the tool {only_tool!r}" if only_tool else "")
                 + " and the answer is checked"
@@ -138,6 +164,7 @@ def plan_thinking(
         web_search
         and model.thinking == "default_on"
         and thinks
+        and effort is None
         and _may_switch_off(model, asked, temperature)
     ):
         field, thinks = {"type": "disabled"}, False
@@ -206,6 +233,10 @@ def _thinking_field(
             kind = obj.get("type")
             return (None if kind not in _TYPES else kind == "enabled"), obj
         asked = _check_object(ctx, obj)
+        if "keep" in obj and obj["keep"] is None and not model.thinking_keep:
+            # Moonshot's thinking guide: kimi-k2.5 has no keep ("not supported"); a null
+            # keep means nothing, so it is left out rather than risked.
+            del obj["keep"]
     else:
         raise ctx.error(
             "thinking",
@@ -265,7 +296,10 @@ def _check_object(ctx: RuleContext, obj: dict[str, Any]) -> bool:
             why = (
                 f"{model.id} always keeps earlier reasoning; leave thinking unset"
                 if model.keeps_reasoning
-                else f"only kimi-k2.6 takes keep (preserved thinking); {model.id} does not"
+                else (
+                    "only kimi-k2.6 (and kimi-k2.7-code, which always keeps) take keep "
+                    f"(preserved thinking); {model.id} does not"
+                )
             )
             ctx.model_rule("thinking.keep", keep, why)
     return bool(kind == "enabled")
@@ -294,6 +328,15 @@ def _reasoning_effort(ctx: RuleContext, effort: Any) -> str | None:
         raise ctx.error("reasoning_effort", effort, f"a string: {names}")
     if not model.known:
         return effort  # passed as given: the server decides
+    if not allowed and effort in model.reported_reasoning_efforts:
+        warnings.warn(
+            f"reasoning_effort={effort!r} is sent to {model.id}: a live probe reports Kimi "
+            "takes it (nanobot#3939), but Moonshot documents reasoning_effort only for "
+            f"kimi-k3; {model.id}'s documented switch is thinking=True/False",
+            UnconfirmedRuleWarning,
+            stacklevel=5,
+        )
+        return effort
     if not allowed:
         how = (
             "it always thinks; leave reasoning_effort unset"
@@ -302,10 +345,12 @@ def _reasoning_effort(ctx: RuleContext, effort: Any) -> str | None:
             if model.thinking_switchable
             else "it does not think"
         )
+        reported = model.reported_reasoning_efforts
         ctx.model_rule(
             "reasoning_effort",
             effort,
-            f"only the kimi-k3 family takes reasoning_effort; {how}",
+            f"only the kimi-k3 family takes reasoning_effort; {how}"
+            + (f" (a live probe reports {', '.join(map(repr, reported))})" if reported else ""),
         )
     elif effort not in allowed:
         ctx.model_rule("reasoning_effort", effort, f"one of {', '.join(map(repr, allowed))}")
@@ -340,12 +385,17 @@ def _why_thinks(model: ModelInfo, asked: bool | None, thinks: bool) -> str:
     return f"thinking={asked} was asked for {model.id}"
 
 
-def _why_on(model: ModelInfo, asked: bool | None, temperature: Any) -> str:
+def _why_on(model: ModelInfo, asked: bool | None, temperature: Any, effort: str | None) -> str:
     """Why thinking stays on although a forced tool_choice was asked."""
     if model.thinking == "always" or not model.thinking_switchable:
         return f"{model.id} always thinks"
     if asked:
         return f"thinking=True was asked for {model.id}"
+    if effort is not None:
+        return (
+            f"reasoning_effort={effort!r} was asked for {model.id} (Kimi refuses it together "
+            "with a thinking field, so thinking cannot be switched off)"
+        )
     return f"temperature={fmt(temperature)} is the value {model.id} takes only while thinking"
 
 

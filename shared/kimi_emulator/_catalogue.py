@@ -45,13 +45,18 @@ class ModelRules:
     fixed_top_p: float | None = None
     fixed_n: int | None = None
     fixed_penalties: float | None = None
-    #: Whether ``tool_choice`` "required" or a named function is taken while thinking.
+    #: Whether ``tool_choice`` "required" is taken while thinking (K3: recorded).
     forced_choice_while_thinking: bool = False
+    #: Whether a named ``tool_choice`` is taken while thinking (K3: no, "tool_choice
+    #: 'specified' is incompatible with thinking enabled": big-AGI#1161, page-agent PR #625,
+    #: oh-my-pi PR #5994, inspect_ai PR #5152).
+    named_choice_while_thinking: bool = False
     #: Whether a ``thinking`` object is part of this model's request (K3: no).
     thinking_field: bool = True
     #: ``reasoning_effort`` values taken (None: the field is not part of the model's API).
     efforts: tuple[str, ...] | None = None
-    #: ``thinking.keep`` ("all" or null) is taken (kimi-k2.6).
+    #: ``thinking.keep`` ("all" or null) is taken (kimi-k2.6; kimi-k2.7-code, where it is
+    #: always "all": Moonshot's thinking guide).
     keep: bool = False
     image_input: bool = False
     video_input: bool = False
@@ -91,6 +96,12 @@ _K3 = ModelRules(
     context_window=_K3_CONTEXT,
     thinking="always",
     fixed_temperature=(1.0, 1.0),
+    # big-AGI#1161 (a live probe): "temperature/top_p/n/penalties are hard-fixed (400 on any
+    # other value)". The fixed values other than temperature are not published for K3:
+    # those of the K2.5/K2.6 line (top_p 0.95, n 1, penalties 0) are assumed.
+    fixed_top_p=0.95,
+    fixed_n=1,
+    fixed_penalties=0.0,
     forced_choice_while_thinking=True,
     thinking_field=False,
     efforts=("low", "high", "max"),
@@ -98,7 +109,8 @@ _K3 = ModelRules(
     video_input=True,
     reasoning_marker=True,
     chat_id="uuid",
-    # nanobot#3939 ("always on"), lobehub PR #15722 (earlier reasoning kept).
+    # big-AGI#1161 ("thinking can't be disabled"; what api.moonshot.ai answers to a disabled
+    # object is not recorded), lobehub PR #15722 (earlier reasoning kept).
     unconfirmed=frozenset({"thinking_disabled", "every_assistant_reasoning", "keep_elsewhere"}),
     source=_PLATFORM_2026,
 )
@@ -106,10 +118,15 @@ _K27 = ModelRules(
     id="kimi-k2.7-code",
     context_window=_K256,
     thinking="always",
+    # simstudioai/sim PR #5716 (a live test): "non-default values are rejected"; 1 is the
+    # value peers send (microsoft/vscode PR #324232). The exact 400 text is not published.
+    fixed_temperature=(1.0, 1.0),
     image_input=True,
     video_input=True,
+    # keep "all" (or left out) is taken: Moonshot's thinking guide.
+    keep=True,
     # Peers omit reasoning_effort (vercel/ai); lobehub PR #15722 (earlier reasoning kept).
-    unconfirmed=frozenset({"no_effort", "every_assistant_reasoning", "keep_elsewhere"}),
+    unconfirmed=frozenset({"no_effort", "every_assistant_reasoning"}),
     source=_PLATFORM_2026,
 )
 _K25 = ModelRules(
@@ -145,8 +162,9 @@ def _all() -> dict[str, ModelRules]:
             id="kimi-k2.6",
             keep=True,
             fingerprint=False,
-            # pi PR #4178: "" refused as a placeholder; peers omit reasoning_effort.
-            unconfirmed=frozenset({"no_effort", "empty_reasoning"}),
+            # pi PR #4178: "" refused as a placeholder. reasoning_effort alone is taken
+            # (nanobot#3939, a live probe), not together with thinking.
+            unconfirmed=frozenset({"empty_reasoning"}),
             source=_PLATFORM_2026,
         ),
         _K25,
@@ -195,6 +213,7 @@ _OPEN = ModelRules(
     context_window=_K256,
     thinking="default_off",
     forced_choice_while_thinking=True,
+    named_choice_while_thinking=True,
     image_input=True,
     video_input=True,
     known=False,
@@ -218,7 +237,12 @@ def rules_for(model_id: str) -> ModelRules:
     if found is None:
         # An unknown thinking variant ("kimi-k2-thinking-2026") thinks always.
         found = (
-            replace(_OPEN, thinking="always", forced_choice_while_thinking=False)
+            replace(
+                _OPEN,
+                thinking="always",
+                forced_choice_while_thinking=False,
+                named_choice_while_thinking=False,
+            )
             if "thinking" in base
             else _OPEN
         )

@@ -8,15 +8,17 @@ the server's.
 Rules that only one unconfirmed source reports (``ModelRules.unconfirmed``) apply only
 when the emulator runs with ``strict=True``.
 
-Messages follow the real ones where they are known (docs/kimi-platform.md §3-§5 and public
-reports):
+Messages follow the real ones where they are known (docs/kimi-platform.md §3-§5, the rule
+matrix of §12, and public reports):
 ``invalid temperature: only 1 is allowed for this model``, ``Not found the model X or
 Permission denied``, ``tool_choice 'required' is incompatible with thinking enabled``,
+``tool_choice 'specified' is incompatible with thinking enabled``,
 ``thinking is enabled but reasoning_content is missing in assistant tool call message at
 index N``, ``invalid thinking: only type=enabled is allowed for this model``,
 ``cannot specify both 'thinking' and 'reasoning_effort'``, ``Invalid request: the
 message at position N with role 'R' must not be empty``, ``Your request exceeded model
 token limit: 262144 (requested: N)``,
+``Invalid request: tools.function.parameters.type is required and must be "object"``,
 ``tools.function.parameters is not a valid moonshot flavored json schema, details:
 <At path '...': ...>``, ``function name is invalid, must start with a letter ...``.
 """
@@ -171,7 +173,13 @@ def check_chat(
     stop = _stop(dialect, body.get("stop"))
     functions, builtins, tools_tokens = _tools(dialect, body.get("tools"))
     forced_ok = info.forced_choice_while_thinking or not enforce
-    choice = _tool_choice(body.get("tool_choice"), functions, thinking and not forced_ok)
+    named_ok = info.named_choice_while_thinking or not enforce
+    choice = _tool_choice(
+        body.get("tool_choice"),
+        functions,
+        required_refused=thinking and not forced_ok,
+        named_refused=thinking and not named_ok,
+    )
     messages, partial = _messages(
         dialect, info, body.get("messages"), thinking and enforce, file_exists, rules
     )
@@ -248,6 +256,9 @@ def _thinking(
             raise _bad("invalid reasoning_effort: this model does not support reasoning_effort")
     if value is None:
         return info.thinks_by_default, effort
+    if enforce and effort is not None:
+        # nanobot#3939 (kimi-k2.5 / kimi-k2.6, a live probe); K3 the same.
+        raise _bad("cannot specify both 'thinking' and 'reasoning_effort'")
     kind = value.get("type") if isinstance(value, Mapping) else None
     if kind not in ("enabled", "disabled"):
         raise _bad("invalid thinking: type must be one of enabled, disabled")
@@ -259,8 +270,6 @@ def _thinking(
             raise _bad("invalid thinking.keep: keep is not supported by this model")
     if not info.thinking_field:
         # K3 thinks always and takes no thinking object (docs/kimi-platform.md §11, nanobot#3939).
-        if enforce and effort is not None:
-            raise _bad("cannot specify both 'thinking' and 'reasoning_effort'")
         if kind == "disabled" and strict("thinking_disabled"):
             raise _bad("invalid thinking: only type=enabled is allowed for this model")
         return True, effort
@@ -379,6 +388,14 @@ def _tools(dialect: Dialect, tools: Any) -> tuple[list[dict[str, Any]], list[str
                     "letters, numbers, underscores, and dashes"
                 )
             params = fn.get("parameters")
+            if params is not None and (
+                not isinstance(params, Mapping) or params.get("type") != "object"
+            ):
+                # Hmbown/Codewhale#3265, synthetic-sciences/openscience#295.
+                raise _bad(
+                    "Invalid request: tools.function.parameters.type is required and must be "
+                    '"object"'
+                )
             if params is not None:
                 try:
                     check_schema(params)
@@ -400,13 +417,15 @@ def _tools(dialect: Dialect, tools: Any) -> tuple[list[dict[str, Any]], list[str
     return functions, builtins, tokens
 
 
-def _tool_choice(choice: Any, functions: list[dict[str, Any]], thinking: bool) -> Any:
+def _tool_choice(
+    choice: Any, functions: list[dict[str, Any]], *, required_refused: bool, named_refused: bool
+) -> Any:
     if choice is None or choice in ("auto", "none"):
         return choice
     if choice == "required":
         if not functions:
             raise _bad("invalid tool_choice: 'required' needs at least one function in tools")
-        if thinking:
+        if required_refused:
             raise _bad("tool_choice 'required' is incompatible with thinking enabled")
         return choice
     if isinstance(choice, Mapping):
@@ -418,7 +437,7 @@ def _tool_choice(choice: Any, functions: list[dict[str, Any]], thinking: bool) -
             )
         if name not in {f.get("name") for f in functions}:
             raise _bad(f"invalid tool_choice: function {name} is not found in tools")
-        if thinking:
+        if named_refused:
             raise _bad("tool_choice 'specified' is incompatible with thinking enabled")
         return dict(choice)
     raise _bad(f"invalid tool_choice: {choice!r}, must be none, auto, required or a function")
@@ -464,7 +483,7 @@ def _messages(
                 )
             partial = content if isinstance(content, str) else ""
         if isinstance(content, list):
-            _parts(dialect, info, i, content, file_exists)
+            _parts(dialect, info, i, role, content, file_exists)
         elif content is not None and not isinstance(content, str):
             raise _bad(f"Invalid request: the message at position {i} has invalid content")
         if calls:
@@ -537,9 +556,6 @@ def _assistant_calls(
 ) -> None:
     if not isinstance(calls, list):
         raise _bad(f"Invalid request: tool_calls of the message at position {i} must be an array")
-    content = msg.get("content")
-    if isinstance(content, list) and not content:
-        raise _bad("Invalid request: text content is empty")
     if thinking:
         back = _reasoning_back(dialect, msg)
         if back is None or (back == "" and strict("empty_reasoning")):
@@ -565,6 +581,7 @@ def _parts(
     dialect: Dialect,
     info: ModelRules,
     i: int,
+    role: str,
     parts: list[Any],
     file_exists: Callable[[str], bool],
 ) -> None:
@@ -574,7 +591,12 @@ def _parts(
             f"Invalid request: the message at position {i} has array content; "
             f"{dialect.name} takes string content only"
         )
-    if not parts or all(
+    if not parts:
+        # litellm PR #42199: "Moonshot rejects [] with 'must not be empty' but accepts ''".
+        raise _bad(
+            f"Invalid request: the message at position {i} with role '{role}' must not be empty"
+        )
+    if all(
         isinstance(p, Mapping) and p.get("type") == "text" and not str(p.get("text") or "").strip()
         for p in parts
     ):

@@ -21,7 +21,7 @@ HI = [{"role": "user", "content": "hi"}]
 
 
 def shape(**kw: Any) -> dict[str, Any]:
-    kw.setdefault("configured", {"model": "kimi-k2.7-code"})
+    kw.setdefault("configured", {"model": "kimi-k2-0905-preview"})
     kw.setdefault("raw", {})
     kw.setdefault("call", {})
     return ka.shape_request(MOONSHOT, CALLS, messages=HI, **kw).body
@@ -29,14 +29,16 @@ def shape(**kw: Any) -> dict[str, Any]:
 
 def test_later_sources_win_and_none_is_not_given() -> None:
     body = shape(
-        configured={"model": "kimi-k2.7-code", "temperature": 0.3, "top_p": None},
+        configured={"model": "kimi-k2-0905-preview", "temperature": 0.3, "top_p": None},
         raw={"temperature": 0.4, "stop": ["END"]},
         call={"temperature": 0.5, "stop": None, "max_tokens": None},
     )
     assert body["temperature"] == 0.5 and body["stop"] == ["END"]
     assert "top_p" not in body and "max_completion_tokens" not in body
     assert (
-        shape(configured={"model": "kimi-k2.7-code", "temperature": 0.3}, call={})["temperature"]
+        shape(configured={"model": "kimi-k2-0905-preview", "temperature": 0.3}, call={})[
+            "temperature"
+        ]
         == 0.3
     )
     assert shape(call={"model": "kimi-k2.6"})["model"] == "kimi-k2.6"
@@ -57,7 +59,7 @@ def test_unknown_raw_keys_are_api_fields_and_unknown_call_keys_are_refused() -> 
         "temprature=0.5 is not a parameter of Test calls (did you mean 'temperature'?)"
     )
     assert "extra_body={'temprature': ...} (or the raw_kwargs field)" in message
-    assert info.value.param == "temprature" and info.value.model == "kimi-k2.7-code"
+    assert info.value.param == "temprature" and info.value.model == "kimi-k2-0905-preview"
 
 
 def test_keywords_the_framework_passes_down_are_dropped_from_both_sources() -> None:

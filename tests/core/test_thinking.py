@@ -87,15 +87,30 @@ def test_k3_refuses_an_effort_it_does_not_take() -> None:
     )
 
 
-@pytest.mark.parametrize("choice", ["required", NAMED])
-def test_k3_forced_tool_choice_is_sent_as_it_is_and_checked(choice: Any) -> None:
-    req = build("kimi-k3", tools=[PING, PONG], tool_choice=choice)
-    assert req.body["tool_choice"] == choice and "thinking" not in req.body
+def test_k3_required_tool_choice_is_sent_as_it_is_and_checked() -> None:
+    req = build("kimi-k3", tools=[PING, PONG], tool_choice="required")
+    assert req.body["tool_choice"] == "required" and "thinking" not in req.body
     assert [t["function"]["name"] for t in req.body["tools"]] == ["ping", "pong"]
-    assert req.required_tool == (True if choice == "required" else "ping")
+    assert req.required_tool is True
     assert "it takes a forced tool_choice while thinking, so it was sent as it is" in (
         req.plan.reason
     )
+
+
+def test_k3_named_tool_choice_goes_out_as_required_with_only_that_tool() -> None:
+    """Kimi answers a named choice on kimi-k3 with 400 "tool_choice 'specified' is
+    incompatible with thinking enabled" (big-AGI#1161, page-agent PR #625, oh-my-pi PR #5994)
+    and takes "required" (recorded): the named tool alone is offered, as "required"."""
+    req = build("kimi-k3", tools=[PING, PONG], tool_choice=NAMED)
+    assert req.body["tool_choice"] == "required" and "thinking" not in req.body
+    assert [t["function"]["name"] for t in req.body["tools"]] == ["ping"]
+    assert req.required_tool == "ping" and req.plan.only_tool == "ping"
+    assert "sent as 'required' with only the tool 'ping'" in req.plan.reason
+    assert "'specified' is incompatible with thinking enabled" in req.plan.reason
+    with warnings.catch_warnings():  # UnknownModelWarning, once per id per process
+        warnings.simplefilter("ignore", _models.UnknownModelWarning)
+        unknown_k3 = build("kimi-k3.2", tools=[PING, PONG], tool_choice=NAMED)
+    assert unknown_k3.body["tool_choice"] == "required"
 
 
 def test_k3_fixed_sampling_is_enforced() -> None:
@@ -254,24 +269,56 @@ def test_k26_object_form_is_validated_before_sending() -> None:
         thinking={"type": "enabled", "budget_tokens": 1024},
     )
     refused(
-        r"thinking.keep='all' .*'kimi-k2.5': only kimi-k2.6 takes keep",
+        r"thinking.keep='all' .*'kimi-k2.5': only kimi-k2.6 \(and kimi-k2.7-code, which "
+        r"always keeps\) take keep",
         "kimi-k2.5",
         profile=ACE,
         thinking={"type": "enabled", "keep": "all"},
     )
+    # kimi-k2.7-code takes keep "all" (Moonshot's thinking guide: "omitting it or passing
+    # the valid value 'all' is treated as 'all'"): accepted, and nothing needs sending.
+    req = build("kimi-k2.7-code", thinking={"type": "enabled", "keep": "all"})
+    assert "thinking" not in req.body and req.plan.replay == "all"
     refused(
-        r"thinking.keep='all' .*'kimi-k2.7-code': kimi-k2.7-code always keeps",
+        r"thinking.keep='some' .*'kimi-k2.7-code'",
         "kimi-k2.7-code",
+        thinking={"type": "enabled", "keep": "some"},
+    )
+    refused(
+        r"thinking.keep='all' .*'kimi-k3': kimi-k3 always keeps earlier reasoning",
+        "kimi-k3",
         thinking={"type": "enabled", "keep": "all"},
     )
 
 
-def test_k26_refuses_reasoning_effort() -> None:
+def test_k26_reasoning_effort_is_sent_with_a_warning_never_with_thinking() -> None:
+    """nanobot#3939 (a live probe): kimi-k2.6 takes ``reasoning_effort`` alone and answers
+    it with a ``thinking`` field by 400 "cannot specify both 'thinking' and
+    'reasoning_effort'". Moonshot documents the field only for kimi-k3, so it is warned."""
+    with pytest.warns(_models.UnconfirmedRuleWarning, match=r"nanobot#3939"):
+        req = build("kimi-k2.6", reasoning_effort="medium")
+    assert req.body["reasoning_effort"] == "medium" and "thinking" not in req.body
     refused(
-        r"reasoning_effort='high' .*'kimi-k2.6': only the kimi-k3 family takes "
-        r"reasoning_effort; set thinking=True or False instead",
+        r"reasoning_effort='high' .*'kimi-k2.6': Kimi refuses it together with "
+        r"thinking=\{'type': 'enabled'\} \('cannot specify both",
         "kimi-k2.6",
         reasoning_effort="high",
+        thinking=True,
+    )
+    refused(
+        r"reasoning_effort='max' .*'kimi-k2.6': only the kimi-k3 family takes "
+        r"reasoning_effort; set thinking=True or False instead \(a live probe reports 'low'",
+        "kimi-k2.6",
+        reasoning_effort="max",
+    )
+    # A forced tool_choice does not switch thinking off then (both fields would be a 400).
+    with pytest.warns(_models.UnconfirmedRuleWarning):
+        forced = build("kimi-k2.6", tools=[PING], tool_choice="required", reasoning_effort="low")
+    assert "thinking" not in forced.body and forced.body["tool_choice"] == "auto"
+    assert forced.plan.reason.startswith(
+        "reasoning_effort='low' was asked for kimi-k2.6 (Kimi refuses it together with a "
+        "thinking field, so thinking cannot be switched off) and Kimi refuses a forced "
+        "tool_choice while thinking, so it was sent as 'auto'"
     )
 
 

@@ -172,7 +172,8 @@ def test_k26_preserved_thinking_goes_out_as_given(loopback: LoopbackServer) -> N
         ({"model": "kimi-k3", "thinking": False}, r"'kimi-k3'.*reasoning_effort='low'"),
         ({"model": "kimi-k3", "temperature": 0.3}, r"temperature=0.3 .*only 1 is allowed"),
         ({"model": "kimi-k2.7-code", "thinking": False}, r"only type=enabled"),
-        ({"model": "kimi-k2.6", "reasoning_effort": "low"}, r"only the kimi-k3 family"),
+        ({"model": "kimi-k2.6", "reasoning_effort": "max"}, r"only the kimi-k3 family"),
+        ({"model": "kimi-k2.6", "reasoning_effort": "low", "thinking": False}, r"specify both"),
         ({"model": "kimi-k2.6", "thinking": {"type": "disabled", "keep": "all"}}, r"keep needs"),
     ],
 )

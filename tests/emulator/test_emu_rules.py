@@ -196,8 +196,16 @@ def test_k3_takes_temperature_1_only(moonshot: KimiEmulator) -> None:
         "invalid temperature: only 1 is allowed for this model"
     )
     accept(moonshot, body("kimi-k3", temperature=1))
-    # Nothing else about K3's sampling is known: not refused.
-    accept(moonshot, body("kimi-k3", top_p=0.5, presence_penalty=0.5))
+    # big-AGI#1161 (a live probe): top_p, n and the penalties are fixed too, "400 on any
+    # other value" (this test accepted them before that evidence was read).
+    for extra, name in (
+        ({"top_p": 0.5}, "top_p"),
+        ({"n": 2}, "n"),
+        ({"presence_penalty": 0.5}, "presence_penalty"),
+        ({"frequency_penalty": -0.5}, "frequency_penalty"),
+    ):
+        assert reject(moonshot, body("kimi-k3", **extra)).startswith(f"invalid {name}: only")
+    accept(moonshot, body("kimi-k3", top_p=0.95, n=1, presence_penalty=0, frequency_penalty=0))
 
 
 def test_k3_reasoning_effort(moonshot: KimiEmulator) -> None:
@@ -255,13 +263,17 @@ def test_ranges_per_dialect(
     emu = emus[dialect]
     # Models whose sampling is free, so that only the dialect's ranges decide.
     model = {
-        "moonshot": "kimi-k2.7-code",
+        # kimi-k2.7-code fixes its temperature (simstudioai/sim PR #5716): a K2 preview, as
+        # served to an account from before its retirement.
+        "moonshot": "kimi-k2-0905-preview",
         "evolink": "kimi-k2-thinking",
         "gptproto": "kimi-k2.5",
         "openai-compatible": "moonshotai/kimi-k2-instruct-0905",
     }.get(dialect, "kimi-k2-turbo-preview")
     if dialect == "gptproto":
         extra = {**extra, **NO_THINKING}
+    if dialect == "moonshot":
+        emu.models = emu.models | {model}
     if ok:
         accept(emu, body(model, **extra))
     else:
@@ -355,10 +367,6 @@ def test_unconfirmed_rules_only_when_strict(kimi_emulator_factory: Any) -> None:
         (
             body("kimi-k3", thinking={"type": "disabled"}),
             "invalid thinking: only type=enabled is allowed for this model",
-        ),
-        (
-            body("kimi-k2.6", reasoning_effort="high"),
-            "invalid reasoning_effort: this model does not support reasoning_effort",
         ),
         (
             body("kimi-k2.7-code", reasoning_effort="high"),
@@ -526,7 +534,11 @@ def test_moonshot_flavored_schemas_accepted(moonshot: KimiEmulator) -> None:
     }
     accept(moonshot, body(tools=[tool("search_web", schema)]))
     accept(moonshot, body(tools=[tool("no_params")]))
-    accept(moonshot, body(tools=[tool("empty_params", {})]))
+    # An empty object is not a schema Kimi takes (Hmbown/Codewhale#3265): the root needs
+    # "type": "object".
+    assert reject(moonshot, body(tools=[tool("empty_params", {})])) == (
+        'Invalid request: tools.function.parameters.type is required and must be "object"'
+    )
 
 
 def test_json_schema_response_format(emus: dict[str, KimiEmulator]) -> None:
@@ -658,11 +670,19 @@ def test_empty_messages(moonshot: KimiEmulator) -> None:
     assert reject(moonshot, body(messages=msgs)) == (
         "Invalid request: the message at position 1 with role 'assistant' must not be empty"
     )
+    # litellm PR #42199: "Moonshot rejects [] with 'must not be empty'"; an empty text part
+    # is "text content is empty" (litellm #42186).
     assert reject(moonshot, body(messages=[{"role": "user", "content": []}])) == (
+        "Invalid request: the message at position 0 with role 'user' must not be empty"
+    )
+    empty_part = [{"type": "text", "text": ""}]
+    assert reject(moonshot, body(messages=[{"role": "user", "content": empty_part}])) == (
         "Invalid request: text content is empty"
     )
     off = {"thinking": {"type": "disabled"}}
     req = {"model": "kimi-k2.6", "messages": _tool_turn(content=[]), **off}
+    assert reject(moonshot, req).endswith("with role 'assistant' must not be empty")
+    req = {"model": "kimi-k2.6", "messages": _tool_turn(content=empty_part), **off}
     assert reject(moonshot, req) == "Invalid request: text content is empty"
     # An assistant tool-call message may leave content out, or send null or "".
     for content in (None, ""):

@@ -234,13 +234,13 @@ def test_script_argument_checks(moonshot: KimiEmulator) -> None:
 
 def test_recorded_requests(moonshot: KimiEmulator) -> None:
     client = client_for(moonshot, default_headers={"X-Test": "yes"})
-    client.chat(model="kimi-k2.7-code", messages=USER_HI, temperature=0.3)
+    client.chat(model="kimi-k2.7-code", messages=USER_HI, temperature=1.0)
     HTTP.get(moonshot.base_url + "/models", headers=headers(moonshot))
     reqs = moonshot.requests
     assert moonshot.request_count == len(reqs) == 2
     first, second = reqs
     assert (first.method, first.path) == ("POST", "/v1/chat/completions")
-    assert first.json["temperature"] == 0.3
+    assert first.json["temperature"] == 1.0
     assert first.json["messages"] == USER_HI
     assert first.headers["x-test"] == "yes"
     assert first.headers["authorization"] == f"Bearer {moonshot.api_key}"

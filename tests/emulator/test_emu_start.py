@@ -66,7 +66,7 @@ def test_cli_strict_and_max_requests() -> None:
         assert proc.stdout is not None
         proc.stdout.readline()  # "A local stand-in ..."
         assert "model=kimi-k2.6" in proc.stdout.readline()  # the banner names a model
-        body = {"model": "kimi-k2.6", "messages": USER_HI, "reasoning_effort": "high"}
+        body = {"model": "kimi-k2.7-code", "messages": USER_HI, "reasoning_effort": "high"}
         resp = httpx.post(
             url + "/chat/completions", json=body, headers={"Authorization": "Bearer k"}
         )

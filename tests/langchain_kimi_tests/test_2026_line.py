@@ -55,14 +55,40 @@ def test_k3_bind_tools_required_is_sent_as_is_without_thinking(loopback: Loopbac
 
 
 def test_k3_structured_output_by_function_calling(loopback: LoopbackServer) -> None:
-    """The recorded answer calls ``ping``; a schema named ``ping`` reads it back."""
+    """The recorded answer calls ``ping``; a schema named ``ping`` reads it back. kimi-k3
+    answers a named tool_choice with 400 "tool_choice 'specified' is incompatible with
+    thinking enabled" (big-AGI#1161, page-agent PR #625): it goes out as "required" with
+    only the schema's tool (this test asserted the named form before that evidence)."""
     replay(loopback, "moonshotai-k3-required-tool-choice.json")
     schema = {"title": "ping", "description": "Return pong", "type": "object", "properties": {}}
     runnable = chat(loopback, "kimi-k3").with_structured_output(schema, method="function_calling")
     assert runnable.invoke(PROMPT) == {}
     body = sent_body(loopback)
-    assert body["tool_choice"] == {"type": "function", "function": {"name": "ping"}}
+    assert body["tool_choice"] == "required"
+    assert [t["function"]["name"] for t in body["tools"]] == ["ping"]
     assert "thinking" not in body
+
+
+def test_k3_bind_tools_named_goes_out_as_required(loopback: LoopbackServer) -> None:
+    replay(loopback, "moonshotai-k3-required-tool-choice.json")
+    ai = chat(loopback, "kimi-k3").bind_tools([ping, weather], tool_choice="ping").invoke(PROMPT)
+    body = sent_body(loopback)
+    assert body["tool_choice"] == "required"
+    assert [t["function"]["name"] for t in body["tools"]] == ["ping"]
+    assert [c["name"] for c in ai.tool_calls] == ["ping"]
+
+
+def test_k3_structured_output_default_is_json_schema(loopback: LoopbackServer) -> None:
+    """json_schema is recorded accepted on kimi-k3 (moonshotai-issue-19544-accepted.json) and
+    reported working end to end (big-AGI#1161): the default method."""
+    replay(loopback, "moonshotai-issue-19544-json-object.json")
+    chat(loopback, "kimi-k3").with_structured_output(Ping).invoke("Answer as JSON.")
+    body = sent_body(loopback)
+    assert body["response_format"]["type"] == "json_schema"
+    assert "tools" not in body and "tool_choice" not in body
+    chat(loopback, "kimi-k3").with_structured_output(Ping, method="json_mode").invoke("JSON.")
+    body = loopback.received[-1].json
+    assert body["response_format"] == {"type": "json_object"} and "tools" not in body
 
 
 def test_k3_reasoning_effort_is_a_field_and_a_call_parameter(loopback: LoopbackServer) -> None:
@@ -225,21 +251,29 @@ def test_k26_thinking_object_is_validated_before_sending(
 
 
 def test_keep_on_a_model_without_it_is_refused(loopback: LoopbackServer) -> None:
-    with pytest.raises(kc.ConfigurationError, match=r"'kimi-k2.5': only kimi-k2.6 takes keep"):
+    with pytest.raises(kc.ConfigurationError, match=r"'kimi-k2.5': only kimi-k2.6 \(and"):
         chat(loopback, "kimi-k2.5", provider="gptproto").invoke(
             "hi", thinking={"type": "enabled", "keep": "all"}
         )
     assert loopback.received == []
 
 
-def test_k26_refuses_reasoning_effort(loopback: LoopbackServer) -> None:
-    with pytest.raises(kc.ConfigurationError) as info:
+def test_k26_reasoning_effort_is_warned_and_sent(loopback: LoopbackServer) -> None:
+    """nanobot#3939 (a live probe): kimi-k2.6 takes reasoning_effort alone; with a thinking
+    field it answers 400 "cannot specify both": refused before sending then."""
+    replay(loopback, "moonshotai-file-reference-live.json")
+    with pytest.warns(_models.UnconfirmedRuleWarning, match=r"kimi-k2.6.*nanobot#3939"):
         chat(loopback, "kimi-k2.6", reasoning_effort="low").invoke("hi")
+    body = sent_body(loopback)
+    assert body["reasoning_effort"] == "low" and "thinking" not in body
+    with pytest.raises(kc.ConfigurationError) as info:
+        chat(loopback, "kimi-k2.6", reasoning_effort="low", thinking=False).invoke("hi")
     assert str(info.value) == (
-        "reasoning_effort='low' is not accepted by model 'kimi-k2.6': only the kimi-k3 family "
-        "takes reasoning_effort; set thinking=True or False instead"
+        "reasoning_effort='low' is not accepted by model 'kimi-k2.6': Kimi refuses it together "
+        "with thinking={'type': 'disabled'} ('cannot specify both 'thinking' and "
+        "'reasoning_effort''); set one of them"
     )
-    assert loopback.received == []
+    assert len(loopback.received) == 1
 
 
 def test_k26_forced_choice_with_thinking_on_says_why_it_is_missing(

@@ -169,7 +169,8 @@ def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             "kimi-k2.7-code",
             "moonshot",
-            {"max_input_tokens": 262_144, "temperature": True, "reasoning_output": True},
+            # temperature fixed: simstudioai/sim PR #5716 (docs/kimi-platform.md §12).
+            {"max_input_tokens": 262_144, "temperature": False, "reasoning_output": True},
         ),
         (
             "moonshot-v1-8k",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from typing import Any
 
 import httpx
@@ -428,9 +429,19 @@ def test_parameters_reach_the_body(moonshot: Any) -> None:
     # A Moonshot account from before the 2026-05-25 retirement of the K2 previews: models
     # whose sampling is free (the emulator serves them when asked to; reset restores).
     moonshot.models = moonshot.models | {"kimi-k2-0905-preview", "kimi-k2-turbo-preview"}
-    model = chat_for(
+    # kimi-k2.7-code fixes its temperature (simstudioai/sim PR #5716): a K2 preview instead,
+    # whose RetiredModelWarning (once per process) is beside the point here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kc.RetiredModelWarning)
+        model = _parameters_model(moonshot)
+    model.invoke([SystemMessage("Be brief."), HumanMessage("hi")])
+    _check_parameters(moonshot, model)
+
+
+def _parameters_model(moonshot: Any) -> Any:
+    return chat_for(
         moonshot,
-        "kimi-k2.7-code",  # fixes no sampling value
+        "kimi-k2-0905-preview",  # fixes no sampling value
         temperature=0.3,
         top_p=0.9,
         max_tokens=256,
@@ -443,7 +454,9 @@ def test_parameters_reach_the_body(moonshot: Any) -> None:
         model_kwargs={"top_k_custom": 5, "response_format": {"type": "text"}},
         default_headers={"X-Team": "lc"},
     )
-    model.invoke([SystemMessage("Be brief."), HumanMessage("hi")])
+
+
+def _check_parameters(moonshot: Any, model: Any) -> None:
     request = moonshot.chat_requests[-1]
     body = request.json
     assert body["temperature"] == 0.3
@@ -459,11 +472,11 @@ def test_parameters_reach_the_body(moonshot: Any) -> None:
     assert body["response_format"] == {"type": "text"}
     assert request.headers["x-team"] == "lc"
     # Per-call values win; a per-call model override is honoured.
-    model.invoke("hi", temperature=0.1, model="kimi-k2.7-code-highspeed", stop=["X"])
+    model.invoke("hi", temperature=0.1, model="kimi-k2-turbo-preview", stop=["X"])
     body = moonshot.chat_requests[-1].json
     assert (body["temperature"], body["model"], body["stop"]) == (
         0.1,
-        "kimi-k2.7-code-highspeed",
+        "kimi-k2-turbo-preview",
         ["X"],
     )
 

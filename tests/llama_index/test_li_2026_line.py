@@ -15,7 +15,9 @@ import pytest
 from _loopback import LoopbackServer
 from _recordings import replay, replay_stream, retired_404, sent_body
 from llama_index.core.base.llms.types import ChatMessage, ThinkingBlock
+from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
+from pydantic import BaseModel
 
 import kimi_core as kc
 from kimi_core import _models
@@ -75,6 +77,54 @@ def test_k3_tool_required_is_sent_as_is(loopback: LoopbackServer) -> None:
     assert body["tool_choice"] == "required" and "thinking" not in body
     calls = model.get_tool_calls_from_response(response)
     assert [(c.tool_name, c.tool_id) for c in calls] == [("ping", "ping_0")]
+
+
+def pong() -> str:
+    """Return ping."""
+    return "ping"
+
+
+def test_k3_named_tool_choice_goes_out_as_required(loopback: LoopbackServer) -> None:
+    """kimi-k3 answers a named tool_choice with 400 "tool_choice 'specified' is incompatible
+    with thinking enabled" (big-AGI#1161, page-agent PR #625; docs/kimi-platform.md §12): the
+    name goes out as "required" with only that tool offered."""
+    replay(loopback, "moonshotai-k3-required-tool-choice.json")
+    model = llm(loopback, "kimi-k3")
+    tools = [PING, FunctionTool.from_defaults(pong)]
+    response = model.chat_with_tools(tools, user_msg=PROMPT, tool_choice="ping")
+    body = sent_body(loopback)
+    assert body["tool_choice"] == "required" and "thinking" not in body
+    assert [t["function"]["name"] for t in body["tools"]] == ["ping"]
+    calls = model.get_tool_calls_from_response(response)
+    assert [c.tool_name for c in calls] == ["ping"]
+
+
+class Ping(BaseModel):
+    """Return pong"""
+
+
+class ping(BaseModel):  # noqa: N801 - the tool name the recorded answer calls
+    """Return pong"""
+
+
+def test_k3_structured_predict_in_every_method(loopback: LoopbackServer) -> None:
+    """The default is json_schema (recorded accepted on kimi-k3); json_mode sends
+    json_object; function_calling sends "required" with only the schema's tool (never a
+    named choice), and the recorded call reads back."""
+    replay(loopback, "moonshotai-issue-19544-json-object.json")
+    llm(loopback, "kimi-k3").structured_predict(Ping, PromptTemplate("Answer as JSON."))
+    assert loopback.received[-1].json["response_format"]["type"] == "json_schema"
+    llm(loopback, "kimi-k3", structured_output_method="json_mode").structured_predict(
+        Ping, PromptTemplate("Answer as JSON.")
+    )
+    assert loopback.received[-1].json["response_format"] == {"type": "json_object"}
+    replay(loopback, "moonshotai-k3-required-tool-choice.json")
+    model = llm(loopback, "kimi-k3", structured_output_method="function_calling")
+    assert isinstance(model.structured_predict(ping, PromptTemplate("Call it.")), ping)
+    body = loopback.received[-1].json
+    assert body["tool_choice"] == "required"
+    assert [t["function"]["name"] for t in body["tools"]] == ["ping"]
+    assert "thinking" not in body
 
 
 def test_k3_stream_recorded(loopback: LoopbackServer) -> None:
@@ -162,7 +212,7 @@ def test_k26_thinking_object_form(loopback: LoopbackServer) -> None:
     ):
         with pytest.raises(kc.ConfigurationError, match=match):
             model.chat(user(), thinking=bad)
-    with pytest.raises(kc.ConfigurationError, match=r"only kimi-k2.6 takes keep"):
+    with pytest.raises(kc.ConfigurationError, match=r"only kimi-k2.6 \(and kimi-k2.7-code"):
         Kimi(model="kimi-k2.5", provider="acedata", api_key="k", thinking=keep).chat(user())
     assert len(loopback.received) == 1
 
@@ -176,9 +226,15 @@ def test_k26_forced_tool_with_thinking_on_says_why(loopback: LoopbackServer) -> 
     assert "thinking=True was asked for kimi-k2.6" in str(info.value)
 
 
-def test_k26_refuses_reasoning_effort(loopback: LoopbackServer) -> None:
+def test_k26_reasoning_effort_is_warned_and_never_sent_with_thinking(
+    loopback: LoopbackServer,
+) -> None:
+    """nanobot#3939 (a live probe): reasoning_effort alone is taken by kimi-k2.6, with a
+    thinking field it is a 400 ("cannot specify both"): refused before sending then."""
+    with pytest.raises(kc.ConfigurationError, match=r"'kimi-k2.6': Kimi refuses it together"):
+        llm(loopback, "kimi-k2.6", reasoning_effort="low", thinking=True).chat(user())
     with pytest.raises(kc.ConfigurationError, match=r"'kimi-k2.6': only the kimi-k3 family"):
-        llm(loopback, "kimi-k2.6", reasoning_effort="low").chat(user())
+        llm(loopback, "kimi-k2.6", reasoning_effort="max").chat(user())
     assert loopback.received == []
 
 

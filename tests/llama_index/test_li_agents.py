@@ -230,3 +230,32 @@ def test_chat_engine_simple_history(llm: Kimi, emu: KimiEmulator) -> None:
     assert [m["role"] for m in sent][-3:] == ["user", "assistant", "user"]
     assert sent[-3]["content"] == "My name is Ada."
     assert isinstance(engine.chat_history[1], ChatMessage)
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "not-streaming"])
+def test_function_agent_initial_tool_choice_on_kimi_k3(
+    emu: KimiEmulator, make_llm: MakeLLM, streaming: bool
+) -> None:
+    """``initial_tool_choice`` names a tool; kimi-k3 refuses a named choice while it thinks
+    (the emulator answers 400 "tool_choice 'specified' is incompatible with thinking
+    enabled", docs/kimi-platform.md §12), so the first turn goes out as "required" with only
+    that tool, and the agent finishes its task."""
+    llm = make_llm(emu, model="kimi-k3")
+    log: list[str] = []
+    agent = FunctionAgent(
+        tools=make_tools(log), llm=llm, streaming=streaming, initial_tool_choice="get_weather"
+    )
+    emu.reset()
+    script_function_steps(emu)
+
+    async def run() -> str:
+        return str(await agent.run(user_msg=QUESTION))
+
+    answer = asyncio.run(run())
+    assert log == ["get_weather(Paris)", "celsius_to_fahrenheit(21)"]
+    assert "69.8 F" in answer
+    first, *later = (r.json for r in emu.chat_requests)
+    assert first["tool_choice"] == "required"
+    assert [t["function"]["name"] for t in first["tools"]] == ["get_weather"]
+    assert all("tool_choice" not in body for body in later)
+    assert all(len(body["tools"]) == 2 for body in later)

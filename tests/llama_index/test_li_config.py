@@ -228,7 +228,7 @@ def test_request_parameters_routing() -> None:
     llm = Kimi(
         api_key="k",
         model="kimi-k2.7-code",
-        temperature=0.3,
+        temperature=1.0,
         max_tokens=100,
         additional_kwargs={"stop": ["END"], "prompt_cache_key": "session-1", "vendor_flag": 1},
     )
@@ -236,7 +236,7 @@ def test_request_parameters_routing() -> None:
     assert body == {
         "model": "kimi-k2.7-code",
         "messages": [{"role": "user", "content": "hi"}],
-        "temperature": 0.3,
+        "temperature": 1.0,
         "top_p": 0.5,
         "max_completion_tokens": 100,
         "stop": ["END"],

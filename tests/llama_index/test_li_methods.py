@@ -217,9 +217,10 @@ def test_thinking_switch_and_parameters(emu: KimiEmulator, make_llm: MakeLLM) ->
     assert body["max_completion_tokens"] == 64
     assert body["stop"] == ["\n\n"]
     assert body["prompt_cache_key"] == "session-7"
-    free = make_llm(emu, model="kimi-k2.7-code", temperature=0.2)  # fixes no sampling value
+    # kimi-k2.7-code fixes its temperature at 1 (simstudioai/sim PR #5716); top_p is free.
+    free = make_llm(emu, model="kimi-k2.7-code", temperature=1.0, top_p=0.5)
     free.chat(_user())
-    assert emu.last_request.json["temperature"] == 0.2
+    assert (emu.last_request.json["temperature"], emu.last_request.json["top_p"]) == (1.0, 0.5)
 
 
 def test_cached_tokens_are_reported(llm: Kimi, emu: KimiEmulator) -> None:
