@@ -94,6 +94,17 @@ def test_tool_loop_appending_the_message(emu: KimiEmulator, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", MODELS)
+def test_streamed_tool_loop_with_stream_chunk_builder(emu: KimiEmulator, model: str) -> None:
+    chunks = list(complete(emu, model, messages=[QUESTION], tools=[WEATHER], stream=True))
+    message = litellm.stream_chunk_builder(chunks, messages=[QUESTION]).choices[0].message
+    assert message.reasoning_content
+    tool = {"role": "tool", "tool_call_id": message.tool_calls[0].id, "content": "18 C, cloudy"}
+    answer = complete(emu, model, messages=[QUESTION, message, tool], tools=[WEATHER])
+    assert "18 C" in answer.choices[0].message.content
+    assert sent(emu)[1]["messages"][1]["reasoning_content"] == message.reasoning_content
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_a_hand_built_tool_call_message_gets_a_placeholder_reasoning(
     emu: KimiEmulator, model: str
 ) -> None:
@@ -131,9 +142,11 @@ def test_structured_output(emu: KimiEmulator, model: str) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_required_becomes_a_user_message(emu: KimiEmulator, model: str) -> None:
-    # Not sent, so not refused: the request goes as auto plus an extra user turn.
+    # Not sent, so not refused: the request goes as auto plus an extra user turn, which
+    # the emulator's planner reads as a nudge to call the tool the question needs.
     answer = complete(emu, model, messages=[QUESTION], tools=[WEATHER], tool_choice="required")
-    assert answer.choices[0].finish_reason in ("stop", "tool_calls")
+    call = answer.choices[0].message.tool_calls[0]
+    assert (call.function.name, call.function.arguments) == ("get_weather", '{"city": "Paris"}')
     body = sent(emu)[0]
     assert "tool_choice" not in body
     assert body["messages"][-1] == {

@@ -96,6 +96,25 @@ def test_tool_loop_appending_the_message_object(emu: KimiEmulator, model: str) -
 
 
 @pytest.mark.parametrize("model", MODELS)
+def test_streamed_tool_loop_with_the_stream_helper(emu: KimiEmulator, model: str) -> None:
+    # chat.completions.stream() accumulates the deltas, reasoning_content included.
+    sdk = client(emu)
+    messages: list[Any] = [{"role": "user", "content": "What's the weather in Paris?"}]
+    with sdk.chat.completions.stream(model=model, messages=messages, tools=[WEATHER]) as stream:
+        for _ in stream:
+            pass
+        message = stream.get_final_completion().choices[0].message
+    assert message.tool_calls
+    call_id = message.tool_calls[0].id
+    messages += [message, {"role": "tool", "tool_call_id": call_id, "content": "18 C, cloudy"}]
+    second = sdk.chat.completions.create(model=model, messages=messages, tools=[WEATHER])
+    assert "18 C" in (second.choices[0].message.content or "")
+    first_body, second_body = sent(emu)
+    assert first_body["stream"] is True
+    assert second_body["messages"][1]["reasoning_content"]
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_structured_output_with_parse(emu: KimiEmulator, model: str) -> None:
     answer = client(emu).chat.completions.parse(
         model=model,

@@ -90,6 +90,19 @@ def test_tool_loop(emu: KimiEmulator, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", MODELS)
+def test_streamed_tool_loop(emu: KimiEmulator, model: str) -> None:
+    async def run() -> str:
+        agent = weather_agent(moonshot(emu, model))
+        async with agent.run_stream("What's the weather in Paris?") as streamed:
+            return await streamed.get_output()
+
+    assert "18 C" in asyncio.run(run())
+    first, second = sent(emu)
+    assert first["stream"] is True
+    assert second["messages"][1]["reasoning_content"]
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_structured_output_tool(emu: KimiEmulator, model: str) -> None:
     result = Agent(moonshot(emu, model), output_type=Person).run_sync(PERSON_PROMPT)
     assert result.output == Person(name="Alice", age=30)
