@@ -31,11 +31,9 @@ os.environ.update(
 for _name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "MOONSHOT_API_BASE", "KIMI_BASE_URL"):
     os.environ.pop(_name, None)
 
-import ipaddress  # noqa: E402
-import socket  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
 
+import loopback_guard  # noqa: E402
 import pytest  # noqa: E402
 from kimi_cells import I20_MERGED, NEEDS_I20  # noqa: E402
 
@@ -58,54 +56,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # --------------------------------------------------------------------------- loopback only
 
-
-class NetworkAttemptError(OSError):
-    """A client tried to reach something that is not on loopback."""
-
-
-#: Every attempt since the last test ended (collection-time imports included).
-_attempts: list[str] = []
-_real_connect = socket.socket.connect
-_real_getaddrinfo = socket.getaddrinfo
-
-
-def _is_loopback(host: Any) -> bool:
-    if not isinstance(host, str):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded_connect(self: socket.socket, address: Any) -> None:
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        host = address[0] if isinstance(address, tuple) else address
-        if not _is_loopback(host):
-            _attempts.append(f"connect {address!r}")
-            raise NetworkAttemptError(f"no network in make test-clients: connect {address!r}")
-    _real_connect(self, address)
-
-
-def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-    name = host.decode() if isinstance(host, bytes) else host
-    if name is not None and not _is_loopback(name):
-        _attempts.append(f"lookup {name!r}")
-        raise socket.gaierror(socket.EAI_NONAME, f"no network in make test-clients: {name}")
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-socket.getaddrinfo = _guarded_getaddrinfo
+loopback_guard.install()
 
 
 @pytest.fixture(autouse=True)
 def _loopback_only() -> Iterator[None]:
+    """Fails the test during which (or before which, at import) a client tried anything
+    but loopback: a name lookup or a connection."""
     yield
-    tried = list(_attempts)
-    del _attempts[:]
+    tried = loopback_guard.take_attempts()
     assert not tried, f"a client tried the network: {tried}"
 
 
