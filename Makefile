@@ -2,6 +2,8 @@
 # make test-lowest · make test-latest                 (the lowest and the newest versions our
 #                                                      ranges allow, in .venv-lowest / .venv-latest)
 # make lock                                           (refresh uv.lock to the newest releases)
+# make test-clients                                   (popular clients against the emulator, in
+#                                                      .venv-clients from their own lock)
 #
 # A fresh machine needs only Python 3.10-3.13 and make: uv (pinned below) is installed with
 # pip into .uv/, a virtualenv of its own, and installs everything else from PyPI.
@@ -58,7 +60,7 @@ define resolve
 	@$(UV) pip list --python $(1)/bin/python | awk 'NR>2 && $$1 ~ /^(httpx|pydantic|pydantic-core|langchain-core|llama-index-core|langchain|langgraph|langchain-tests|openai|pytest|pytest-asyncio|vcrpy|hypothesis)$$/ {printf "%s %s  ", $$1, $$2} END {print ""}'
 endef
 
-.PHONY: demo test lint bench emulator test-lowest test-latest lock clean
+.PHONY: demo test lint bench emulator test-lowest test-latest lock clean test-clients lock-clients
 
 $(UV):
 	$(PY_CHECK)
@@ -102,5 +104,21 @@ test-latest: | $(UV)
 lock: | $(UV)
 	$(UV) lock --upgrade
 
+# Third-party clients as witnesses (tests_clients/): the openai SDK, litellm, pydantic-ai,
+# instructor and openai-agents against the emulator, in .venv-clients, installed exactly from
+# their own lock (tests_clients/requirements.txt; make lock-clients refreshes it): uv.lock,
+# .venv and make test are left alone. pytest runs from tests_clients/ with its own pytest.ini.
+CLIENTS_VENV := .venv-clients
+test-clients: | $(UV)
+	$(PY_CHECK)
+	$(call fresh,$(CLIENTS_VENV))
+	@[ -x $(CLIENTS_VENV)/bin/python ] || $(UV) venv --quiet --python $(PY_EXE) $(CLIENTS_VENV)
+	$(UV) pip sync --quiet --python $(CLIENTS_VENV)/bin/python tests_clients/requirements.txt
+	@$(UV) pip list --python $(CLIENTS_VENV)/bin/python | awk 'NR>2 && $$1 ~ /^(openai|litellm|pydantic-ai-slim|instructor|openai-agents|pytest)$$/ {printf "%s %s  ", $$1, $$2} END {print ""}'
+	cd tests_clients && $(abspath $(CLIENTS_VENV))/bin/python -m pytest $(PYTEST_ARGS)
+
+lock-clients: | $(UV)
+	$(UV) pip compile --quiet --universal --python-version 3.10 --upgrade tests_clients/requirements.in -o tests_clients/requirements.txt
+
 clean:
-	rm -rf $(VENV) .venv-lowest-core .venv-lowest .venv-latest $(UV_DIR) build dist .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-lowest-core .venv-lowest .venv-latest $(CLIENTS_VENV) $(UV_DIR) build dist .mypy_cache .ruff_cache .hypothesis

@@ -21,6 +21,9 @@ from ._rules import _content_text as text_of
 __all__ = ["Conversation", "Request", "Step", "Tool", "read_conversation", "text_of"]
 
 _OUTPUT_TOOL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+#: A description that says the tool carries the final answer (pydantic-ai's output tool:
+#: ``final_result``, "The final response which ends this conversation").
+_OUTPUT_DESC_RE = re.compile(r"\bfinal (?:response|answer|result|output)\b", re.IGNORECASE)
 #: Earlier user messages kept for follow-ups.
 MAX_EARLIER = 4
 #: Calls since the request that are read (a longer run is answered).
@@ -37,10 +40,11 @@ class Tool:
 
     @property
     def is_output(self) -> bool:
-        """A tool named like a class (``Weather``, ``Person``): the structured answer
-        itself (LangChain's ToolStrategy, ``with_structured_output``, LlamaIndex's
-        programs), called last, with the answer as arguments."""
-        return bool(_OUTPUT_TOOL_RE.match(self.name))
+        """A tool named like a class (``Weather``, ``Person``: LangChain's ToolStrategy,
+        ``with_structured_output``, LlamaIndex's programs, instructor) or described as the
+        final answer (pydantic-ai's ``final_result``): the structured answer itself, called
+        last, with the answer as arguments."""
+        return bool(_OUTPUT_TOOL_RE.match(self.name) or _OUTPUT_DESC_RE.search(self.description))
 
     @classmethod
     def from_function(cls, fn: Mapping[str, Any]) -> Tool:

@@ -41,6 +41,13 @@ MAX_CALLS = 16
 #: Calls per tool for the subjects of one request.
 MAX_SUBJECTS = 5
 _FOLLOW_UP_RE = re.compile(r"^\s*(?:and|also|what about|how about|same for|now)\b", re.IGNORECASE)
+#: A message that only asks for a tool ("Please select a tool to handle the current issue.",
+#: which litellm appends in place of tool_choice="required", after Moonshot's migration
+#: guide): the request is the user's message before it.
+_NUDGE_RE = re.compile(
+    r"^\s*(?:please\s+)?(?:select|choose|pick|use|call)\s+(?:a|an|one|the)\s+(?:tool|function)\b",
+    re.IGNORECASE,
+)
 _SUBJECT_KINDS = ("place", "country", "person", "symbol")
 
 
@@ -156,6 +163,15 @@ class Planner:
                     self.wanted = wanted
                     self.pools = [self.request, facts]
                     self.follow_up = True
+                    break
+        if not self.wanted and conv.earlier and _NUDGE_RE.match(self.request.text):
+            for earlier in conv.earlier:
+                facts = read_text(earlier, exclude)
+                wanted = self._relevant(facts)
+                if wanted:
+                    self.wanted = wanted
+                    self.request = facts
+                    self.pools = [facts]
                     break
         self.results: list[tuple[Step, Facts]] = [
             (s, read_result(s.name, s.result)) for s in conv.steps if s.result is not None
