@@ -35,24 +35,8 @@ from collections.abc import Iterator  # noqa: E402
 
 import loopback_guard  # noqa: E402
 import pytest  # noqa: E402
-from kimi_cells import I20_MERGED, NEEDS_I20  # noqa: E402
 
 from kimi_emulator import KimiEmulator  # noqa: E402
-
-# --------------------------------------------------------------------------- i20's rule
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if I20_MERGED:
-        return
-    for item in items:
-        if item.get_closest_marker("needs_i20") is not None:
-            # Only "DID NOT RAISE" (today's 200) counts as the expected failure: any other
-            # error in such a test is a real failure.
-            item.add_marker(
-                pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=NEEDS_I20)
-            )
-
 
 # --------------------------------------------------------------------------- loopback only
 

@@ -1,4 +1,4 @@
-"""What the client tests share: the models, the emulator's texts, i20's marker, helpers."""
+"""What the client tests share: the models, the emulator's texts, helpers."""
 
 from __future__ import annotations
 
@@ -23,21 +23,6 @@ def reasoning_missing(index: int) -> str:
         "thinking is enabled but reasoning_content is missing in assistant tool call "
         f"message at index {index}"
     )
-
-
-#: The cells that need the emulator rule of branch i20 (kimi-k3 answers a named
-#: tool_choice with 400 "tool_choice 'specified' is incompatible with thinking enabled";
-#: today it takes it). Each such test asserts that 400 and is marked ``needs_i20``; until
-#: i20 is merged they are strict xfails (a pass would fail the run). At the merge, set
-#: this to True: they then run as ordinary tests.
-I20_MERGED = False
-NEEDS_I20 = "needs i20's emulator rule: kimi-k3 refuses a named tool_choice (400 'specified')"
-
-
-def needs_i20_if_k3(model: str) -> Any:
-    """``pytest.param`` for a model whose named-choice cell needs i20 on kimi-k3."""
-    marks = [pytest.mark.needs_i20] if model == "kimi-k3" else []
-    return pytest.param(model, marks=marks, id=model)
 
 
 def sent(emu: KimiEmulator) -> list[dict[str, Any]]:

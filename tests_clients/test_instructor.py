@@ -2,8 +2,7 @@
 
 Measured: its default mode, ``Mode.TOOLS``, forces the response model's function with a
 named ``tool_choice`` (``{"type": "function", "function": {"name": "Person"}}``), streamed
-(``create_partial``) or not: kimi-k2.6 refuses it while thinking, and so does kimi-k3 with
-i20's rule. ``Mode.JSON`` (``json_object``), ``Mode.JSON_SCHEMA`` (a non-strict
+(``create_partial``) or not: kimi-k2.6 refuses it while thinking, and so does kimi-k3. ``Mode.JSON`` (``json_object``), ``Mode.JSON_SCHEMA`` (a non-strict
 ``json_schema``) and ``Mode.MD_JSON`` (a prompt only) follow the rules. instructor has no
 tool loop of its own: its tool call is the structured answer.
 """
@@ -21,7 +20,6 @@ from kimi_cells import (
     MODELS,
     NAMED_WHILE_THINKING,
     assert_nothing_fixed_sent,
-    needs_i20_if_k3,
     sent,
 )
 from pydantic import BaseModel
@@ -96,7 +94,7 @@ def test_stream_in_json_mode(emu: KimiEmulator, model: str) -> None:
     assert sent(emu)[0]["stream"] is True
 
 
-@pytest.mark.parametrize("model", [needs_i20_if_k3(m) for m in MODELS])
+@pytest.mark.parametrize("model", MODELS)
 def test_the_default_tools_mode_is_refused_while_thinking(emu: KimiEmulator, model: str) -> None:
     with pytest.raises(InstructorRetryException) as caught:
         client(emu).chat.completions.create(
@@ -106,7 +104,7 @@ def test_the_default_tools_mode_is_refused_while_thinking(emu: KimiEmulator, mod
     assert sent(emu)[0]["tool_choice"] == {"type": "function", "function": {"name": "Person"}}
 
 
-@pytest.mark.parametrize("model", [needs_i20_if_k3(m) for m in MODELS])
+@pytest.mark.parametrize("model", MODELS)
 def test_the_default_tools_mode_stream_is_refused_while_thinking(
     emu: KimiEmulator, model: str
 ) -> None:

@@ -5,7 +5,7 @@ reasoning models, turns ``tool_choice="required"`` into no choice plus an append
 message ("Please select a tool to handle the current issue."), fills a missing
 ``reasoning_content`` on an assistant tool-call message with a one-space placeholder, and
 passes a named ``tool_choice`` through unchanged: kimi-k2.6 refuses it while thinking
-(kimi-k3 with i20's rule).
+and so does kimi-k3.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from kimi_cells import (
     MODELS,
     NAMED_WHILE_THINKING,
     assert_nothing_fixed_sent,
-    needs_i20_if_k3,
     sent,
 )
 from pydantic import BaseModel
@@ -155,7 +154,7 @@ def test_required_becomes_a_user_message(emu: KimiEmulator, model: str) -> None:
     }
 
 
-@pytest.mark.parametrize("model", [needs_i20_if_k3(m) for m in MODELS])
+@pytest.mark.parametrize("model", MODELS)
 def test_a_named_tool_choice_is_passed_through_and_refused(emu: KimiEmulator, model: str) -> None:
     named = {"type": "function", "function": {"name": "get_weather"}}
     with pytest.raises(litellm.BadRequestError) as caught:

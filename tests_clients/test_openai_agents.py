@@ -31,7 +31,6 @@ from kimi_cells import (
     NAMED_WHILE_THINKING,
     REQUIRED_WHILE_THINKING,
     assert_nothing_fixed_sent,
-    needs_i20_if_k3,
     reasoning_missing,
     sent,
 )
@@ -150,7 +149,7 @@ def test_required_is_refused_by_k26(emu: KimiEmulator) -> None:
     assert caught.value.body["message"] == REQUIRED_WHILE_THINKING  # type: ignore[index]
 
 
-@pytest.mark.parametrize("model", [needs_i20_if_k3(m) for m in MODELS])
+@pytest.mark.parametrize("model", MODELS)
 def test_a_tool_name_as_choice_is_refused_while_thinking(emu: KimiEmulator, model: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         Runner.run_sync(forced(emu, model, "get_weather"), WEATHER_QUESTION)

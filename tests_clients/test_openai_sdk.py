@@ -4,7 +4,7 @@ Measured: it sends only what the caller passes (no sampling values, no thinking 
 keeps ``reasoning_content`` on the message object and sends it back when that object is
 appended, and ``parse()`` sends a strict ``json_schema`` that Moonshot's flavour takes.
 Forcing a function the documented way (a named ``tool_choice``) is refused while the model
-thinks: kimi-k2.6 today, kimi-k3 with i20's rule.
+thinks: kimi-k2.6 and kimi-k3.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from kimi_cells import (
     MODELS,
     NAMED_WHILE_THINKING,
     assert_nothing_fixed_sent,
-    needs_i20_if_k3,
     sent,
 )
 from pydantic import BaseModel
@@ -126,7 +125,7 @@ def test_structured_output_with_parse(emu: KimiEmulator, model: str) -> None:
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
 
 
-@pytest.mark.parametrize("model", [needs_i20_if_k3(m) for m in MODELS])
+@pytest.mark.parametrize("model", MODELS)
 def test_forcing_a_function_by_name_is_refused_while_thinking(
     emu: KimiEmulator, model: str
 ) -> None:
