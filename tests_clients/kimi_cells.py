@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from kimi_emulator import KimiEmulator
 
 #: The two models every client is run on: K3 (always thinks, takes 'required') and K2.6
