@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+#: Metadata that says where a text came from, not what it says.
+_BOOKKEEPING = ("source", "file_id", "length", "file_type", "file_path", "file_size")
+
+
 class KimiFileReader(BasePydanticReader):
     """Read files through Kimi's extraction: one ``Document`` per file.
 
@@ -182,7 +186,15 @@ class KimiFileReader(BasePydanticReader):
             if isinstance(result, kc.KimiError):
                 raise result
             metadata = {**result.metadata(), **(extra_info or {})}
-            docs.append(Document(text=result.content, metadata=metadata))
+            docs.append(
+                Document(
+                    text=result.content,
+                    metadata=metadata,
+                    # Bookkeeping stays out of what is embedded and what the LLM reads.
+                    excluded_embed_metadata_keys=[k for k in _BOOKKEEPING if k in metadata],
+                    excluded_llm_metadata_keys=[k for k in _BOOKKEEPING if k in metadata],
+                )
+            )
         return docs
 
     def load_data(
