@@ -16,7 +16,7 @@ module only maps its results to ``Document`` objects and its errors to LangChain
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,8 @@ class KimiFileLoader(BaseLoader):
         on_error: ``"raise"`` (default: the first failure, after the files in flight are
             done and cleaned up) or ``"skip"`` (a failed file yields no document; its error
             is kept in ``errors``).
+        on_progress: ``on_progress(done, total, source)`` after each file (the
+            ``kimi_core`` logger also reports each file at INFO level).
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class KimiFileLoader(BaseLoader):
         cache: kc.ExtractionCache | str | os.PathLike[str] | None = None,
         max_concurrency: int = 4,
         on_error: str = "raise",
+        on_progress: Callable[[int, int, str], None] | None = None,
     ) -> None:
         if on_error not in ("raise", "skip"):
             raise kc.ConfigurationError(
@@ -133,6 +136,7 @@ class KimiFileLoader(BaseLoader):
         self.cache = cache
         self.max_concurrency = max_concurrency
         self.on_error = on_error
+        self.on_progress = on_progress
         #: The errors of the files skipped by the last load (``on_error="skip"``).
         self.errors: list[kc.KimiError] = []
         self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
@@ -192,11 +196,17 @@ class KimiFileLoader(BaseLoader):
             api_key=self._api_key, http_client=self._http_async_client, **self._settings
         )
 
-    def _batches(self) -> Iterator[list[Any]]:
+    def _batches(self) -> Iterator[tuple[list[Any], Callable[[int, int, str], None] | None]]:
         # Lazy by batches: a few files in flight at a time, their documents yielded in order.
-        size = self.max_concurrency
-        for start in range(0, len(self.files), size):
-            yield self.files[start : start + size]
+        size, total, report = self.max_concurrency, len(self.files), self.on_progress
+        for start in range(0, total, size):
+            progress = None
+            if report is not None:
+
+                def progress(done: int, _: int, source: str, start: int = start) -> None:
+                    report(start + done, total, source)
+
+            yield self.files[start : start + size], progress
 
     def _documents(self, results: Sequence[kc.ExtractedFile | kc.KimiError]) -> Iterator[Document]:
         for result in results:
@@ -211,7 +221,7 @@ class KimiFileLoader(BaseLoader):
         """One ``Document`` per file, in order, ``max_concurrency`` files at a time."""
         self.errors = []
         client = self._client()
-        for batch in self._batches():
+        for batch, progress in self._batches():
             results = kc.extract_texts(
                 batch,
                 client=client,
@@ -219,6 +229,7 @@ class KimiFileLoader(BaseLoader):
                 cache=self.cache,
                 max_concurrency=self.max_concurrency,
                 return_exceptions=True,
+                on_progress=progress,
             )
             yield from self._documents(results)
 
@@ -226,7 +237,7 @@ class KimiFileLoader(BaseLoader):
         """The async ``lazy_load`` (native async HTTP, no thread per file)."""
         self.errors = []
         client = self._aclient()
-        for batch in self._batches():
+        for batch, progress in self._batches():
             results = await kc.aextract_texts(
                 batch,
                 client=client,
@@ -234,6 +245,7 @@ class KimiFileLoader(BaseLoader):
                 cache=self.cache,
                 max_concurrency=self.max_concurrency,
                 return_exceptions=True,
+                on_progress=progress,
             )
             for document in self._documents(results):
                 yield document

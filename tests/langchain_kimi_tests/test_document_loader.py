@@ -85,8 +85,11 @@ def test_glob_paths_file_objects_and_kept_files(emu: KimiEmulator, folder: Path)
 
 
 async def test_alazy_load(emu: KimiEmulator, folder: Path) -> None:
-    docs = [d async for d in loader(emu, folder, max_concurrency=2).alazy_load()]
+    seen: list[tuple[int, int]] = []
+    ld = loader(emu, folder, max_concurrency=3, on_progress=lambda d, t, _: seen.append((d, t)))
+    docs = [d async for d in ld.alazy_load()]
     assert len(docs) == 4 and all(isinstance(d, Document) for d in docs)
+    assert sorted(seen) == [(1, 4), (2, 4), (3, 4), (4, 4)]  # counted across batches
     assert [d.metadata["filename"] for d in await loader(emu, folder).aload()] == [
         d.metadata["filename"] for d in docs
     ]
