@@ -5,7 +5,11 @@ anything is sent; failures, retries, many files, the cache; the document Q&A pro
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -335,3 +339,72 @@ def test_documents_that_do_not_fit_the_window_are_refused(kimi_emulator: KimiEmu
 async def test_the_async_document_prompt(kimi_emulator: KimiEmulator) -> None:
     prompt = await kc.adocument_prompt(["Text."], model="kimi-k3", client=aclient(kimi_emulator))
     assert prompt.estimated_by == "platform" and prompt.messages[0]["role"] == "system"
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+class _InFlight:
+    """A loopback platform that counts the uploads in flight at once (each one waits a
+    little, so that uploads sent together overlap)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+        self.ids = itertools.count()
+
+    def __call__(self, req: Received, conn: Conn) -> None:
+        if req.method == "POST":
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+                fid = f"f{next(self.ids)}"
+            time.sleep(0.05)
+            with self.lock:
+                self.now -= 1
+            body = {"id": fid, "object": "file", "status": "ok", "status_details": ""}
+            conn.send(http_response(200, json.dumps(body).encode()))
+        elif req.path.endswith("/content"):
+            body = {"content": req.path, "file_type": "text/plain", "filename": "x", "title": ""}
+            conn.send(http_response(200, json.dumps(body).encode()))
+        else:
+            conn.send(http_response(200, b'{"deleted": true}'))
+
+
+FILES = [(f"{i}.txt", b"x") for i in range(8)]
+
+
+def test_many_files_never_exceed_max_concurrency(loopback: LoopbackServer) -> None:
+    loopback.handler = counter = _InFlight()
+    c = kc.KimiClient(provider="moonshot", base_url=loopback.base_url, api_key="k")
+    results = kc.extract_texts(FILES, client=c, max_concurrency=3)
+    assert len(results) == 8 and 1 <= counter.most <= 3
+    one_at_a_time = _InFlight()
+    loopback.handler = one_at_a_time
+    kc.extract_texts(FILES[:4], client=c, max_concurrency=1)
+    assert one_at_a_time.most == 1
+
+
+async def test_many_files_async_never_exceed_max_concurrency(loopback: LoopbackServer) -> None:
+    loopback.handler = counter = _InFlight()
+    c = kc.AsyncKimiClient(provider="moonshot", base_url=loopback.base_url, api_key="k")
+    results = await kc.aextract_texts(FILES, client=c, max_concurrency=2)
+    assert len(results) == 8 and 1 <= counter.most <= 2
+
+
+# --------------------------------------------------------------------------- live
+
+
+@pytest.mark.live
+@pytest.mark.skipif(
+    not os.environ.get("MOONSHOT_API_KEY"),
+    reason="live: set MOONSHOT_API_KEY to extract a file on Moonshot's platform",
+)
+def test_live_extraction_on_moonshot() -> None:  # pragma: no cover - needs a key
+    c = kc.KimiClient(provider="moonshot")
+    before = {f["id"] for f in c.list_files()}
+    result = kc.extract_text(
+        b"kimi-integrations live check: the launch is on Tuesday.", filename="live.txt", client=c
+    )
+    assert "Tuesday" in result.content and result.filename == "live.txt"
+    assert {f["id"] for f in c.list_files()} <= before  # the upload is gone
