@@ -167,7 +167,8 @@ class FileExtractionError(InternalServerError):
 class ExtractedFile:
     """The text Kimi extracted from one file, with what the platform said about it."""
 
-    content: str
+    #: The extracted text (left out of the repr: it can be a whole book).
+    content: str = field(repr=False)
     filename: str
     #: The MIME type the platform reports (``application/pdf``); "" when it gave none.
     file_type: str = ""
@@ -302,7 +303,7 @@ def _read_upload(file: FileInput, filename: str | None) -> _Upload:
             f"file-extract (pdf, docx, xlsx, pptx, txt, md, html, json, images, source "
             f"files...); it is uploaded anyway and the platform decides",
             UnknownFileTypeWarning,
-            stacklevel=4,
+            stacklevel=3,  # the caller of extract_text (extract_texts: its own line)
         )
     return upload
 

@@ -53,6 +53,7 @@ def test_a_path_is_uploaded_read_unwrapped_and_deleted(
     assert result.source == str(path)
     assert result.file_id is None and not result.cached
     assert result.length == len(result.content)
+    assert "Kimi extracts" not in repr(result) and "notes.md" in repr(result)
     assert result.bytes == path.stat().st_size
     upload = kimi_emulator.requests[0]
     assert upload.method == "POST" and upload.path == "/v1/files"
