@@ -9,7 +9,9 @@ started in this process (a stand-in for the protocol, not a model); see
 2. LangChain: a tool-calling loop over two tools with a thinking model; the reasoning of
    each tool-call turn goes back to Kimi with it (Kimi refuses the next request otherwise).
 3. LangChain: structured output into a Pydantic model.
-4. LlamaIndex: a RAG query over this project's own docs (a ``SummaryIndex``: no embeddings).
+4. LlamaIndex: RAG over this project's own docs: their text extracted by Kimi
+   (``KimiFileReader``), indexed in a ``VectorStoreIndex`` with a local hashing embedding
+   (Kimi has no embeddings endpoint), queried with ``Kimi``.
 5. LlamaIndex: a ``FunctionAgent`` that uses a tool.
 
 Requests are counted on the wire (an httpx event hook on the clients given to ``ChatKimi``
@@ -36,17 +38,17 @@ from typing import Any, TextIO
 
 import httpx
 from _backend import Backend, describe_error, open_backend
+from _local_embedding import HashingEmbedding
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.tools import tool
-from llama_index.core import Document, Settings, SummaryIndex
+from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.agent.workflow import (
     AgentOutput,
     FunctionAgent,
     ToolCallResult,
 )
-from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
@@ -58,7 +60,7 @@ from pydantic import BaseModel, Field
 
 import kimi_core as kc
 from langchain_kimi import ChatKimi
-from llama_index_kimi import Kimi
+from llama_index_kimi import Kimi, KimiFileReader
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Errors after which the other parts cannot work either.
@@ -529,26 +531,47 @@ class Demo:
         if not files:
             raise PartError(f"no README.md or docs/*.md under {ROOT}")
         llm = self.kimi()
-        # Nothing may reach for OpenAI: the LLM is Kimi, and no embeddings are needed.
+        # Nothing may reach for OpenAI: the LLM is Kimi; the embedding is a local one (Kimi
+        # has no embeddings endpoint; examples/_local_embedding.py).
         Settings.llm = llm
-        Settings.embed_model = MockEmbedding(embed_dim=8)
-        documents = [
-            Document(
-                text=f.read_text(encoding="utf-8"),
-                metadata={"file": f.relative_to(ROOT).as_posix()},
+        Settings.embed_model = HashingEmbedding()
+        names = {str(f): f.relative_to(ROOT).as_posix() for f in files}
+        if kc.get_provider(self.backend.provider).has_platform_endpoints:
+            reader = KimiFileReader(
+                **self.backend.llama_index_kwargs(), http_client=self.http_client
             )
-            for f in files
-        ]
-        index = SummaryIndex.from_documents(documents)
+            documents = reader.load_data(files)
+            extracted = sum(d.metadata["length"] for d in documents)
+            self.say(
+                self.style.dim(
+                    f"extracted by Kimi: {len(documents)} files, {extracted} characters "
+                    f"({3 * len(documents)} requests: upload, read, delete each)"
+                )
+            )
+        else:  # file extraction is a Moonshot platform endpoint
+            documents = [
+                Document(text=f.read_text(encoding="utf-8"), metadata={"source": str(f)})
+                for f in files
+            ]
+            self.say(
+                self.style.dim(
+                    f"{self.backend.provider} has no file extraction (a Moonshot endpoint): "
+                    "the files were read locally"
+                )
+            )
+        for document in documents:
+            document.metadata["file"] = names.get(document.metadata["source"], "?")
+        index = VectorStoreIndex.from_documents(documents)
         question = "How can I try kimi-integrations without a Kimi API key?"
+        chunks = len(index.index_struct.nodes_dict)
         self.say(
             self.style.dim(
-                f"index: {len(documents)} files, {len(index.index_struct.nodes)} chunks "
-                "(SummaryIndex: every chunk goes to the LLM, no embeddings)"
+                f"index: {len(documents)} files, {chunks} chunks (VectorStoreIndex, a local "
+                "hashing embedding: Kimi has no embeddings endpoint)"
             )
         )
         self.ask(question)
-        response = index.as_query_engine(llm=llm).query(question)
+        response = index.as_query_engine(llm=llm, similarity_top_k=3).query(question)
         self.say(self.style.bold("answer: ") + str(response).strip())
         counts: dict[str, int] = {}
         for source in response.source_nodes:
@@ -619,7 +642,7 @@ class Demo:
         )
         self.part(
             "LlamaIndex RAG",
-            "LlamaIndex: RAG over this project's docs (SummaryIndex, no embeddings)",
+            "LlamaIndex: RAG over this project's docs (KimiFileReader, VectorStoreIndex)",
             self.llama_index_rag,
         )
         self.part(

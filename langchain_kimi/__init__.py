@@ -25,6 +25,12 @@ from ._errors import (
 )
 from ._tools import WEB_SEARCH_TOOL, KimiWebSearch, web_search_echo
 from .chat_models import ChatKimi
+from .document_loaders import (
+    KimiDocumentMessages,
+    KimiFileLoader,
+    akimi_document_messages,
+    kimi_document_messages,
+)
 
 __all__ = [
     "WEB_SEARCH_TOOL",
@@ -34,6 +40,8 @@ __all__ = [
     "KimiConnectionError",
     "KimiContentFilterError",
     "KimiContextOverflowError",
+    "KimiDocumentMessages",
+    "KimiFileLoader",
     "KimiInsufficientQuotaError",
     "KimiInvalidRequestError",
     "KimiNotFoundError",
@@ -43,5 +51,7 @@ __all__ = [
     "KimiStreamError",
     "KimiTimeoutError",
     "KimiWebSearch",
+    "akimi_document_messages",
+    "kimi_document_messages",
     "web_search_echo",
 ]

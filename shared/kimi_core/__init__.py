@@ -24,12 +24,28 @@ The public names, what a user calls:
 - structured output: ``StructuredMethod``, ``structured_output_method``,
   ``check_structured_method``;
 - schemas: ``normalize_schema``;
+- documents (Kimi's file extraction, ``kimi_core._documents``): ``extract_text``,
+  ``aextract_text``, ``extract_texts``, ``aextract_texts``, ``ExtractedFile``,
+  ``ExtractionCache``, ``FileExtractionError``, ``UnknownFileTypeWarning``; the document Q&A
+  pattern (``kimi_core._docprompt``): ``document_prompt``, ``adocument_prompt``,
+  ``DocumentPrompt``, ``DocumentsTooLargeError``;
 - ``__version__``.
 
 What only the two adapters need (request shaping, key and header masking, conversion
 helpers) is in the private module ``kimi_core._adapter``.
 """
 
+from ._docprompt import DocumentPrompt, DocumentsTooLargeError, adocument_prompt, document_prompt
+from ._documents import (
+    ExtractedFile,
+    ExtractionCache,
+    FileExtractionError,
+    UnknownFileTypeWarning,
+    aextract_text,
+    aextract_texts,
+    extract_text,
+    extract_texts,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -99,6 +115,11 @@ __all__ = [
     "ConfigurationError",
     "ContentFilterError",
     "ContextWindowExceededError",
+    "DocumentPrompt",
+    "DocumentsTooLargeError",
+    "ExtractedFile",
+    "ExtractionCache",
+    "FileExtractionError",
     "FixedTemperature",
     "InsufficientQuotaError",
     "InternalServerError",
@@ -119,10 +140,17 @@ __all__ = [
     "ToolArgumentsError",
     "ToolCallMissingError",
     "UnconfirmedRuleWarning",
+    "UnknownFileTypeWarning",
     "UnknownModelWarning",
     "Usage",
     "__version__",
+    "adocument_prompt",
+    "aextract_text",
+    "aextract_texts",
     "check_structured_method",
+    "document_prompt",
+    "extract_text",
+    "extract_texts",
     "get_model_info",
     "get_provider",
     "normalize_schema",

@@ -22,6 +22,7 @@ from ._rules import ToolSet
 from ._secrets import (
     MASK,
     headers_by_ref,
+    headers_from_ref,
     key_from_ref,
     key_ref,
     redact_headers,
@@ -44,6 +45,7 @@ __all__ = [
     "arguments_json",
     "first_usable_choice",
     "headers_by_ref",
+    "headers_from_ref",
     "instruction_placement",
     "json_mode_instruction",
     "json_schema_format",

@@ -54,7 +54,9 @@ Attributes: ``base_url`` (acedata: ``http://host:port``, its chat path is
 ``request_count`` (all since the last reset, the unauthorized ones too),
 ``last_request``, ``chat_requests``, ``files`` (uploaded file objects), ``running``, and
 the settable ``models``, ``accept_any_model``, ``strict``, ``stream_delay``, ``balance``
-(what ``/v1/users/me/balance`` returns). The package also exports ``RecordedRequest``,
+(what ``/v1/users/me/balance`` returns), ``file_limits`` (``count``, ``bytes``, ``total``)
+and ``extract_failures`` (file-name patterns whose extraction answers ``500 extract task
+failed: failed``; see ``_fileextract.py``). The package also exports ``RecordedRequest``,
 ``DIALECT_NAMES`` and ``FAULT_KINDS``. ``reset()`` clears scripts, faults, recorded
 requests, the prompt cache and files, and restores the constructor's options.
 

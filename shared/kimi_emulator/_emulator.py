@@ -185,6 +185,30 @@ class KimiEmulator:
     def balance(self, value: Mapping[str, float]) -> None:
         self._platform.balance = dict(value)
 
+    @property
+    def file_limits(self) -> dict[str, int]:
+        """The account's file limits (settable, in part): ``count`` (1,000 files),
+        ``bytes`` (100 MB a file), ``total`` (10 GB); an upload past one is a 400."""
+        return dict(self._platform.file_limits)
+
+    @file_limits.setter
+    def file_limits(self, value: Mapping[str, int]) -> None:
+        unknown = set(value) - set(self._platform.file_limits)
+        if unknown:
+            raise ValueError(f"unknown file limits {sorted(unknown)}: count, bytes, total")
+        self._platform.file_limits = {**self._platform.file_limits, **value}
+
+    @property
+    def extract_failures(self) -> set[str]:
+        """File-name patterns (fnmatch, e.g. ``"*.pdf"``) whose extraction answers ``500
+        extract task failed: failed`` (settable; a file whose bytes are not of its type,
+        such as a ``.pdf`` without ``%PDF-``, fails anyway)."""
+        return self._platform.extract_failures
+
+    @extract_failures.setter
+    def extract_failures(self, value: Iterable[str]) -> None:
+        self._platform.extract_failures = set(value)
+
     def script(
         self,
         text: str | None = None,

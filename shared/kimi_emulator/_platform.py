@@ -10,6 +10,7 @@ from typing import Any
 
 from ._catalogue import rules_for
 from ._dialects import Dialect
+from ._fileextract import EXTRACT_FAILED, extract_content
 from ._http import RecordedRequest
 from ._rules import check_model, message_tokens
 from ._wire import ApiError, as_json_bytes, random_file_id
@@ -17,8 +18,8 @@ from ._wire import ApiError, as_json_bytes, random_file_id
 __all__ = ["Platform"]
 
 _FILE_PURPOSES = ("file-extract", "image", "video", "batch")
-_MAX_FILES = 1000
-_MAX_FILE_BYTES = 100 * 1024 * 1024
+#: The account limits of docs/api/files: 1,000 files, 100 MB each, 10 GB in all.
+FILE_LIMITS = {"count": 1000, "bytes": 100 * 1024 * 1024, "total": 10 * 1024**3}
 _JSON = "application/json"
 #: A fixed ``created`` for listed models (2026-07-01T00:00:00Z).
 _CREATED = 1_782_864_000
@@ -38,11 +39,16 @@ class Platform:
         self._lock = lock
         self.files: dict[str, dict[str, Any]] = {}
         self.balance: dict[str, float] = {}
+        self.file_limits: dict[str, int] = dict(FILE_LIMITS)
+        #: File-name patterns (fnmatch) whose extraction fails (500 extract task failed).
+        self.extract_failures: set[str] = set()
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
             self.files = {}
+        self.file_limits = dict(FILE_LIMITS)
+        self.extract_failures = set()
         self.balance = {
             "available_balance": 49.58894,
             "voucher_balance": 46.58893,
@@ -121,11 +127,18 @@ class Platform:
                 f"{', '.join(_FILE_PURPOSES)}"
             )
         filename, content = upload
-        if len(content) > _MAX_FILE_BYTES:
-            raise _bad("Invalid request: file size exceeds 100MB")
+        limits = self.file_limits
+        if len(content) > limits["bytes"]:
+            raise _bad(f"Invalid request: file size exceeds {_size(limits['bytes'])}")
         with self._lock:
-            if len(self.files) >= _MAX_FILES:
-                raise _bad("Invalid request: too many files, at most 1000")
+            if len(self.files) >= limits["count"]:
+                raise _bad(f"Invalid request: too many files, at most {limits['count']}")
+            stored = sum(len(f["data"]) for f in self.files.values())
+            if stored + len(content) > limits["total"]:
+                raise _bad(
+                    f"Invalid request: the total size of your files would exceed "
+                    f"{_size(limits['total'])}; delete files you no longer need"
+                )
             fid = random_file_id()
             obj = {
                 "id": fid,
@@ -166,18 +179,25 @@ class Platform:
         data: bytes = found["data"]
         if obj["purpose"] != "file-extract":
             return 200, data, "application/octet-stream"
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = f"[{obj['filename']}: {len(data)} bytes of binary data; extraction emulated]"
+        extracted = extract_content(obj["filename"], data, sorted(self.extract_failures))
+        if extracted is None:
+            raise ApiError(500, "", EXTRACT_FAILED)
+        text, file_type = extracted
         payload = {
             "content": text,
-            "file_type": "text/plain",
+            "file_type": file_type,
             "filename": obj["filename"],
             "title": "",
             "type": "file",
         }
         return 200, as_json_bytes(payload), _JSON
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale}{unit}"
+    return f"{n} bytes"
 
 
 def parse_multipart(req: RecordedRequest) -> dict[str, tuple[str | None, bytes]]:

@@ -186,6 +186,24 @@ GUIDES: dict[str, dict[str, list[str]]] = {
             quotes("hi"),
         ],
     },
+    "documents.md": {
+        'folder = Path("reports")': [],
+        'loader = KimiFileLoader("reports/", glob="**/*")': [
+            r"plan\.html text/html 24",
+            r"q3\.md text/markdown 55",
+            r"Plan",
+            r"Hire two engineers\.",
+        ],
+        "reader = KimiFileReader()": [
+            r"q3\.md finance",
+            r"\['plan\.html', 'q3\.md'\]",
+        ],
+        "messages = kimi_document_messages(docs, model=chat": [
+            r"3 platform True 262144",
+            quotes("When is the launch?"),
+        ],
+        "text = kimi_core.extract_text(": [r"text/markdown False True"],
+    },
     "emulator.md": {
         "print(len(emu.requests), emu.requests[-1].path)": [
             quotes("What's the weather in Paris?"),

@@ -22,7 +22,7 @@ from expected_output import check_output, expectation_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("guide_runner.py")
-GUIDES = ("langchain.md", "llama_index.md", "emulator.md")
+GUIDES = ("langchain.md", "llama_index.md", "emulator.md", "documents.md")
 #: Guides whose examples start their own emulators (in Python, or the pytest fixtures).
 OWN_EMULATORS = {"emulator.md"}
 MARK = re.compile(r"^=== block (\d+) \(line \d+\) ===$", flags=re.M)

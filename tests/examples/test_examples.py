@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import base64
 import json
+import re
 import runpy
 import subprocess
 import sys
@@ -69,6 +70,13 @@ EXPECTED: dict[str, list[str]] = {
         'agent answer: Here is what the web search found for "Any news about the Louvre in '
         'Paris today?" (emulated: no web access).',
     ],
+    "langchain_rag.py": [
+        "question: How do I run the test suite without a Kimi API key?",
+        'answer: You said: "How do I run the test suite without a Kimi API key?". This is a '
+        "deterministic reply from the Kimi emulator (a protocol stand-in, not a model).",
+        'answer: You said: "What does Kimi charge?". This is a deterministic reply from the '
+        "Kimi emulator (a protocol stand-in, not a model).",
+    ],
     "providers.py": [
         "moonshot: MOONSHOT_API_KEY not set: an emulator (moonshot dialect)",
         "  requests: 2 (POST /v1/chat/completions)",
@@ -83,7 +91,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
 }
 #: Not recipes of their own: the shared backend module, and the demo (tests/examples/test_demo.py).
-NOT_RECIPES = {"_backend.py", "demo.py", "test_your_app.py"}
+NOT_RECIPES = {"_backend.py", "_local_embedding.py", "demo.py", "test_your_app.py"}
 
 
 def test_every_example_is_tested_here():
@@ -202,3 +210,16 @@ def test_a_refused_input_is_reported_in_a_line(monkeypatch, capsys):
         "by provider 'acedata'"
     )
     assert "Traceback" not in err
+
+
+def test_the_langchain_rag_example_loads_every_doc_through_kimi(runs):
+    out = runs["langchain_rag.py"].stdout
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    size = sum(len(f.read_text(encoding="utf-8")) for f in files)
+    assert lines_starting(out, "loaded: ") == [f"{len(files)} documents, {size} characters"]
+    (sources,) = lines_starting(out, "sources: ")
+    assert set(sources.split(", ")) <= {f.name for f in files}
+    (whole,) = lines_starting(out, "whole document: ")
+    assert re.fullmatch(
+        r"1 system message\(s\), about [1-9]\d* tokens \(platform estimate\) of 262144", whole
+    )
