@@ -24,12 +24,23 @@ The public names, what a user calls:
 - structured output: ``StructuredMethod``, ``structured_output_method``,
   ``check_structured_method``;
 - schemas: ``normalize_schema``;
+- the Batch API (``client.batches``): ``Batch``, ``BatchJob``, ``BatchResult``,
+  ``BatchRequestCounts``, ``BatchError``, ``Batches``, ``AsyncBatches``;
 - ``__version__``.
 
 What only the two adapters need (request shaping, key and header masking, conversion
 helpers) is in the private module ``kimi_core._adapter``.
 """
 
+from ._batch import (
+    AsyncBatches,
+    Batch,
+    BatchError,
+    Batches,
+    BatchJob,
+    BatchRequestCounts,
+    BatchResult,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -89,10 +100,17 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncBatches",
     "AsyncChatStream",
     "AsyncKimiClient",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchError",
+    "BatchJob",
+    "BatchRequestCounts",
+    "BatchResult",
+    "Batches",
     "ChatRequest",
     "ChatResult",
     "ChatStream",
