@@ -61,9 +61,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._errors import (
     ConfigurationError,
     KimiError,
+    NotFoundError,
     StreamError,
     make_status_error,
     short_json,
+    with_note,
 )
 from ._models import UnconfirmedRuleWarning
 from ._retry import NEXT_CHUNK, Close, Step
@@ -869,6 +871,10 @@ def _check_limit(limit: Any) -> int:
     return limit
 
 
+def _unknown(err: NotFoundError, batch_id: str) -> KimiError:
+    return with_note(err, f"batch_id={batch_id!r}: no batch with this id for this key")
+
+
 def _cancel_refusal(batch: Batch) -> ConfigurationError:
     return ConfigurationError(
         f"batch {batch.id} cannot be cancelled: it is {batch.status!r}; a batch can be "
@@ -979,7 +985,10 @@ class Batches(_BatchesBase):
 
     def retrieve(self, batch_id: str) -> Batch:
         path = f"/batches/{_check_batch_id(batch_id)}"
-        return self._client._run(_batch_flow(self._client, "GET", path))
+        try:
+            return self._client._run(_batch_flow(self._client, "GET", path))
+        except NotFoundError as err:
+            raise _unknown(err, batch_id) from err.__cause__
 
     def list(self, *, after: str | None = None, limit: int = 20) -> Iterator[Batch]:
         """Every batch, page after page (``limit`` per page), from after ``after``."""
@@ -1125,7 +1134,10 @@ class AsyncBatches(_BatchesBase):
 
     async def retrieve(self, batch_id: str) -> Batch:
         path = f"/batches/{_check_batch_id(batch_id)}"
-        return await self._run(_batch_flow(self._client, "GET", path))
+        try:
+            return await self._run(_batch_flow(self._client, "GET", path))
+        except NotFoundError as err:
+            raise _unknown(err, batch_id) from err.__cause__
 
     async def list(self, *, after: str | None = None, limit: int = 20) -> AsyncIterator[Batch]:
         _check_limit(limit)
