@@ -1,8 +1,8 @@
 """``ChatKimi`` on Kimi's Batch API: ``batch`` / ``abatch`` with ``use_batch_api=True`` and
 the explicit lifecycle ``batch_api_submit`` / ``status`` / ``retrieve`` / ``cancel``.
 
-Everything about batches is in ``kimi_core._batch`` (the job file, its checks, the result
-lines matched by ``custom_id``); this module only maps LangChain's inputs to prepared
+Everything about batches is in kimi_core (``client.batches``: the job file, its checks,
+the result lines matched by ``custom_id``); this module only maps LangChain's inputs to prepared
 requests (``ChatKimi._prepare``: the very request ``invoke`` would send, with the bound
 tools, ``tool_choice`` and ``response_format``) and the results to ``AIMessage`` objects
 (``completion_to_result``, as ``invoke`` builds them), with the callbacks of a LangChain run
