@@ -63,6 +63,7 @@ from ._errors import (
     KimiError,
     NotFoundError,
     StreamError,
+    hide_secret,
     make_status_error,
     short_json,
     with_note,
@@ -1086,7 +1087,7 @@ class Batches(_BatchesBase):
         if batch.error_file_id:
             for raw in self.iter_lines(batch.error_file_id):
                 collector.feed(raw, True)
-        return collector.results()
+        return _hidden(collector.results(), self._client._maskable_key)
 
 
 class AsyncBatches(_BatchesBase):
@@ -1231,7 +1232,16 @@ class AsyncBatches(_BatchesBase):
         if batch.error_file_id:
             async for raw in self.iter_lines(batch.error_file_id):
                 collector.feed(raw, True)
-        return collector.results()
+        return _hidden(collector.results(), self._client._maskable_key)
+
+
+def _hidden(results: builtins.list[BatchResult], key: str) -> builtins.list[BatchResult]:
+    """``results`` with the key masked in every error, as a live call's error is (a
+    server that echoes the ``Authorization`` header into a line's body)."""
+    for result in results:
+        if result.error is not None and key:
+            hide_secret(result.error, key)
+    return results
 
 
 def _input_ids(lines: Iterable[bytes]) -> builtins.list[str]:
