@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import kimi_core as kc
-from kimi_core import _batch
+from kimi_core import _batch, _batch_job
 from kimi_emulator import KimiEmulator
 
 MODEL = "kimi-k2.6"
@@ -337,7 +337,7 @@ def test_bad_jobs_are_refused_before_anything_is_sent(
 def test_a_job_over_100_mb_is_refused_with_how_many_jobs_it_needs(
     client: kc.KimiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_batch, "MAX_BATCH_FILE_BYTES", 1000)
+    monkeypatch.setattr(_batch_job, "MAX_BATCH_FILE_BYTES", 1000)
     job = _job(client, ["x" * 300 for _ in range(5)])
     with pytest.raises(kc.ConfigurationError, match=r"Submit the inputs as at least 3 jobs"):
         job.content()
