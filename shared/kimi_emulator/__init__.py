@@ -80,7 +80,8 @@ moonshot           ``/v1/chat/completions``    ``reasoning_content``; no ``tool_
                                                errors ``{"error": {"message",
                                                "type"}}``; ``/v1/models``,
                                                ``/v1/files``, ``/v1/tokenizers/estimate-
-                                               token-count``, ``/v1/users/me/balance``
+                                               token-count``, ``/v1/users/me/balance``,
+                                               ``/v1/batches`` (``_batches.py``)
 acedata            ``/kimi/chat/completions``  both ``reasoning_content`` and
                                                ``reasoning``; ``tool_calls: []``; usage
                                                in a trailing chunk always, with ``{}``
@@ -160,8 +161,9 @@ message prefixes already seen.
 Modules: ``_emulator.py`` (this object and its routing), ``_server.py`` (the server, its
 lifecycle and connections), ``_http.py`` (parsing), ``_faults.py``, ``_chat.py`` (chat
 rendering), ``_wire.py`` (bodies and SSE per dialect), ``_platform.py`` (models, files,
-token estimate, balance), ``_rules.py``, ``_mfjs.py``, ``_catalogue.py``,
-``_dialects.py``, ``_responder.py``.
+token estimate, balance), ``_batches.py`` (the Batch API: ``batch_time_scale`` and
+``batch_options(time_scale=, line_delay=, result_shape=)``), ``_rules.py``, ``_mfjs.py``,
+``_catalogue.py``, ``_dialects.py``, ``_responder.py``.
 
 Scripts
 -------
