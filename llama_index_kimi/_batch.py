@@ -17,6 +17,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.exception import ExceptionEvent
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatStartEvent,
+    LLMCompletionEndEvent,
+    LLMCompletionStartEvent,
+)
 from llama_index.core.utils import get_tqdm_iterable
 
 import kimi_core as kc
@@ -32,6 +40,8 @@ __all__ = ["OUTPUT_KEY", "BatchAPIMixin"]
 OUTPUT_KEY, COMPLETION = "kimi_output", "completion"
 
 BatchInput = Sequence[ChatMessage] | str
+
+dispatcher = get_dispatcher(__name__)
 
 
 class _Bar:
@@ -103,6 +113,47 @@ def _job(
     return job, slots, prompts
 
 
+class _Events:
+    """LlamaIndex's instrumentation events for each batched input, as ``chat`` / ``complete``
+    dispatch them: a start event per input before the job is submitted, then an end event
+    per answer (an exception event per error), so token counters and tracers see every
+    input."""
+
+    def __init__(
+        self, llm: Kimi, inputs: Sequence[BatchInput], completion: bool, kwargs: Mapping[str, Any]
+    ) -> None:
+        self.llm = llm
+        self.inputs = inputs
+        self.completion = completion
+        self.kwargs = dict(kwargs)
+
+    def start(self) -> None:
+        payload = self.llm.to_payload()
+        for item in self.inputs:
+            if self.completion and isinstance(item, str):
+                dispatcher.event(
+                    LLMCompletionStartEvent(
+                        prompt=item, additional_kwargs=self.kwargs, model_dict=payload
+                    )
+                )
+            elif not isinstance(item, str):
+                dispatcher.event(
+                    LLMChatStartEvent(
+                        messages=list(item), additional_kwargs=self.kwargs, model_dict=payload
+                    )
+                )
+
+    def end(self, outputs: Sequence[Any]) -> None:
+        for item, output in zip(self.inputs, outputs, strict=True):
+            if isinstance(output, BaseException):
+                if isinstance(output, Exception):
+                    dispatcher.event(ExceptionEvent(exception=output))
+            elif isinstance(output, CompletionResponse) and isinstance(item, str):
+                dispatcher.event(LLMCompletionEndEvent(prompt=item, response=output))
+            elif isinstance(output, ChatResponse) and not isinstance(item, str):
+                dispatcher.event(LLMChatEndEvent(messages=list(item), response=output))
+
+
 def _response(result: kc.BatchResult, completion: bool) -> Any:
     if result.error is not None:
         return result.error
@@ -125,6 +176,13 @@ def _outputs(
             if isinstance(value, BaseException):
                 raise value
     return out
+
+
+def _raise_first(outputs: list[Any]) -> list[Any]:
+    for value in outputs:
+        if isinstance(value, BaseException):
+            raise value
+    return outputs
 
 
 def _meta(metadata: Mapping[str, str] | None, prompts: bool) -> dict[str, str]:
@@ -203,6 +261,8 @@ class BatchAPIMixin:
         llm: Kimi = self  # type: ignore[assignment]
         client = llm._get_client()
         job, slots, prompts = _job(llm, inputs, kwargs, client, return_exceptions)
+        events = _Events(llm, inputs, completion, kwargs)
+        events.start()
         results: dict[str, kc.BatchResult] = {}
         if len(job):
             bar = _Bar(show_progress, len(job))
@@ -220,7 +280,9 @@ class BatchAPIMixin:
             finally:
                 bar.close()
             results = {r.custom_id: r for r in found}
-        return _outputs(slots, results, completion, return_exceptions)
+        outputs = _outputs(slots, results, completion, True)
+        events.end(outputs)
+        return _raise_first(outputs) if not return_exceptions else outputs
 
     async def abatch_chat(
         self,
@@ -283,6 +345,8 @@ class BatchAPIMixin:
         llm: Kimi = self  # type: ignore[assignment]
         client = llm._get_aclient()
         job, slots, prompts = _job(llm, inputs, kwargs, client, return_exceptions)
+        events = _Events(llm, inputs, completion, kwargs)
+        events.start()
         results: dict[str, kc.BatchResult] = {}
         if len(job):
             bar = _Bar(show_progress, len(job))
@@ -300,7 +364,9 @@ class BatchAPIMixin:
             finally:
                 bar.close()
             results = {r.custom_id: r for r in found}
-        return _outputs(slots, results, completion, return_exceptions)
+        outputs = _outputs(slots, results, completion, True)
+        events.end(outputs)
+        return _raise_first(outputs) if not return_exceptions else outputs
 
     # ------------------------------------------------------------------ by id
 

@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     TextBlock,
 )
 from llama_index.core.tools import FunctionTool
+from pydantic import Field
 
 import kimi_core as kc
 from kimi_emulator import KimiEmulator
@@ -214,3 +215,44 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(POLL)
+
+
+def test_instrumentation_sees_every_batched_input(llm: Kimi) -> None:
+    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+    from llama_index.core.instrumentation.events import BaseEvent
+    from llama_index.core.instrumentation.events.exception import ExceptionEvent
+    from llama_index.core.instrumentation.events.llm import (
+        LLMChatEndEvent,
+        LLMChatStartEvent,
+        LLMCompletionEndEvent,
+    )
+
+    class Seen(BaseEventHandler):
+        events: list[BaseEvent] = Field(default_factory=list)
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "Seen"
+
+        def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+            self.events.append(event)
+
+    seen = Seen()
+    root = get_dispatcher()
+    root.add_event_handler(seen)
+    try:
+        llm.batch_chat(
+            [_user("one"), BAD_IMAGE, _user("three")], poll_interval=POLL, return_exceptions=True
+        )
+        llm.batch_complete(["four"], poll_interval=POLL)
+    finally:
+        root.event_handlers.remove(seen)
+    kinds = [type(e) for e in seen.events]
+    assert kinds.count(LLMChatStartEvent) == 3
+    ends = [e for e in seen.events if isinstance(e, LLMChatEndEvent)]
+    assert len(ends) == 2 and ends[0].response is not None
+    assert ends[0].response.additional_kwargs["completion_tokens"] > 0
+    assert kinds.count(ExceptionEvent) == 1
+    (done,) = [e for e in seen.events if isinstance(e, LLMCompletionEndEvent)]
+    assert "four" in done.response.text
