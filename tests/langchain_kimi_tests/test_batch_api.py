@@ -265,3 +265,17 @@ def test_without_use_batch_api_batch_is_langchains(emu: KimiEmulator) -> None:
     out = chat_for(emu).batch(["a", "b"])
     assert len(out) == 2 and len(emu.chat_requests) == 2
     assert not [r for r in emu.requests if r.path.startswith("/v1/batches")]
+
+
+def test_tools_by_id_are_the_call_keywords(emu: KimiEmulator) -> None:
+    def find_berth(ship: str) -> str:
+        """The berth a ship is moored at."""
+        return ship
+
+    model = batch_model(emu)
+    batch_id = model.batch_api_submit(["Where is the Aurora moored?"], tools=[find_berth])
+    again = chat_for(emu)  # a model that knows only the id
+    while not again.batch_api_status(batch_id).done:
+        time.sleep(0.01)
+    (message,) = again.batch_api_retrieve(batch_id)
+    assert [c["name"] for c in message.tool_calls] == ["find_berth"]
