@@ -284,6 +284,16 @@ class ChatKimi(BaseChatModel):
             # {"model_name": "kimi-k2.5", "model_provider": "acedata",
             #  "finish_reason": "stop", "id": "chatcmpl-...", "request_id": "..."}
 
+    Batch API (Moonshot platform; 40 % cheaper, answered within hours; docs/batch.md):
+        .. code-block:: python
+
+            model = ChatKimi(model="kimi-k2.6", use_batch_api=True)
+            answers = model.batch(["text 1", "text 2"])  # one job, answers in input order
+
+            batch_id = model.batch_api_submit(["text 3"])  # or submit, and later (any process):
+            model.batch_api_status(batch_id).status
+            model.batch_api_retrieve(batch_id)
+
     Errors:
         Provider errors are raised as classes that inherit both the ``kimi_core``
         error and the ``langchain_core.exceptions`` class (``KimiRateLimitError`` is a
