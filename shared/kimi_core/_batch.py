@@ -4,7 +4,8 @@ Sources (docs/batch.md has the whole story): platform.kimi.ai/docs/guide/use-bat
 /docs/api/batch-create, batch-list, batch-retrieve, batch-cancel (the same pages on
 platform.moonshot.cn / platform.kimi.com).
 
-The flow, and where each step lives:
+The flow (the job, the batch object and the result lines are in ``_batch_job``, which does
+no I/O; this module moves them):
 
 - :class:`BatchJob` turns prepared :class:`~kimi_core.ChatRequest` objects (built by the
   same ``shape_request`` / model rules / schema normalisation / reasoning replay as a live
@@ -24,9 +25,9 @@ The flow, and where each step lives:
   stream of lines (never one bytes object).
 - :func:`read_results` matches result lines to inputs by ``custom_id`` (never by position):
   each input gets exactly one :class:`BatchResult`, a completion body or the typed error
-  its line maps to (the same mapping as a live call's error); a line in the error file, or
-  one missing from both files (an expired or cancelled batch), is a :class:`BatchError`
-  that says so. Both result shapes are read: OpenAI's ``{"custom_id", "response":
+  its line maps to (the same mapping as a live call's error, saying the line was in the
+  error file); an input missing from both files (an expired or cancelled batch) is a
+  :class:`BatchError` that says so. Both result shapes are read: OpenAI's ``{"custom_id", "response":
   {"status_code", "request_id", "body"}, "error"}`` and a bare ``{"custom_id", "body"}`` or
   completion with a ``custom_id`` (the platform documents the line only as "the response
   body": **unconfirmed**).
