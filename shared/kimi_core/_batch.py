@@ -27,10 +27,10 @@ no I/O; this module moves them):
   each input gets exactly one :class:`BatchResult`, a completion body or the typed error
   its line maps to (the same mapping as a live call's error, saying the line was in the
   error file); an input missing from both files (an expired or cancelled batch) is a
-  :class:`BatchError` that says so. Both result shapes are read: OpenAI's ``{"custom_id",
-  "response": {"status_code", "request_id", "body"}, "error"}`` and a bare ``{"custom_id", "body"}`` or
-  completion with a ``custom_id`` (the platform documents the line only as "the response
-  body": **unconfirmed**).
+  :class:`BatchError` that says so. Both result shapes are read: OpenAI's
+  ``{"custom_id", "response": {"status_code", "request_id", "body"}, "error"}`` and a bare
+  ``{"custom_id", "body"}`` or completion with a ``custom_id`` (the platform documents the
+  line only as "the response body": **unconfirmed**).
 - Resuming in another process: the default ``custom_id`` values are ``<job>-<index>`` and
   the batch's metadata carries ``kimi_job`` and ``kimi_inputs``; :meth:`Batches.custom_ids`
   gives the input order from them, or, for a batch made elsewhere, from the input file.
