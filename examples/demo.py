@@ -3,7 +3,7 @@
 Runs against your provider when its key is set, else against the built-in Kimi emulator
 started in this process (a stand-in for the protocol, not a model); see
 ``examples/_backend.py`` for how the backend is chosen (``KIMI_PROVIDER`` and
-``KIMI_MODEL`` override it). Five parts, then a summary:
+``KIMI_MODEL`` override it). Six parts, then a summary:
 
 1. LangChain: a streamed answer, the reasoning shown apart from (before) the answer.
 2. LangChain: a tool-calling loop over two tools with a thinking model; the reasoning of
@@ -13,6 +13,10 @@ started in this process (a stand-in for the protocol, not a model); see
    (``KimiFileReader``), indexed in a ``VectorStoreIndex`` with a local hashing embedding
    (Kimi has no embeddings endpoint), queried with ``Kimi``.
 5. LlamaIndex: a ``FunctionAgent`` that uses a tool.
+6. The Batch API: 50 short texts labelled in one batch job (``ChatKimi(use_batch_api=True)``),
+   the statuses it passed through, then the labels in input order. On the emulator only
+   (its time scale shows every status in a second); a real batch takes up to its
+   completion window (12h to 7d), so with a provider key the part only says how to run it.
 
 Requests are counted on the wire (an httpx event hook on the clients given to ``ChatKimi``
 and ``Kimi``); tokens as each framework reports them (a LangChain callback reading
@@ -268,6 +272,56 @@ class City(BaseModel):
     country: str = Field(description="The country the city is in")
     name: str = Field(description="The city's name")
     population_millions: float = Field(description="Inhabitants, in millions")
+
+
+class Sentiment(BaseModel):
+    """The sentiment of a short text."""
+
+    label: str = Field(description="positive, negative or neutral")
+
+
+#: The 50 short texts part 6 labels (made up for the demo).
+BATCH_TEXTS = [
+    (subject, verdict)
+    for subject in (
+        "The hotel breakfast",
+        "The train to Lyon",
+        "This phone's battery",
+        "The museum audio guide",
+        "Our new coffee machine",
+        "The city library",
+        "The delivery driver",
+        "The hiking trail",
+        "The spreadsheet update",
+        "The concert sound",
+    )
+    for verdict in (
+        "was wonderful.",
+        "was a disaster.",
+        "was fine, nothing special.",
+        "made my day.",
+        "keeps failing.",
+    )
+]
+#: The emulator's batch phases (10 emulated seconds each) last 0.3 s in the demo: longer
+#: than the longest wait between two polls (10 x 0.02 s), so every status is seen.
+BATCH_TIME_SCALE = 0.03
+
+
+class BatchStatuses(BaseCallbackHandler):
+    """The statuses a batch passed through (ChatKimi's ``kimi_batch_status`` events)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.batch_id = ""
+        self.done = 0
+
+    def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
+        if name == "kimi_batch_status":
+            self.batch_id = data["batch_id"]
+            self.done = data["completed"] + data["failed"]
+            if not self.seen or self.seen[-1] != data["status"]:
+                self.seen.append(data["status"])
 
 
 # --------------------------------------------------------------------------- the demo
@@ -622,6 +676,37 @@ class Demo:
             raise PartError(f"the agent answered without using its tool: {output}")
         return str(output.response.content or "").strip(), received
 
+    def batch_api(self) -> None:
+        emulator = self.backend.emulator
+        if emulator is None or not kc.get_provider(self.backend.provider).has_platform_endpoints:
+            self.say(
+                self.style.dim(
+                    "not run here: the Batch API is a Moonshot platform endpoint and a real "
+                    "batch takes up to its completion window (12h to 7d); see docs/batch.md "
+                    "(ChatKimi(use_batch_api=True).batch(...), or batch_api_submit and "
+                    "batch_api_retrieve by id)"
+                )
+            )
+            return
+        emulator.batch_options(time_scale=BATCH_TIME_SCALE)
+        texts = [f"{subject} {verdict}" for subject, verdict in BATCH_TEXTS]
+        self.ask(f"Label the sentiment of {len(texts)} short texts, in one batch job")
+        statuses = BatchStatuses()
+        model = self.chat_kimi(use_batch_api=True, batch_poll_interval=0.02, batch_timeout=60)
+        labeller = model.with_structured_output(Sentiment)
+        labels = labeller.batch(texts, config={"callbacks": [statuses]})
+        self.say(
+            self.style.dim("statuses: ")
+            + " -> ".join(statuses.seen)
+            + self.style.dim(f"  (batch {statuses.batch_id}, {statuses.done} requests done)")
+        )
+        if len(labels) != len(texts):
+            raise PartError(f"{len(texts)} texts, {len(labels)} labels")
+        for number, (text, label) in enumerate(zip(texts, labels, strict=True), 1):
+            self.say(f"{number:>2}. {one_line(text, 50):<50} -> {one_line(label.label, 60)}")
+        if statuses.seen[-1:] != ["completed"]:
+            raise PartError(f"the batch ended {statuses.seen[-1:]}, not completed")
+
     # ------------------------------------------------------------------ run
 
     def run(self) -> int:
@@ -649,6 +734,11 @@ class Demo:
             "LlamaIndex FunctionAgent",
             "LlamaIndex: a FunctionAgent that uses a tool",
             self.llama_index_agent,
+        )
+        self.part(
+            "Batch API",
+            "Batch API: 50 short texts labelled in one job (ChatKimi use_batch_api)",
+            self.batch_api,
         )
         self.http_client.close()
         self.summary()

@@ -21,7 +21,13 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableLambda,
+    RunnableMap,
+    RunnablePassthrough,
+)
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
@@ -39,6 +45,7 @@ from typing_extensions import Self
 import kimi_core as kc
 from kimi_core import _adapter as ka
 
+from . import _batch
 from ._convert import (
     apply_invalid_tool_calls,
     chunk_from_event,
@@ -279,6 +286,16 @@ class ChatKimi(BaseChatModel):
             # {"model_name": "kimi-k2.5", "model_provider": "acedata",
             #  "finish_reason": "stop", "id": "chatcmpl-...", "request_id": "..."}
 
+    Batch API (Moonshot platform; 40 % cheaper, answered within hours; docs/batch.md):
+        .. code-block:: python
+
+            model = ChatKimi(model="kimi-k2.6", use_batch_api=True)
+            answers = model.batch(["text 1", "text 2"])  # one job, answers in input order
+
+            batch_id = model.batch_api_submit(["text 3"])  # or submit, and later (any process):
+            model.batch_api_status(batch_id).status
+            model.batch_api_retrieve(batch_id)
+
     Errors:
         Provider errors are raised as classes that inherit both the ``kimi_core``
         error and the ``langchain_core.exceptions`` class (``KimiRateLimitError`` is a
@@ -344,6 +361,19 @@ class ChatKimi(BaseChatModel):
     """Whether ``invoke`` streams under the hood."""
     stream_usage: bool = True
     """Whether streams report token usage (on their last chunk)."""
+    use_batch_api: bool = False
+    """Whether ``batch`` / ``abatch`` run the inputs as one job on Kimi's Batch API (40 %
+    cheaper, answered within ``batch_completion_window``; see docs/batch.md)."""
+    batch_completion_window: str = "24h"
+    """How long the Batch API may take: ``"12h"`` to ``"7d"``."""
+    batch_poll_interval: float = Field(default=30.0, gt=0)
+    """Seconds between the first polls of a batch (then backing off, up to 10x)."""
+    batch_timeout: float | None = Field(default=None, gt=0)
+    """Seconds ``batch`` waits for the job (None: as long as it runs); past it a
+    ``kimi_core.BatchError`` names the batch id to resume with ``batch_api_retrieve``."""
+    batch_progress: bool = False
+    """Whether ``batch`` prints a progress line on stderr (the callbacks always get a
+    ``kimi_batch_status`` custom event)."""
 
     model_config = ConfigDict(
         populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=()
@@ -698,6 +728,94 @@ class ChatKimi(BaseChatModel):
             provider=self._provider_name,
             request_id=stream.request_id,
         )
+
+    # ------------------------------------------------------------------ Batch API
+
+    def batch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """With ``use_batch_api=True``: the inputs as one Batch API job, the answers in
+        input order (see docs/batch.md); otherwise LangChain's concurrent ``invoke`` calls."""
+        if not self.use_batch_api:
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        return _batch.run_batch(
+            self, inputs, config, return_exceptions=return_exceptions, kwargs=kwargs
+        )
+
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """The async twin of :meth:`batch`."""
+        if not self.use_batch_api:
+            return await super().abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        return await _batch.arun_batch(
+            self, inputs, config, return_exceptions=return_exceptions, kwargs=kwargs
+        )
+
+    def batch_api_submit(
+        self,
+        inputs: Sequence[LanguageModelInput],
+        *,
+        completion_window: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Submit the inputs as one Batch API job without waiting; returns its batch id,
+        all that ``batch_api_status`` / ``batch_api_retrieve`` need (in any process).
+        ``kwargs`` are the call's keywords, as for ``invoke`` (``tools``, ``tool_choice``,
+        ``response_format``...: pass a bound model's ``.kwargs``)."""
+        return _batch.submit(
+            self, inputs, completion_window=completion_window, metadata=metadata, kwargs=kwargs
+        )
+
+    async def abatch_api_submit(
+        self,
+        inputs: Sequence[LanguageModelInput],
+        *,
+        completion_window: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        return await _batch.asubmit(
+            self, inputs, completion_window=completion_window, metadata=metadata, kwargs=kwargs
+        )
+
+    def batch_api_status(self, batch_id: str) -> kc.Batch:
+        """The batch (``status``, ``request_counts``, timestamps, file ids, metadata)."""
+        return _batch.status(self, batch_id)
+
+    async def abatch_api_status(self, batch_id: str) -> kc.Batch:
+        return await _batch.astatus(self, batch_id)
+
+    def batch_api_retrieve(self, batch_id: str, *, return_exceptions: bool = False) -> list[Any]:
+        """The answers of a finished batch, in input order (``AIMessage`` objects, or the
+        errors with ``return_exceptions=True``); a batch still running raises
+        ``kimi_core.BatchError``."""
+        return _batch.retrieve(self, batch_id, return_exceptions=return_exceptions)
+
+    async def abatch_api_retrieve(
+        self, batch_id: str, *, return_exceptions: bool = False
+    ) -> list[Any]:
+        return await _batch.aretrieve(self, batch_id, return_exceptions=return_exceptions)
+
+    def batch_api_cancel(self, batch_id: str) -> kc.Batch:
+        """Cancel a batch (refused once it is finished)."""
+        return _batch.cancel(self, batch_id)
+
+    async def abatch_api_cancel(self, batch_id: str) -> kc.Batch:
+        return await _batch.acancel(self, batch_id)
 
     # ------------------------------------------------------------------ tools
 

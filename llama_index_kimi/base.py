@@ -34,6 +34,7 @@ from llama_index.core.types import Model, PydanticProgramMode
 import kimi_core as kc
 from kimi_core import _adapter as ka
 
+from ._batch import BatchAPIMixin
 from .utils import (
     ChatStreamState,
     chat_response_from_completion,
@@ -91,7 +92,7 @@ def _default_model(profile: kc.ProviderProfile) -> str:
     return profile.models[0]
 
 
-class Kimi(FunctionCallingLLM):
+class Kimi(BatchAPIMixin, FunctionCallingLLM):
     """Kimi (Moonshot AI) chat models for LlamaIndex, on every provider that serves them.
 
     Talks to the official Moonshot platform (``moonshot``, ``moonshot-cn``), AceData Cloud

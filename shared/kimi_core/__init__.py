@@ -29,12 +29,23 @@ The public names, what a user calls:
   ``ExtractionCache``, ``FileExtractionError``, ``UnknownFileTypeWarning``; the document Q&A
   pattern (``kimi_core._docprompt``): ``document_prompt``, ``adocument_prompt``,
   ``DocumentPrompt``, ``DocumentsTooLargeError``;
+- the Batch API (``client.batches``): ``Batch``, ``BatchJob``, ``BatchResult``,
+  ``BatchRequestCounts``, ``BatchError``, ``Batches``, ``AsyncBatches``;
 - ``__version__``.
 
 What only the two adapters need (request shaping, key and header masking, conversion
 helpers) is in the private module ``kimi_core._adapter``.
 """
 
+from ._batch import (
+    AsyncBatches,
+    Batch,
+    BatchError,
+    Batches,
+    BatchJob,
+    BatchRequestCounts,
+    BatchResult,
+)
 from ._docprompt import DocumentPrompt, DocumentsTooLargeError, adocument_prompt, document_prompt
 from ._documents import (
     ExtractedFile,
@@ -105,10 +116,17 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncBatches",
     "AsyncChatStream",
     "AsyncKimiClient",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchError",
+    "BatchJob",
+    "BatchRequestCounts",
+    "BatchResult",
+    "Batches",
     "ChatRequest",
     "ChatResult",
     "ChatStream",

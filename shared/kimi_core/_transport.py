@@ -36,7 +36,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
@@ -82,6 +82,9 @@ from ._stream import (
 )
 from ._thinking import check_answer
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._batch import AsyncBatches, Batches
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -568,9 +571,11 @@ class _ClientLogic(Generic[_T]):
         stream: bool = False,
         deadline: Deadline | None = None,
         first_attempt: int = 1,
+        raw_stream: bool = False,
     ) -> Flow[tuple[httpx.Response, bytes, int]]:
         """The retry loop: attempts until one is answered 2xx; its response, its body
-        (b"" and the response unread when ``stream``) and its attempt number."""
+        (b"" and the response unread when ``stream``; ``raw_stream``: a body that is not an
+        event stream, e.g. a batch file) and its attempt number."""
         deadline = deadline or self._deadline()
         url = self._url(path)
         attempt = first_attempt - 1
@@ -580,7 +585,7 @@ class _ClientLogic(Generic[_T]):
             outcome = yield Send(
                 method,
                 url,
-                self._request_headers(attempt, stream),
+                self._request_headers(attempt, stream and not raw_stream),
                 deadline.attempt_timeout(self.timeout),
                 json_body,
                 files,
@@ -1093,6 +1098,13 @@ class KimiClient(_ClientLogic[httpx.Client]):
 
     # Platform endpoints ---------------------------------------------------------------
 
+    @property
+    def batches(self) -> Batches:
+        """The Batch API (``kimi_core._batch``): jobs, files, status, results."""
+        from ._batch import Batches
+
+        return Batches(self)
+
     def list_models(self) -> list[dict[str, Any]]:
         """The models the provider serves (``GET /models``)."""
         return self._run(self._models_flow())
@@ -1447,6 +1459,13 @@ class AsyncKimiClient(_ClientLogic[httpx.AsyncClient]):
         """A streamed chat completion: ``async for`` it for normalised chunk dicts."""
         req = request if request is not None else self.prepare(stream=True, **params)
         return AsyncChatStream(self, self._streamed(req))
+
+    @property
+    def batches(self) -> AsyncBatches:
+        """The Batch API, async (``kimi_core._batch``)."""
+        from ._batch import AsyncBatches
+
+        return AsyncBatches(self)
 
     async def list_models(self) -> list[dict[str, Any]]:
         return await self._run(self._models_flow())

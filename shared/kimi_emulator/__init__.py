@@ -22,9 +22,11 @@ Start it
 ``KimiEmulator(dialect="moonshot", host="127.0.0.1", port=0, api_key=None, *,
 models=None, accept_any_model=False, stream_delay=0.0, strict=False,
 max_requests=1000, max_body=32 MiB, header_timeout=10.0, body_timeout=30.0,
-idle_timeout=120.0)``; also ``.start()`` (returns the emulator) and ``.stop()``. From a
+idle_timeout=120.0, batch_time_scale=1.0)``; also ``.start()`` (returns the emulator) and
+``.stop()``. From a
 shell: ``kimi-emulator --port 8000 [--host H] [--dialect D] [--api-key KEY]
-[--accept-any-model] [--strict] [--max-requests N] [--stream-delay S]`` or
+[--accept-any-model] [--strict] [--max-requests N] [--stream-delay S]
+[--batch-time-scale F]`` or
 ``python -m kimi_emulator`` with the same options. In pytest (opt-in:
 ``pytest_plugins = ["kimi_emulator.pytest_plugin"]`` or ``-p
 kimi_emulator.pytest_plugin``): the fixtures ``kimi_emulator`` (a moonshot emulator,
@@ -80,7 +82,8 @@ moonshot           ``/v1/chat/completions``    ``reasoning_content``; no ``tool_
                                                errors ``{"error": {"message",
                                                "type"}}``; ``/v1/models``,
                                                ``/v1/files``, ``/v1/tokenizers/estimate-
-                                               token-count``, ``/v1/users/me/balance``
+                                               token-count``, ``/v1/users/me/balance``,
+                                               ``/v1/batches`` (``_batches.py``)
 acedata            ``/kimi/chat/completions``  both ``reasoning_content`` and
                                                ``reasoning``; ``tool_calls: []``; usage
                                                in a trailing chunk always, with ``{}``
@@ -160,8 +163,9 @@ message prefixes already seen.
 Modules: ``_emulator.py`` (this object and its routing), ``_server.py`` (the server, its
 lifecycle and connections), ``_http.py`` (parsing), ``_faults.py``, ``_chat.py`` (chat
 rendering), ``_wire.py`` (bodies and SSE per dialect), ``_platform.py`` (models, files,
-token estimate, balance), ``_rules.py``, ``_mfjs.py``, ``_catalogue.py``,
-``_dialects.py``, ``_responder.py``.
+token estimate, balance), ``_batches.py`` (the Batch API: ``batch_time_scale`` and
+``batch_options(time_scale=, line_delay=, result_shape=)``), ``_rules.py``, ``_mfjs.py``,
+``_catalogue.py``, ``_dialects.py``, ``_responder.py``.
 
 Scripts
 -------

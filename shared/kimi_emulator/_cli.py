@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="seconds between streamed events (default 0)",
     )
+    parser.add_argument(
+        "--batch-time-scale",
+        type=float,
+        default=1.0,
+        help="multiplies the Batch API's emulated durations (0.01: each status in 0.1 s)",
+    )
     return parser
 
 
@@ -71,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         stream_delay=args.stream_delay,
         strict=args.strict,
         max_requests=args.max_requests,
+        batch_time_scale=args.batch_time_scale,
     )
     try:
         emu.start()

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from ._batches import RESULT_SHAPES, BatchBook, batch_route, chat_answer
 from ._chat import ChatEngine, Script, ScriptQueue
 from ._dialects import DIALECTS, Dialect
 from ._faults import FAULT_KINDS, FaultBook, status_fault
@@ -67,6 +68,7 @@ class KimiEmulator:
         header_timeout: float = 10.0,
         body_timeout: float = 30.0,
         idle_timeout: float = 120.0,
+        batch_time_scale: float = 1.0,
     ) -> None:
         name = dialect.lower()
         if name not in DIALECTS:
@@ -95,6 +97,20 @@ class KimiEmulator:
         self._faults = FaultBook(self._lock)
         self._chat_engine = ChatEngine(self._dialect, self._lock)
         self._platform = Platform(self._dialect, self._lock)
+        self._default_batch_time_scale = batch_time_scale
+        self._batches = BatchBook(
+            self._dialect,
+            self._lock,
+            lambda: self._platform.files,
+            chat_answer(
+                self._dialect,
+                self._chat_engine,
+                lambda: (self.models, self.accept_any_model),
+                self._platform.file_exists,
+                lambda: self.strict,
+            ),
+            lambda: (self.models, self.accept_any_model),
+        )
         self._server = HttpServer(
             host,
             port,
@@ -208,6 +224,30 @@ class KimiEmulator:
     @extract_failures.setter
     def extract_failures(self, value: Iterable[str]) -> None:
         self._platform.extract_failures = set(value)
+
+    def batch_options(
+        self,
+        *,
+        time_scale: float | None = None,
+        line_delay: float | None = None,
+        result_shape: str | None = None,
+    ) -> None:
+        """Batch API settings (``_batches``): ``time_scale`` multiplies every emulated
+        duration (phases of 10 s, the completion window), ``line_delay`` is spent on each
+        line (real seconds), ``result_shape`` is ``"openai"`` or ``"bare"``."""
+        book = self._batches
+        if time_scale is not None:
+            if not time_scale > 0:
+                raise ValueError(f"time_scale={time_scale!r} must be a positive number")
+            book.time_scale = time_scale
+        if line_delay is not None:
+            if line_delay < 0:
+                raise ValueError(f"line_delay={line_delay!r} must be 0 or more seconds")
+            book.line_delay = line_delay
+        if result_shape is not None:
+            if result_shape not in RESULT_SHAPES:
+                raise ValueError(f"result_shape={result_shape!r}: one of {RESULT_SHAPES}")
+            book.result_shape = result_shape
 
     def script(
         self,
@@ -325,6 +365,8 @@ class KimiEmulator:
         self._faults.clear()
         self._chat_engine.reset()
         self._platform.reset()
+        self._batches.reset()
+        self._batches.time_scale = self._default_batch_time_scale
         with self._lock:
             self._requests: deque[RecordedRequest] = deque(maxlen=self._max_requests)
             self._request_total = 0
@@ -413,6 +455,8 @@ class KimiEmulator:
             return "estimate", method == "POST"
         if path == "/v1/users/me/balance":
             return "balance", method == "GET"
+        if path.startswith("/v1/batches"):
+            return batch_route(method, path)
         if path == "/v1/files":
             return "files", method in ("GET", "POST")
         if path.startswith("/v1/files/"):
@@ -464,9 +508,8 @@ class KimiEmulator:
             await self._chat(req, conn, trace_id)
             return keep
         try:
-            status, payload, ctype = self._platform.handler(endpoint)(
-                req, self.models, self.accept_any_model
-            )
+            book = self._batches if endpoint.startswith("batch") else self._platform
+            status, payload, ctype = book.handler(endpoint)(req, self.models, self.accept_any_model)
         except ApiError as err:
             await self._send_error(conn, err, trace_id)
             return keep

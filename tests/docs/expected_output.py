@@ -211,6 +211,30 @@ GUIDES: dict[str, dict[str, list[str]]] = {
             "2 /v1/chat/completions",
         ],
     },
+    "batch.md": {
+        "answers = model.batch(": [
+            quotes("Label: the lamp flickers"),
+            quotes("Label: great service"),
+        ],
+        "batch_id = model.batch_api_submit(inputs": [
+            "validating|in_progress|finalizing|completed",  # how far it got: load decides
+            quotes("Summarise: the bridge reopens on Monday"),
+            quotes("Summarise: the market moves to Friday"),
+            r"batch batch_[0-9a-f]+ cannot be cancelled: it is 'completed'; a batch can be "
+            r"cancelled only while finalizing, in_progress, validating.*",
+        ],
+        "responses = llm.batch_chat(messages": [
+            quotes("Tag: the ferry is late"),
+            quotes("Summarise report 1"),
+            quotes("Summarise report 2"),
+        ],
+        'Path("batch_id.txt").write_text(batch_id)': [quotes("Classify: printer jammed")],
+        "for result in client.batches.results(batch):": [
+            r"completed BatchRequestCounts\(total=2, completed=2, failed=0\)",
+            r"kimi-[0-9a-f]{12}-0 True",
+            r"kimi-[0-9a-f]{12}-1 True",
+        ],
+    },
 }
 
 

@@ -22,7 +22,9 @@ from expected_output import check_output, expectation_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("guide_runner.py")
-GUIDES = ("langchain.md", "llama_index.md", "emulator.md", "documents.md")
+GUIDES = ("langchain.md", "llama_index.md", "emulator.md", "documents.md", "batch.md")
+#: Emulator options a guide needs (batch.md: its batches pass every status in a second).
+GUIDE_EMULATOR = {"batch.md": {"batch_time_scale": 0.01}}
 #: Guides whose examples start their own emulators (in Python, or the pytest fixtures).
 OWN_EMULATORS = {"emulator.md"}
 MARK = re.compile(r"^=== block (\d+) \(line \d+\) ===$", flags=re.M)
@@ -65,7 +67,7 @@ def failure_report(guide: str, blocks: list[Block], output: str) -> str:
 
 @pytest.mark.parametrize("guide", GUIDES)
 def test_guide_runs_as_written(guide: str, kimi_emulator_factory: Any, tmp_path: Path) -> None:
-    emu = kimi_emulator_factory(dialect="moonshot")
+    emu = kimi_emulator_factory(dialect="moonshot", **GUIDE_EMULATOR.get(guide, {}))
     blocks = python_blocks(read(guide))
     assert blocks, f"docs/{guide} has no python blocks"
     proc = subprocess.run(

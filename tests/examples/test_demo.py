@@ -34,6 +34,7 @@ TITLES = [
     "3. LangChain: structured output into a Pydantic model",
     "4. LlamaIndex: RAG over this project's docs (KimiFileReader, VectorStoreIndex)",
     "5. LlamaIndex: a FunctionAgent that uses a tool",
+    "6. Batch API: 50 short texts labelled in one job (ChatKimi use_batch_api)",
     "Summary",
 ]
 PART_NAMES = [
@@ -42,6 +43,7 @@ PART_NAMES = [
     "LangChain structured output",
     "LlamaIndex RAG",
     "LlamaIndex FunctionAgent",
+    "Batch API",
 ]
 
 
@@ -259,19 +261,37 @@ def test_part5_the_function_agent_uses_its_tool(parts):
     assert kept.startswith("request 2 of this part sent 1 assistant tool-call turn back")
 
 
+def test_part6_labels_fifty_texts_in_one_batch_and_shows_its_statuses(parts):
+    text = parts[TITLES[5]]
+    assert lines_starting(text, "> ") == ["Label the sentiment of 50 short texts, in one batch job"]
+    (statuses,) = lines_starting(text, "statuses: ")
+    assert statuses.startswith("validating -> in_progress -> finalizing -> completed  (batch ")
+    assert statuses.endswith(", 50 requests done)")
+    rows = re.findall(r"^ ?(\d+)\. (.+?) +-> (.+)$", text, re.MULTILINE)
+    assert [int(n) for n, _, _ in rows] == list(range(1, 51))
+    assert rows[0][1] == "The hotel breakfast was wonderful."
+    assert rows[49][1] == "The concert sound keeps failing."
+    for _, sent, label in rows:  # the emulator labels each text with its own words
+        assert label == f"label for: {sent}"
+
+
 def test_the_summary_adds_up(parts):
     summary = parse_summary(parts["Summary"])
     assert [r.name for r in summary.rows] == PART_NAMES
     assert all(r.status == "" for r in summary.rows)
     # One stream; two tool-loop turns; one structured call; the RAG part's file extraction
-    # (upload, read, delete per file) and one chat call; two agent turns.
+    # (upload, read, delete per file) and one chat call; two agent turns; the batch: an
+    # upload, a create, its polls, the output file.
     extraction = 3 * (1 + len(list((ROOT / "docs").glob("*.md"))))
-    assert [r.requests for r in summary.rows] == [1, 3, 1, 1 + extraction, 2]
+    assert [r.requests for r in summary.rows][:5] == [1, 3, 1, 1 + extraction, 2]
+    assert summary.rows[5].requests >= 4
     assert summary.requests == sum(r.requests for r in summary.rows) == summary.recorded
     assert summary.tokens_in == sum(r.tokens_in for r in summary.rows) > 0
     assert summary.tokens_out == sum(r.tokens_out for r in summary.rows) > 0
     assert 0 < summary.reasoning < summary.tokens_out
-    assert summary.with_usage == summary.responses == summary.requests - extraction
+    # 50 answers came in the batch's one output file.
+    batch = summary.rows[5].requests
+    assert summary.with_usage == summary.responses == summary.requests - extraction - batch + 50
     assert (
         "backend   the built-in Kimi emulator (moonshot dialect) at http://127.0.0.1:"
         in (parts["Summary"])
@@ -386,10 +406,10 @@ def test_a_wrong_key_is_one_readable_error_and_the_rest_is_skipped(kimi_emulator
     (error,) = lines_starting(parts[TITLES[0]], "error: ")
     assert error.startswith("KimiAuthenticationError: [HTTP 401 invalid_authentication_error]")
     assert "check KIMI_API_KEY" in parts[TITLES[0]]
-    for title in TITLES[1:5]:
+    for title in TITLES[1:6]:
         assert parts[title].strip() == "skipped (see the error above)"
     summary = parse_summary(parts["Summary"])
-    assert [r.status for r in summary.rows] == ["failed", *["skipped"] * 4]
+    assert [r.status for r in summary.rows] == ["failed", *["skipped"] * 5]
     assert summary.requests == emu.request_count == 1  # a 401 is not retried
     assert "sk-wrong" not in result.stdout + result.stderr
 
@@ -407,7 +427,7 @@ def test_a_stream_cut_midway_fails_its_part_only(kimi_emulator):
     (error,) = lines_starting(first, "error: ")
     assert error.startswith("KimiStreamError: stream broken after 6 events")
     summary = parse_summary(parts["Summary"])
-    assert [r.status for r in summary.rows] == ["failed", "", "", "", ""]
+    assert [r.status for r in summary.rows] == ["failed", "", "", "", "", ""]
     assert summary.requests == kimi_emulator.request_count
 
 
