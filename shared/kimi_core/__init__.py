@@ -30,6 +30,7 @@ What only the two adapters need (request shaping, key and header masking, conver
 helpers) is in the private module ``kimi_core._adapter``.
 """
 
+from ._cut import ReasoningCutError, ReasoningCutWarning
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -109,6 +110,8 @@ __all__ = [
     "PermissionDeniedError",
     "ProviderProfile",
     "RateLimitError",
+    "ReasoningCutError",
+    "ReasoningCutWarning",
     "RetiredModelWarning",
     "Retirement",
     "RetryPolicy",

@@ -52,6 +52,9 @@ class ProviderProfile:
     send_stream_options: bool = True
     #: The output-length parameter the provider documents.
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    #: The output budget the provider applies when none is sent, in words with its source
+    #: (docs/troubleshooting.md, "Output budget"); quoted when an answer is cut.
+    default_output_budget: str = "not documented"
     #: Models the provider documents (others may work; they are not refused).
     models: tuple[str, ...] = ()
     #: Platform endpoints beyond chat (Moonshot's files, token estimate, balance).
@@ -127,6 +130,9 @@ _MOONSHOT = replace(
     stream_usage=("final_choice", "trailing_chunk"),
     error_dialect="moonshot",
     max_tokens_param="max_completion_tokens",
+    default_output_budget=(
+        "reported as 32k tokens for kimi-k2.6 (unconfirmed; 2025 docs and users said 1024)"
+    ),
     models=_KIMI_DOCUMENTED,
     has_platform_endpoints=True,
     hosts=("api.moonshot.ai",),
