@@ -439,6 +439,7 @@ def _metadata(
         meta["system_fingerprint"] = body["system_fingerprint"]
     if request_id:
         meta["request_id"] = request_id
+    meta.update(kc.gateway_metadata(body))  # OpenRouter: cost, upstream provider
     return meta
 
 

@@ -53,9 +53,11 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AuthenticationError,
     ConfigurationError,
     KimiError,
     NotFoundError,
+    PermissionDeniedError,
     StreamError,
     ToolCallMissingError,
     _excerpt,
@@ -65,7 +67,8 @@ from ._errors import (
     stream_error_event,
     with_note,
 )
-from ._models import explain_retired
+from ._hints import auth_note
+from ._models import explain_retired, explain_unknown
 from ._providers import ProviderProfile, resolve_api_key, resolve_provider
 from ._retry import NEXT_CHUNK, Close, ReadBody, RetryPolicy, Send, Sleep, Step, retry_wait
 from ._rules import ChatRequest, build_chat_request
@@ -470,6 +473,9 @@ class _ClientLogic(Generic[_T]):
             )
             if isinstance(err, NotFoundError):
                 err = explain_retired(err, self.profile.name, response.request.content)
+                explain_unknown(err, response.request.content)
+            elif isinstance(err, (AuthenticationError, PermissionDeniedError)):
+                with_note(err, auth_note(self.profile, self._api_key.strip()))
         key = self._maskable_key
         if key and key.encode() in raw:
             hide_secret(err, key)

@@ -26,7 +26,7 @@ LINES = [block.line for block in python_blocks(README)]
 
 
 def test_the_readme_has_examples() -> None:
-    assert len(BLOCKS) >= 5
+    assert len(BLOCKS) >= 3
     assert README.startswith("# kimi-integrations\n\n```\nmake demo")
     assert "make test" in README.split("\n\n")[1]
 
@@ -70,7 +70,8 @@ def test_example_runs_as_written(index: int, kimi_emulator_factory: Any, tmp_pat
 
 
 def test_the_readme_is_a_front_door() -> None:
-    """Short (the rest is in docs/ and CONTRIBUTING.md), and every page it links to exists."""
+    """Short (the rest is in docs/ and CONTRIBUTING.md), and every page it links to exists.
+    250 lines at most; it is kept near 210, for sections yet to come."""
     assert len(README.splitlines()) <= 250
     for target in re.findall(r"\]\((?!https?://)([^)#]+)(?:#[^)]*)?\)", README):
         assert (ROOT / target).exists(), f"README.md links to {target}"
