@@ -5,10 +5,11 @@ kimi_core and both adapters; its provider routing; and the gateway envelope
 (``error.metadata.raw``) unwrapped for every provider.
 
 Only the recorded response bodies and their content types are sent back; the loopback
-server adds the status line. The envelopes of the error tests are built in the test from
-the shape OpenRouter documents (docs/kimi-platform.md cites it): the inner 400 body is a
-recorded api.moonshot.ai body; the inner quota body is written here, in the words
-Moonshot's quota errors use, and is not a recording.
+server adds the status line. The envelopes of the error tests are built in the test in
+the shape public reports quote (open-webui/computer#293, microsoft/vscode#256166,
+anomalyco/opencode#24462; docs/troubleshooting.md): the inner 400 body is a recorded
+api.moonshot.ai body; the inner quota body is written here, in the words Moonshot's quota
+errors use, and is not a recording.
 """
 
 from __future__ import annotations

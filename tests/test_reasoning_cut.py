@@ -7,6 +7,7 @@ warns, a call that needs an answer (structured output, a forced tool call) raise
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from typing import Any
 
@@ -108,3 +109,15 @@ def test_an_answer_with_content_is_not_cut(loopback: LoopbackServer) -> None:
         warnings.simplefilter("error")
         out = client(loopback).chat(model="kimi-k3", messages=USER, max_tokens=8)
     assert out.message["content"] == "red"
+
+
+def test_the_docs_state_each_providers_budget_when_none_is_sent() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md").read_text()
+    table = doc.split("## Output budget when none is sent", 1)[1]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])}
+    assert named == set(kc.PROVIDERS)
+    moonshot = next(row for row in rows if row.startswith("| `moonshot`"))
+    assert "such as 1024" in moonshot and "[unconfirmed]" in moonshot

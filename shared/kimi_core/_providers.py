@@ -140,7 +140,8 @@ _MOONSHOT = replace(
     error_dialect="moonshot",
     max_tokens_param="max_completion_tokens",
     default_output_budget=(
-        "reported as 32k tokens for kimi-k2.6 (unconfirmed; 2025 docs and users said 1024)"
+        "'a reasonable integer such as 1024' per its API reference; 32k for kimi-k2.6 per "
+        "a later quickstart, unconfirmed"
     ),
     models=_KIMI_DOCUMENTED,
     has_platform_endpoints=True,
