@@ -149,7 +149,10 @@ def _get(env: Mapping[str, str], name: str) -> str:
 def _real(env: Mapping[str, str], provider: str | None, key_variable: str, reason: str) -> Backend:
     # KIMI_API_KEY alone: the gateway KIMI_BASE_URL names (its host picks the profile).
     base_url = None if provider else _get(env, "KIMI_BASE_URL") or None
-    profile = kc.resolve_provider(provider, base_url, env)
+    with warnings.catch_warnings():
+        # The banner names the profile a gateway's unknown host selects.
+        warnings.simplefilter("ignore", kc.ProviderAssumedWarning)
+        profile = kc.resolve_provider(provider, base_url, env)
     model = _get(env, "KIMI_MODEL") or DEFAULT_MODELS[profile.name]
     return Backend(
         provider=profile.name,

@@ -413,6 +413,9 @@ def message_from_wire(
     reasoning = msg.get("reasoning_content")
     if isinstance(reasoning, str) and reasoning:
         additional["reasoning_content"] = reasoning
+    details = msg.get("reasoning_details")  # OpenRouter: the reasoning as structured parts
+    if isinstance(details, list) and details:
+        additional["reasoning_details"] = details
     calls, invalid = parse_tool_calls(msg.get("tool_calls") or ())
     return AIMessage(
         content=msg.get("content") or "",

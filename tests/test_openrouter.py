@@ -109,6 +109,9 @@ def test_langchain_reads_the_recorded_answer(loopback: LoopbackServer) -> None:
     msg = chat(loopback).invoke("Say hi in Portuguese")
     assert "Oi" in msg.content
     assert msg.additional_kwargs["reasoning_content"].startswith(" The user wants me to say")
+    details = msg.additional_kwargs["reasoning_details"]
+    assert details[0]["type"] == "reasoning.text"
+    assert details[0]["text"] == msg.additional_kwargs["reasoning_content"]
     meta = msg.response_metadata
     usage = recorded_usage(item)
     assert meta["cost"] == usage["cost"] == 0.00045364

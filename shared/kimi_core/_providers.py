@@ -259,6 +259,8 @@ def resolve_provider(
     provider: str | None,
     base_url: str | None,
     environ: Mapping[str, str] | None = None,
+    *,
+    warn: bool = True,
 ) -> ProviderProfile:
     """The profile for a provider name and/or base URL.
 
@@ -275,7 +277,8 @@ def resolve_provider(
         if not base_url:
             profile = PROVIDERS["moonshot"]
         else:
-            profile = _profile_for_host(urlsplit(base_url.strip()).hostname or "")
+            normalize_base_url(base_url)  # a URL that cannot work is refused first
+            profile = _profile_for_host(urlsplit(base_url.strip()).hostname or "", warn)
     else:
         profile = get_provider(provider)
     if not base_url:
@@ -300,14 +303,17 @@ _assumed_hosts: set[str] = set()
 _assumed_lock = threading.Lock()
 
 
-def _profile_for_host(host: str) -> ProviderProfile:
-    """The profile a base URL's host selects when no provider is named."""
+def _profile_for_host(host: str, warn: bool) -> ProviderProfile:
+    """The profile a base URL's host selects when no provider is named (``warn``: say
+    once per host which profile an unknown one got)."""
     host = host.lower()
     known = next((p for p in PROVIDERS.values() if host in p.hosts), None)
     if known is not None:
         return known
     if host in _LOOPBACK_HOSTS:
         return PROVIDERS["moonshot"]
+    if not warn:
+        return PROVIDERS["openai-compatible"]
     with _assumed_lock:
         first = host not in _assumed_hosts
         _assumed_hosts.add(host)
