@@ -160,3 +160,15 @@ def test_the_emulator_on_loopback_keeps_the_retired_hint(loopback: LoopbackServe
         model = ChatKimi(model="kimi-k2.5", base_url=loopback.base_url, api_key="k", max_retries=0)
     with pytest.raises(kc.NotFoundError, match=r"retired on 2026-08-31; use kimi-k2\.6"):
         model.invoke("hi")
+
+
+def test_a_generic_gateway_says_when_moonshot_retired_the_id(loopback: LoopbackServer) -> None:
+    retired_404(loopback, "kimi-k2.5")
+    client = kc.KimiClient(
+        provider="openai-compatible", base_url=loopback.base_url, api_key="k", max_retries=0
+    )
+    with pytest.raises(kc.NotFoundError) as info:
+        client.chat(model="kimi-k2.5", messages=USER)
+    said = str(info.value)
+    assert "Moonshot retired 'kimi-k2.5' (retired on 2026-08-31; use kimi-k2.6)" in said
+    assert "provider='moonshot'" in said

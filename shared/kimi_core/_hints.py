@@ -12,13 +12,22 @@ presents itself as a coding agent (it does not fake a user agent), so it says so
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ._errors import NotFoundError, with_note
+from ._models import get_model_info
 from ._providers import ProviderProfile
 
-__all__ = ["KIMI_CODE_BASE_URL", "KIMI_CODE_KEY_PREFIX", "auth_note", "key_source"]
+__all__ = [
+    "KIMI_CODE_BASE_URL",
+    "KIMI_CODE_KEY_PREFIX",
+    "auth_note",
+    "key_source",
+    "relayed_retirement",
+]
 
 KIMI_CODE_KEY_PREFIX = "sk-kimi-"
 KIMI_CODE_BASE_URL = "https://api.kimi.com/coding/v1"
@@ -58,3 +67,25 @@ def auth_note(profile: ProviderProfile, key: str, environ: Mapping[str, str] | N
         f"only for coding agents. Use a key of this provider ({profile.label})"
         + (" (platform.moonshot.ai, API keys)" if profile.name.startswith("moonshot") else "")
     )
+
+
+def relayed_retirement(err: NotFoundError, profile: ProviderProfile, request_body: bytes) -> None:
+    """On a generic gateway (``openai-compatible``), a 404 for an id Moonshot retired says
+    so: such gateways often relay Moonshot, and its 404 then means the retirement. (On a
+    named provider, the provider's own retirements are explained; see ``explain_retired``.)"""
+    if profile.name != "openai-compatible":
+        return
+    try:
+        sent = json.loads(request_body) if request_body[:1] == b"{" else None
+    except ValueError:
+        return
+    model_id = sent.get("model") if isinstance(sent, dict) else None
+    if not isinstance(model_id, str) or not model_id:
+        return
+    retirement = get_model_info(model_id, warn=False).retirement("moonshot")
+    if retirement is not None:
+        with_note(
+            err,
+            f"Moonshot retired {model_id!r} ({retirement.hint}): if this gateway relays "
+            "Moonshot, that is why; if it is Moonshot's address, pass provider='moonshot'",
+        )

@@ -67,7 +67,7 @@ from ._errors import (
     stream_error_event,
     with_note,
 )
-from ._hints import auth_note
+from ._hints import auth_note, relayed_retirement
 from ._models import explain_retired, explain_unknown
 from ._providers import ProviderProfile, resolve_api_key, resolve_provider
 from ._retry import NEXT_CHUNK, Close, ReadBody, RetryPolicy, Send, Sleep, Step, retry_wait
@@ -474,6 +474,7 @@ class _ClientLogic(Generic[_T]):
             if isinstance(err, NotFoundError):
                 err = explain_retired(err, self.profile.name, response.request.content)
                 explain_unknown(err, response.request.content)
+                relayed_retirement(err, self.profile, response.request.content)
             elif isinstance(err, (AuthenticationError, PermissionDeniedError)):
                 with_note(err, auth_note(self.profile, self._api_key.strip()))
         key = self._maskable_key
