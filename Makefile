@@ -39,13 +39,20 @@ define fresh
 		echo "$(1) has another Python than $(PYTHON) ($(PY_VERSION)): making it anew"; rm -rf $(1); fi
 endef
 
-# $(call sync,GROUP OPTIONS): the locked set (extras all, plus the groups named) in $(VENV),
-# exactly: what the lock does not list is removed. --locked: a uv.lock that no longer
-# matches pyproject.toml is an error (run make lock), never a silent re-resolution.
+# $(call sync,GROUP OPTIONS): the locked set (extras all, plus the groups named) in $(VENV).
+# Every package the target needs is put at its locked version (up or down); nothing is
+# removed (--inexact): the other targets' groups and what you installed yourself stay, so
+# the targets run in any order and none undoes another (each needs only what it syncs; a
+# package of yours that pulls a locked one to another version is put back at the lock's).
+# pip is given to $(VENV) once, from the standard library (ensurepip, no download), so
+# `.venv/bin/python -m pip install X` is the way to add a package of your own.
+# --locked: a uv.lock that no longer matches pyproject.toml is an error (run make lock),
+# never a silent re-resolution.
 define sync
 	$(PY_CHECK)
 	$(call fresh,$(VENV))
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --all-extras --no-default-groups --python $(PY_EXE) $(1)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --locked --inexact --all-extras --no-default-groups --python $(PY_EXE) $(1)
+	@[ -x $(BIN)/pip ] || $(BIN)/python -m ensurepip --default-pip >/dev/null
 endef
 
 # $(call resolve,DIR,RESOLUTION,WHAT): WHAT (pip-style arguments) in DIR, resolved from PyPI

@@ -4,7 +4,7 @@
     python benchmarks/run_all.py [--quick]
 
 ``--quick`` shortens every benchmark (a smoke run, not figures to publish: it writes
-neither file). A full run also rewrites the README's performance table (between its
+neither file). A full run also rewrites CONTRIBUTING.md's performance table (between its
 ``bench:start`` / ``bench:end`` marks) from the same figures, so the two never disagree.
 """
 
@@ -27,7 +27,7 @@ import transport
 from _harness import machine, table, versions
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "CONTRIBUTING.md"
 README_MARKS = ("<!-- bench:start (written by make bench) -->", "<!-- bench:end -->")
 
 
@@ -356,7 +356,7 @@ def main() -> int:
     results = head + "\n".join(s.text for s in sections)
     print(results)
     if q:
-        print("(--quick: neither RESULTS.md nor the README was written)", file=sys.stderr)
+        print("(--quick: neither RESULTS.md nor CONTRIBUTING.md was written)", file=sys.stderr)
         return 0
     RESULTS.write_text(results)
     write_readme_table(sections, v, when)
@@ -364,7 +364,7 @@ def main() -> int:
 
 
 def readme_table(sections: list[Section], v: dict[str, str], when: datetime.datetime) -> str:
-    """The README's performance table and the line that says when and with what."""
+    """CONTRIBUTING.md's performance table and the line that says when and with what."""
     peers = (
         "langchain-core",
         "llama-index-core",

@@ -10,6 +10,7 @@ environment                                provider               default model
 ``ACEDATACLOUD_API_TOKEN``                 acedata                kimi-k2.5
 ``EVOLINK_API_KEY``                        evolink                kimi-k2-thinking
 ``GPTPROTO_API_KEY``                       gptproto               kimi-k2.5
+``OPENROUTER_API_KEY``                     openrouter             moonshotai/kimi-k2.5
 ``KIMI_API_KEY`` (+ ``KIMI_BASE_URL``)     the gateway at that    kimi-k2.6
                                            URL (moonshot without
                                            one)
@@ -63,6 +64,7 @@ PROVIDER_KEYS: tuple[tuple[str, str], ...] = (
     ("ACEDATACLOUD_API_TOKEN", "acedata"),
     ("EVOLINK_API_KEY", "evolink"),
     ("GPTPROTO_API_KEY", "gptproto"),
+    ("OPENROUTER_API_KEY", "openrouter"),
 )
 #: The model each provider runs by default: one it documents, thinking by default.
 DEFAULT_MODELS: Mapping[str, str] = {
@@ -71,6 +73,8 @@ DEFAULT_MODELS: Mapping[str, str] = {
     "acedata": "kimi-k2.5",
     "evolink": "kimi-k2-thinking",
     "gptproto": "kimi-k2.5",
+    # the id OpenRouter's recorded answers served (tests/recordings/fantasy/openrouter-kimi)
+    "openrouter": "moonshotai/kimi-k2.5",
     "openai-compatible": "kimi-k2.6",
 }
 #: The emulator dialect that stands in for each provider.
@@ -80,6 +84,7 @@ EMULATOR_DIALECTS: Mapping[str, str] = {
     "acedata": "acedata",
     "evolink": "evolink",
     "gptproto": "gptproto",
+    "openrouter": "openai-compatible",  # the emulator's gateway dialect: OpenRouter's shapes
 }
 EMULATOR = "emulator"
 
@@ -144,7 +149,10 @@ def _get(env: Mapping[str, str], name: str) -> str:
 def _real(env: Mapping[str, str], provider: str | None, key_variable: str, reason: str) -> Backend:
     # KIMI_API_KEY alone: the gateway KIMI_BASE_URL names (its host picks the profile).
     base_url = None if provider else _get(env, "KIMI_BASE_URL") or None
-    profile = kc.resolve_provider(provider, base_url, env)
+    with warnings.catch_warnings():
+        # The banner names the profile a gateway's unknown host selects.
+        warnings.simplefilter("ignore", kc.ProviderAssumedWarning)
+        profile = kc.resolve_provider(provider, base_url, env)
     model = _get(env, "KIMI_MODEL") or DEFAULT_MODELS[profile.name]
     return Backend(
         provider=profile.name,

@@ -413,6 +413,9 @@ def message_from_wire(
     reasoning = msg.get("reasoning_content")
     if isinstance(reasoning, str) and reasoning:
         additional["reasoning_content"] = reasoning
+    details = msg.get("reasoning_details")  # OpenRouter: the reasoning as structured parts
+    if isinstance(details, list) and details:
+        additional["reasoning_details"] = details
     calls, invalid = parse_tool_calls(msg.get("tool_calls") or ())
     return AIMessage(
         content=msg.get("content") or "",
@@ -439,6 +442,7 @@ def _metadata(
         meta["system_fingerprint"] = body["system_fingerprint"]
     if request_id:
         meta["request_id"] = request_id
+    meta.update(kc.gateway_metadata(body))  # OpenRouter: cost, upstream provider
     return meta
 
 

@@ -573,7 +573,9 @@ class ChatKimi(BaseChatModel):
         return ["langchain_kimi", "chat_models"]
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        profile = kc.resolve_provider(self.provider, self.base_url)
+        # LangChain calls this while building the model, errors suppressed: the notice
+        # about an unknown host comes from _setup_clients.
+        profile = kc.resolve_provider(self.provider, self.base_url, warn=False)
         return model_profile(self.model_name, profile)
 
     # ------------------------------------------------------------------ requests

@@ -437,6 +437,7 @@ def chat_response_from_completion(
     extra = usage_kwargs(usage)
     if request_id:
         extra["request_id"] = request_id
+    extra.update(kc.gateway_metadata(body))  # OpenRouter: cost, upstream provider
     return ChatResponse(
         message=message, raw=body, delta=None, logprobs=None, additional_kwargs=extra
     )
@@ -619,6 +620,7 @@ class ChatStreamState:
         extra = usage_kwargs(usage)
         if request_id:
             extra["request_id"] = request_id
+        extra.update(kc.gateway_metadata(completion))  # OpenRouter: cost
         return ChatResponse(
             message=message, raw=completion, delta="", logprobs=None, additional_kwargs=extra
         )

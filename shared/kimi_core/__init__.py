@@ -15,8 +15,10 @@ The public names, what a user calls:
   ``APIConnectionError``, ``APITimeoutError``, ``StreamError``, ``APIStatusError``,
   ``BadRequestError``, ``ContextWindowExceededError``, ``ContentFilterError``,
   ``AuthenticationError``, ``PermissionDeniedError``, ``InsufficientQuotaError``,
-  ``NotFoundError``, ``RateLimitError``, ``InternalServerError``;
-- providers: ``PROVIDERS``, ``ProviderProfile``, ``get_provider``, ``resolve_provider``;
+  ``NotFoundError``, ``RateLimitError``, ``InternalServerError``; an answer cut while the
+  model was still reasoning: ``ReasoningCutError``, ``ReasoningCutWarning``;
+- providers: ``PROVIDERS``, ``ProviderProfile``, ``get_provider``, ``resolve_provider``,
+  ``ProviderAssumedWarning``; gateways: ``gateway_metadata``;
 - models: ``MODELS``, ``ModelInfo``, ``FixedTemperature``, ``Retirement``,
   ``get_model_info``, ``RetiredModelWarning``, ``UnknownModelWarning``,
   ``UnconfirmedRuleWarning``;
@@ -46,6 +48,7 @@ from ._batch import (
     BatchRequestCounts,
     BatchResult,
 )
+from ._cut import ReasoningCutError, ReasoningCutWarning
 from ._docprompt import DocumentPrompt, DocumentsTooLargeError, adocument_prompt, document_prompt
 from ._documents import (
     ExtractedFile,
@@ -76,6 +79,7 @@ from ._errors import (
     ToolArgumentsError,
     ToolCallMissingError,
 )
+from ._gateway import gateway_metadata
 from ._models import (
     MODELS,
     FixedTemperature,
@@ -86,7 +90,13 @@ from ._models import (
     UnknownModelWarning,
     get_model_info,
 )
-from ._providers import PROVIDERS, ProviderProfile, get_provider, resolve_provider
+from ._providers import (
+    PROVIDERS,
+    ProviderAssumedWarning,
+    ProviderProfile,
+    get_provider,
+    resolve_provider,
+)
 from ._rules import ChatRequest
 from ._schema import normalize_schema
 from ._stream import StreamAccumulator, Usage
@@ -146,8 +156,11 @@ __all__ = [
     "ModelInfo",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProviderAssumedWarning",
     "ProviderProfile",
     "RateLimitError",
+    "ReasoningCutError",
+    "ReasoningCutWarning",
     "RetiredModelWarning",
     "Retirement",
     "RetryPolicy",
@@ -169,6 +182,7 @@ __all__ = [
     "document_prompt",
     "extract_text",
     "extract_texts",
+    "gateway_metadata",
     "get_model_info",
     "get_provider",
     "normalize_schema",

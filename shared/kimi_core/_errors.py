@@ -6,6 +6,8 @@ Exception hierarchy::
      ├─ ConfigurationError              bad input caught before anything is sent (also a ValueError)
      ├─ ToolCallMissingError            a forced tool choice the API could not take was not honoured
      ├─ ToolArgumentsError              a finished tool call whose arguments are not a JSON object
+     ├─ ReasoningCutError               the output budget ran out while the model was still
+     │                                  reasoning, and the call needs an answer (``_cut``)
      ├─ APIConnectionError
      │   └─ APITimeoutError
      ├─ StreamError                     malformed, oversized or truncated answer (streamed or not),
@@ -380,6 +382,9 @@ def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
         return None, None, None
     trace = body.get("trace_id") or body.get("request_id")
     err = body.get("error", body)
+    inner = _relayed(err)
+    if inner is not None:
+        return inner
     if isinstance(err, str):
         return None, _cut(err, _MESSAGE_MAX), _scalar(trace)
     if not isinstance(err, Mapping):
@@ -396,6 +401,40 @@ def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
         code = err.get("type") if err.get("type") is not None else err.get("code")
     trace = trace or err.get("trace_id")
     return _scalar(code), _text(message), _scalar(trace)
+
+
+def _relayed(err: Any) -> tuple[str | None, str | None, str | None] | None:
+    """A gateway's envelope around an upstream failure, unwrapped (OpenRouter and its
+    kind: ``{"error": {"message": "Provider returned error", "code": 429, "metadata":
+    {"raw": "<the upstream body, as a JSON string>", "provider_name": "Moonshot AI"}}}``):
+    the upstream body's code decides the class, and the message carries the upstream
+    message and who relayed it. None when ``err`` is no such envelope."""
+    if not isinstance(err, Mapping):
+        return None
+    meta = err.get("metadata")
+    if not isinstance(meta, Mapping) or meta.get("raw") in (None, ""):
+        return None
+    raw, source = meta.get("raw"), meta.get("provider_name")
+    inner: Any = raw
+    if isinstance(raw, str):
+        try:
+            inner = json.loads(raw[: _EXCERPT_SOURCE * 16])
+        except (ValueError, RecursionError):
+            inner = raw
+    nested = inner.get("error") if isinstance(inner, Mapping) else None
+    if isinstance(nested, Mapping) and "metadata" in nested:
+        inner = {}  # an envelope inside an envelope: not followed further
+    code, message, trace = error_fields(inner)
+    outer = _text(err.get("message"))
+    via = f"upstream provider {_cut(str(source), 100)}" if _scalar(source) else "upstream"
+    if message:
+        message = f"{message} ({via}; the gateway said: {outer or 'no message'})"
+    else:
+        message = f"{outer or 'the gateway relayed an error'} ({via}: {short_json(raw)})"
+    if code is None:
+        outer_code = err.get("code") if err.get("code") is not None else err.get("type")
+        code = None if _is_status_text(outer_code) else _scalar(outer_code)
+    return code, _cut(message, _MESSAGE_MAX), trace
 
 
 def _is_status_text(value: Any) -> bool:

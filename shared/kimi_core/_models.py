@@ -10,6 +10,7 @@ warning, never a failure.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import threading
@@ -408,14 +409,26 @@ def _resolve(model_id: str, warn: bool) -> ModelInfo:
     else:
         info = _UNKNOWN_DEFAULTS
     if warn and _first(_warned, model_id):
+        close = None if like else closest_model(model_id)  # kimi-k3.x: a newer id, not a typo
+        hint = f" (did you mean {close!r}?)" if close else ""
         warnings.warn(
-            f"model {model_id!r} is not in kimi_core's catalogue; using permissive "
+            f"model {model_id!r} is not in kimi_core's catalogue{hint}; using permissive "
             f"defaults (no client-side limits; {info.context_window // 1024}k context "
             f"assumed{like})",
             UnknownModelWarning,
             stacklevel=3,
         )
     return replace(info, id=model_id)
+
+
+def closest_model(model_id: str) -> str | None:
+    """The catalogue id ``model_id`` most likely misspells (``kimi-k26``: ``kimi-k2.6``),
+    or None. Only for ids the catalogue does not know, gateway prefixes aside."""
+    base = _PREFIX.sub("", model_id).lower()
+    if base in MODELS or base in _ALIASES:
+        return None
+    close = difflib.get_close_matches(base, list(MODELS), n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def explain_retired(err: NotFoundError, provider: str, request_body: bytes) -> NotFoundError:
@@ -432,6 +445,20 @@ def explain_retired(err: NotFoundError, provider: str, request_body: bytes) -> N
     if retirement is None:
         return err
     with_note(err, f"{model_id!r} was {retirement.hint}")
+    return err
+
+
+def explain_unknown(err: NotFoundError, request_body: bytes) -> NotFoundError:
+    """``err`` (a 404) with ``did you mean ...?`` when the request's model is an id the
+    catalogue does not know and one it knows is close (``kimi-k26``: ``kimi-k2.6``)."""
+    try:
+        sent = json.loads(request_body) if request_body[:1] == b"{" else None
+    except ValueError:
+        return err
+    model_id = sent.get("model") if isinstance(sent, dict) else None
+    close = closest_model(model_id) if isinstance(model_id, str) else None
+    if close is not None:
+        with_note(err, f"did you mean {close!r}?")
     return err
 
 

@@ -7,6 +7,8 @@ nothing is checked on our side (the server still decides).
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -14,7 +16,14 @@ from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
 
-__all__ = ["PROVIDERS", "ProviderProfile", "get_provider", "resolve_api_key", "resolve_provider"]
+__all__ = [
+    "PROVIDERS",
+    "ProviderAssumedWarning",
+    "ProviderProfile",
+    "get_provider",
+    "resolve_api_key",
+    "resolve_provider",
+]
 
 ErrorDialect = Literal["moonshot", "acedata", "openai", "gptproto"]
 UsagePlace = Literal["final_choice", "trailing_chunk"]
@@ -52,6 +61,9 @@ class ProviderProfile:
     send_stream_options: bool = True
     #: The output-length parameter the provider documents.
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    #: The output budget the provider applies when none is sent, in words with its source
+    #: (docs/troubleshooting.md, "Output budget"); quoted when an answer is cut.
+    default_output_budget: str = "not documented"
     #: Models the provider documents (others may work; they are not refused).
     models: tuple[str, ...] = ()
     #: Platform endpoints beyond chat (Moonshot's files, token estimate, balance).
@@ -127,6 +139,10 @@ _MOONSHOT = replace(
     stream_usage=("final_choice", "trailing_chunk"),
     error_dialect="moonshot",
     max_tokens_param="max_completion_tokens",
+    default_output_budget=(
+        "'a reasonable integer such as 1024' per its API reference; 32k for kimi-k2.6 per "
+        "a later quickstart, unconfirmed"
+    ),
     models=_KIMI_DOCUMENTED,
     has_platform_endpoints=True,
     hosts=("api.moonshot.ai",),
@@ -199,6 +215,19 @@ PROVIDERS: Mapping[str, ProviderProfile] = {
             hosts=("gptproto.com",),
         ),
         ProviderProfile(
+            name="openrouter",
+            label="OpenRouter",
+            base_url="https://openrouter.ai/api/v1",
+            key_env="OPENROUTER_API_KEY",
+            max_tools=None,
+            # OpenRouter sends "reasoning" (and "reasoning_details"); recorded:
+            # tests/recordings/fantasy/openrouter-kimi/*.yaml.
+            reasoning_fields=("reasoning", "reasoning_content"),
+            stream_usage=("final_choice", "trailing_chunk"),
+            default_output_budget="not documented; OpenRouter relays the upstream provider's",
+            hosts=("openrouter.ai",),
+        ),
+        ProviderProfile(
             name="openai-compatible",
             label="Any OpenAI-compatible gateway",
             base_url="",
@@ -230,11 +259,16 @@ def resolve_provider(
     provider: str | None,
     base_url: str | None,
     environ: Mapping[str, str] | None = None,
+    *,
+    warn: bool = True,
 ) -> ProviderProfile:
     """The profile for a provider name and/or base URL.
 
-    With no provider name, a known host in ``base_url`` selects its profile, any other
-    host selects ``openai-compatible``, and no base URL selects ``moonshot``. The
+    With no provider name, a known host in ``base_url`` selects its profile; a loopback
+    host (``localhost``, ``127.0.0.1``, ``::1``: the emulator, whose default dialect is
+    Moonshot's, or a local proxy) selects ``moonshot``; any other host selects
+    ``openai-compatible`` and says so once (:class:`ProviderAssumedWarning`); no base URL
+    selects ``moonshot``. The
     ``KIMI_BASE_URL`` environment variable, when ``base_url`` is not given, replaces the
     host of that profile (it points an unchanged app at a gateway or the emulator; the
     app's provider, its key variable and its rules stay).
@@ -243,10 +277,8 @@ def resolve_provider(
         if not base_url:
             profile = PROVIDERS["moonshot"]
         else:
-            host = urlsplit(base_url.strip()).hostname or ""
-            profile = next(
-                (p for p in PROVIDERS.values() if host in p.hosts), PROVIDERS["openai-compatible"]
-            )
+            normalize_base_url(base_url)  # a URL that cannot work is refused first
+            profile = _profile_for_host(urlsplit(base_url.strip()).hostname or "", warn)
     else:
         profile = get_provider(provider)
     if not base_url:
@@ -259,6 +291,43 @@ def resolve_provider(
             provider=profile.name,
         )
     return profile.with_base_url(base_url)
+
+
+class ProviderAssumedWarning(UserWarning):
+    """A ``base_url`` on a host no profile knows, without ``provider``: the profile assumed
+    is named, once per host."""
+
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_assumed_hosts: set[str] = set()
+_assumed_lock = threading.Lock()
+
+
+def _profile_for_host(host: str, warn: bool) -> ProviderProfile:
+    """The profile a base URL's host selects when no provider is named (``warn``: say
+    once per host which profile an unknown one got)."""
+    host = host.lower()
+    known = next((p for p in PROVIDERS.values() if host in p.hosts), None)
+    if known is not None:
+        return known
+    if host in _LOOPBACK_HOSTS:
+        return PROVIDERS["moonshot"]
+    if not warn:
+        return PROVIDERS["openai-compatible"]
+    with _assumed_lock:
+        first = host not in _assumed_hosts
+        _assumed_hosts.add(host)
+    if first:
+        warnings.warn(
+            f"base_url host {host!r} is not a provider kimi_core knows: assuming "
+            "provider='openai-compatible' (generic rules, key from KIMI_API_KEY). If it "
+            "relays one (a proxy in front of api.moonshot.ai, a gateway), pass provider= "
+            f"with its name ({', '.join(n for n in PROVIDERS if n != 'openai-compatible')}) "
+            "to keep that provider's rules and hints; provider='openai-compatible' silences this",
+            ProviderAssumedWarning,
+            stacklevel=3,
+        )
+    return PROVIDERS["openai-compatible"]
 
 
 def resolve_api_key(

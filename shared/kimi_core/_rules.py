@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from ._context import RuleContext, fmt
 from ._errors import ConfigurationError
+from ._gateway import provider_routing_field
 from ._models import ModelInfo, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
@@ -51,6 +52,7 @@ REQUEST_PARAMS = frozenset(
         "reasoning_effort",
         "prompt_cache_key",
         "safety_identifier",
+        "provider_routing",
     }
 )
 
@@ -109,6 +111,7 @@ def build_chat_request(
     reasoning_effort: str | None = None,
     prompt_cache_key: str | None = None,
     safety_identifier: str | None = None,
+    provider_routing: Mapping[str, Any] | None = None,
     extra_body: Mapping[str, Any] | None = None,
 ) -> ChatRequest:
     """Validate parameters against the provider's and the model's rules; build the body.
@@ -172,6 +175,8 @@ def build_chat_request(
             body["parallel_tool_calls"] = parallel_tool_calls
     elif tool_choice not in (None, "none", "auto"):
         raise ctx.error("tool_choice", tool_choice, "a forced tool_choice needs tools")
+    if provider_routing is not None:  # OpenRouter's provider routing (kimi_core._gateway)
+        body["provider"] = provider_routing_field(profile, provider_routing)
 
     for key, value in (
         ("prompt_cache_key", prompt_cache_key),

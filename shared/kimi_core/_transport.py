@@ -40,6 +40,7 @@ from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
+from ._cut import check_cut, cut_message
 from ._deadline import (
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_ERROR,
@@ -52,17 +53,22 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AuthenticationError,
     ConfigurationError,
     KimiError,
     NotFoundError,
+    PermissionDeniedError,
     StreamError,
+    ToolCallMissingError,
     _excerpt,
     hide_secret,
     make_status_error,
     redirect_error,
     stream_error_event,
+    with_note,
 )
-from ._models import explain_retired
+from ._hints import auth_note, relayed_retirement
+from ._models import explain_retired, explain_unknown
 from ._providers import ProviderProfile, resolve_api_key, resolve_provider
 from ._retry import NEXT_CHUNK, Close, ReadBody, RetryPolicy, Send, Sleep, Step, retry_wait
 from ._rules import ChatRequest, build_chat_request
@@ -470,6 +476,10 @@ class _ClientLogic(Generic[_T]):
             )
             if isinstance(err, NotFoundError):
                 err = explain_retired(err, self.profile.name, response.request.content)
+                explain_unknown(err, response.request.content)
+                relayed_retirement(err, self.profile, response.request.content)
+            elif isinstance(err, (AuthenticationError, PermissionDeniedError)):
+                with_note(err, auth_note(self.profile, self._api_key.strip()))
         key = self._maskable_key
         if key and key.encode() in raw:
             hide_secret(err, key)
@@ -506,8 +516,18 @@ class _ClientLogic(Generic[_T]):
             )
             raise self._hidden(err)
         result = ChatResult(body=body, request=request, request_id=request_id)
-        check_answer(request.plan, result.body, provider=self.profile.name, request_id=request_id)
+        self._check_answer(request, result.body, request_id)
         return result
+
+    def _check_answer(self, request: ChatRequest, body: dict[str, Any], rid: str | None) -> None:
+        """The plan's check of a forced call, then the check of an answer cut while the
+        model was still reasoning (``_cut``): a missing call says it was cut, if it was."""
+        try:
+            check_answer(request.plan, body, provider=self.profile.name, request_id=rid)
+        except ToolCallMissingError as err:
+            cut = cut_message(request, self.profile, body)
+            raise (with_note(err, cut) if cut else err) from None
+        check_cut(request, self.profile, body, request_id=rid)
 
     def _json(self, raw: bytes, response: httpx.Response) -> Any:
         try:
@@ -993,13 +1013,13 @@ class _ChatStreamBase:
         return self._parser
 
     def _ended(self) -> None:
-        if self.request.required_tool:  # the completion is built only when it is checked
-            check_answer(
-                self.request.plan,
-                self.completion(),
-                provider=self._logic.profile.name,
-                request_id=self.request_id,
-            )
+        # The completion is built only when it is checked: a forced call, or a choice
+        # that ended on the output budget (it may have been cut while reasoning).
+        acc = self.accumulator
+        if self.request.required_tool or any(
+            c.finish_reason == "length" for c in acc.choices.values()
+        ):
+            self._logic._check_answer(self.request, self.completion(), self.request_id)
 
 
 # --------------------------------------------------------------------------- sync

@@ -74,7 +74,8 @@ def test_provider_inferred_from_the_base_url() -> None:
     assert kc.resolve_provider(None, None, {}).name == "moonshot"
     assert kc.resolve_provider(None, "https://api.moonshot.cn/v1").name == "moonshot-cn"
     assert kc.resolve_provider(None, "https://gptproto.com/v1").name == "gptproto"
-    assert kc.resolve_provider(None, "https://openrouter.ai/api/v1").name == "openai-compatible"
+    assert kc.resolve_provider(None, "https://openrouter.ai/api/v1").name == "openrouter"
+    assert kc.resolve_provider(None, "http://127.0.0.1:8000/v1").name == "moonshot"  # loopback
 
 
 def test_base_url_from_the_environment() -> None:

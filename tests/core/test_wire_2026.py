@@ -158,9 +158,10 @@ def test_k26_preserved_thinking_goes_out_as_given(loopback: LoopbackServer) -> N
         {"role": "assistant", "content": "pong?"},
         {"role": "user", "content": "again"},
     ]
-    client(loopback).chat(
-        model="kimi-k2.6", messages=history, thinking={"type": "enabled", "keep": "all"}
-    )
+    with pytest.warns(kc.ReasoningCutWarning):  # the recorded answer is reasoning only
+        client(loopback).chat(
+            model="kimi-k2.6", messages=history, thinking={"type": "enabled", "keep": "all"}
+        )
     body = sent_body(loopback)
     assert body["thinking"] == {"type": "enabled", "keep": "all"}
     assert body["messages"][1] == {"role": "assistant", "content": "pong?", "reasoning_content": ""}

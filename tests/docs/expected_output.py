@@ -46,23 +46,12 @@ README: dict[str, list[str]] = {
         REQUEST_ID,
         quotes("Count to five.", "Count to five."),  # reasoning deltas, then the answer
     ],
-    'model = ChatKimi(model="kimi-k2.6").bind_tools([get_weather])': [
-        r".*18 C and sunny in Paris.*",  # the answer quotes the tool's result
-    ],
-    "person = ChatKimi(model=": [],
-    "searcher = ChatKimi(model=": [quotes("What is new in Paris today?")],
-    "prefix = AIMessage(": [r'\{"name": ".+'],  # the prefix, continued
-    "except kimi_core.RateLimitError as err:": [],  # no rate limit on the emulator
     "Settings.llm = llm": [
         quotes("Say hello in French."),
         "block_type='thinking' content=" + quotes("Why is the sky blue?"),
         LI_USAGE,
         quotes("Count to five.", "Count to five."),
     ],
-    "agent = FunctionAgent(tools=[get_weather, celsius_to_fahrenheit]": [
-        r"Paris: .*21 C.*, which is 69\.8 F\..*",  # get_weather, then the conversion
-    ],
-    "city = Kimi(model=": [],
 }
 
 GUIDES: dict[str, dict[str, list[str]]] = {

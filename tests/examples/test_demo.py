@@ -311,7 +311,11 @@ def test_against_an_emulator_it_did_not_start_the_figures_match_the_wire(kimi_em
     result = run_example("demo.py", env=env)
     check_clean(result)
     parts = sections(result.stdout)
-    assert f"backend: Any OpenAI-compatible gateway at {kimi_emulator.base_url}" in parts[""]
+    # A loopback base URL keeps Moonshot's profile (the emulator's default dialect).
+    assert (
+        f"backend: Moonshot AI (Kimi Open Platform, international) at {kimi_emulator.base_url}"
+        in parts[""]
+    )
     summary = parse_summary(parts["Summary"])
     recorded = kimi_emulator.requests
     assert summary.recorded is None  # the demo did not start this emulator
@@ -440,6 +444,6 @@ def test_an_unknown_provider_is_refused_before_anything_runs(monkeypatch, capsys
     assert out == ""
     assert err == (
         "error: ConfigurationError: KIMI_PROVIDER='moonshot-eu' is unknown; choose one of "
-        "moonshot, moonshot-cn, acedata, evolink, gptproto, openai-compatible, or 'emulator' "
+        "moonshot, moonshot-cn, acedata, evolink, gptproto, openrouter, openai-compatible, or 'emulator' "
         "for the built-in emulator\n"
     )

@@ -225,11 +225,13 @@ def test_k26_thinking_object_form_is_sent_as_given(loopback: LoopbackServer) -> 
     keep = {"type": "enabled", "keep": "all"}
     model = chat(loopback, "kimi-k2.6", thinking=keep)
     assert model.thinking == keep
-    model.invoke([HumanMessage("hi"), AIMessage("Hi."), HumanMessage("more")])
+    with pytest.warns(kc.ReasoningCutWarning):  # the recorded answer is reasoning only
+        model.invoke([HumanMessage("hi"), AIMessage("Hi."), HumanMessage("more")])
     body = sent_body(loopback)
     assert body["thinking"] == keep
     assert body["messages"][1]["reasoning_content"] == ""  # preserved thinking: replayed
-    model.invoke("hi", thinking={"type": "disabled"})
+    with pytest.warns(kc.ReasoningCutWarning):
+        model.invoke("hi", thinking={"type": "disabled"})
     assert loopback.received[-1].json["thinking"] == {"type": "disabled"}
 
 
@@ -341,7 +343,11 @@ def test_k2x_stream_without_a_usage_trailer_recorded(loopback: LoopbackServer) -
 
 def test_k3_answer_cut_by_the_limit_recorded(loopback: LoopbackServer) -> None:
     replay(loopback, "moonshotai-max-completion-tokens.json")
-    msg = chat(loopback, "kimi-k3", max_tokens=8).invoke("Reply with exactly OK.")
+    with pytest.warns(kc.ReasoningCutWarning) as caught:
+        msg = chat(loopback, "kimi-k3", max_tokens=8).invoke("Reply with exactly OK.")
+    said = str(caught[0].message)
+    assert "cut while the model was still reasoning" in said
+    assert "max_completion_tokens=8" in said and "reasoning_effort" in said
     assert msg.content == ""
     assert msg.additional_kwargs == {"reasoning_content": "The user is asking me"}
     assert msg.response_metadata["finish_reason"] == "length"
@@ -358,7 +364,9 @@ def test_k25_on_acedata_warns_nothing_and_keeps_its_switch(loopback: LoopbackSer
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = ChatKimi(model="kimi-k2.5", provider="acedata", base_url=loopback.url, api_key="k")
-        model.bind_tools([ping], tool_choice="required").invoke(PROMPT)
+        # The recorded answer is reasoning cut by the budget: a forced call needs an answer.
+        with pytest.raises(kc.ReasoningCutError, match="a forced tool call"):
+            model.bind_tools([ping], tool_choice="required").invoke(PROMPT)
     body = loopback.received[-1].json
     assert loopback.received[-1].path == "/kimi/chat/completions"
     assert body["thinking"] == {"type": "disabled"} and body["tool_choice"] == "required"

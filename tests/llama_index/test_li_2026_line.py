@@ -204,7 +204,8 @@ def test_k26_thinking_object_form(loopback: LoopbackServer) -> None:
     replay(loopback, "moonshotai-k2.6-tool-choice-omitted.json")
     keep = {"type": "enabled", "keep": "all"}
     model = llm(loopback, "kimi-k2.6", thinking=keep)
-    model.chat(user())
+    with pytest.warns(kc.ReasoningCutWarning):  # the recorded answer is reasoning only
+        model.chat(user())
     assert sent_body(loopback)["thinking"] == keep
     for bad, match in (
         ({"type": "enabled", "keep": "last"}, r"thinking.keep='last'"),
@@ -275,7 +276,8 @@ def test_k2x_stream_without_a_usage_trailer_recorded(loopback: LoopbackServer) -
 
 def test_k3_answer_cut_by_the_limit_recorded(loopback: LoopbackServer) -> None:
     replay(loopback, "moonshotai-max-completion-tokens.json")
-    response = llm(loopback, "kimi-k3", max_tokens=8).chat(user("Reply with exactly OK."))
+    with pytest.warns(kc.ReasoningCutWarning, match=r"max_completion_tokens=8"):
+        response = llm(loopback, "kimi-k3", max_tokens=8).chat(user("Reply with exactly OK."))
     assert response.message.content == ""
     thinking = response.message.blocks[0]
     assert isinstance(thinking, ThinkingBlock)
@@ -292,7 +294,8 @@ def test_k25_on_acedata_warns_nothing(loopback: LoopbackServer) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = Kimi(model="kimi-k2.5", provider="acedata", api_base=loopback.url, api_key="k")
-        model.chat(user())
+        with pytest.warns(kc.ReasoningCutWarning):  # the recorded answer: reasoning only
+            model.chat(user())
     assert loopback.received[-1].path == "/kimi/chat/completions"
 
 

@@ -146,7 +146,8 @@ def test_default_model_per_provider(provider: str, model: str) -> None:
 
 def test_provider_from_api_base() -> None:
     assert Kimi(api_key="k", api_base="https://api.acedata.cloud").provider == "acedata"
-    assert Kimi(api_key="k", api_base="http://localhost:8000/v1").provider == "openai-compatible"
+    # A loopback host keeps Moonshot's profile (the emulator's default dialect).
+    assert Kimi(api_key="k", api_base="http://localhost:8000/v1").provider == "moonshot"
     with pytest.raises(kc.ConfigurationError, match="provider='nope' is unknown"):
         Kimi(api_key="k", provider="nope")
     with pytest.raises(kc.ConfigurationError, match="needs base_url"):
