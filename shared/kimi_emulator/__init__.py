@@ -214,13 +214,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["DIALECT_NAMES", "FAULT_KINDS", "KimiEmulator", "RecordedRequest"]
+__all__ = [
+    "DIALECT_NAMES",
+    "FAULT_KINDS",
+    "ChatRequest",
+    "EchoResponder",
+    "FunctionResponder",
+    "KimiEmulator",
+    "RecordedRequest",
+    "RecordedResponder",
+    "Recording",
+    "Rejection",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+]
+
+_RESPONDERS = (
+    "ChatRequest",
+    "EchoResponder",
+    "FunctionResponder",
+    "Rejection",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+)
 
 DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto", "openai-compatible")
 
 if TYPE_CHECKING:
     from ._emulator import FAULT_KINDS, KimiEmulator
     from ._http import RecordedRequest
+    from ._recorded import RecordedResponder, Recording
+    from ._responders import (
+        ChatRequest,
+        EchoResponder,
+        FunctionResponder,
+        Rejection,
+        Reply,
+        Responder,
+        ScriptedResponder,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -229,6 +263,14 @@ def __getattr__(name: str) -> Any:
         from . import _emulator
 
         return getattr(_emulator, name)
+    if name in _RESPONDERS:
+        from . import _responders
+
+        return getattr(_responders, name)
+    if name in ("RecordedResponder", "Recording"):
+        from . import _recorded
+
+        return getattr(_recorded, name)
     if name == "RecordedRequest":
         from ._http import RecordedRequest
 

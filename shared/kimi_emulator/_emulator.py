@@ -20,6 +20,8 @@ from ._dialects import DIALECTS, Dialect
 from ._faults import FAULT_KINDS, FaultBook, status_fault
 from ._http import DEFAULT_MAX_BODY, RecordedRequest, response_head
 from ._platform import Platform
+from ._proxy import Proxy, RuleReport, report
+from ._responders import RejectedError, Responder, make_responder
 from ._rules import check_chat, check_model
 from ._scripts import check_scripted_turn
 from ._server import JSON_TYPE, Conn, HttpServer, Limits
@@ -67,6 +69,11 @@ class KimiEmulator:
         header_timeout: float = 10.0,
         body_timeout: float = 30.0,
         idle_timeout: float = 120.0,
+        responder: Any = None,
+        recordings: Any = None,
+        match_on: Sequence[str] | None = None,
+        upstream: str | None = None,
+        record: str | None = None,
     ) -> None:
         name = dialect.lower()
         if name not in DIALECTS:
@@ -90,10 +97,20 @@ class KimiEmulator:
         self._default_delay = stream_delay
         self._default_strict = strict
         self._max_requests = max_requests
+        if recordings is not None and responder is None:
+            responder = "recorded"
+        options: dict[str, Any] = {"recordings": recordings or ()}
+        if match_on is not None:
+            options["match_on"] = match_on
+        self._default_responder: Responder = make_responder(responder, **options)
+        self.responder: Responder = self._default_responder
         self._lock = threading.Lock()
         self._scripts = ScriptQueue(self._lock)
         self._faults = FaultBook(self._lock)
-        self._chat_engine = ChatEngine(self._dialect, self._lock)
+        self._chat_engine = ChatEngine(self._dialect, self._lock, self._default_responder)
+        self._proxy: Proxy | None = None
+        if upstream is not None or record is not None:
+            self._proxy = Proxy(upstream, record, self._dialect)
         self._platform = Platform(self._dialect, self._lock)
         self._server = HttpServer(
             host,
@@ -303,10 +320,16 @@ class KimiEmulator:
         self._platform.reset()
         with self._lock:
             self._requests: deque[RecordedRequest] = deque(maxlen=self._max_requests)
+            #: Record-through: the rules each forwarded or refused request broke.
+            self.rule_reports: list[RuleReport] = []
             self._request_total = 0
         self.accept_any_model = self._default_accept_any
         self.stream_delay = self._default_delay
         self.strict = self._default_strict
+        self.responder = self._default_responder
+        reset = getattr(self._default_responder, "reset", None)
+        if callable(reset):
+            reset()
         self.models = (
             self._default_models
             if self._default_models is not None
@@ -460,6 +483,9 @@ class KimiEmulator:
         if body is None:
             await self._send_error(conn, _body_error(req), trace_id)
             return
+        if self._proxy is not None:
+            await self._record_through(req, conn, body, trace_id)
+            return
         try:
             call = check_chat(
                 self._dialect,
@@ -479,6 +505,7 @@ class KimiEmulator:
         fault = self._faults.take(req.path, "chat", early=False)
         headers = self._base_headers(trace_id)
         engine = self._chat_engine
+        engine.responder = self.responder
         try:
             if call.stream:
                 delay = self.stream_delay
@@ -489,6 +516,47 @@ class KimiEmulator:
             if conn.sent:
                 raise
             await self._send_error(conn, _too_deep(), trace_id)
+        except RejectedError as err:
+            if conn.sent:
+                raise
+            if err.body is not None:
+                extra = {**headers, **err.headers}
+                await conn.respond_custom(err.status, err.body, extra)
+            else:
+                await self._send_error(conn, err, trace_id, err.headers)
+
+    async def _record_through(
+        self, req: RecordedRequest, conn: Conn, body: Any, trace_id: str
+    ) -> None:
+        """Check the request (confirmed and unconfirmed rules), report what it breaks,
+        then refuse it (``strict``) or forward it (``_proxy.py``)."""
+        assert self._proxy is not None
+        broken: list[ApiError] = []
+        for strict in (False, True):
+            try:
+                check_chat(
+                    self._dialect,
+                    body,
+                    served=self.models,
+                    accept_any=self.accept_any_model,
+                    file_exists=self._platform.file_exists,
+                    strict=strict,
+                )
+            except ApiError as err:
+                if all(err.message != seen.message for seen in broken):
+                    broken.append(err)
+            except RecursionError:
+                broken.append(_too_deep())
+                break
+        if broken:
+            shown = body if isinstance(body, Mapping) else {}
+            rep = report([e.message for e in broken], req, shown, forwarded=not self.strict)
+            with self._lock:
+                self.rule_reports.append(rep)
+            if self.strict:
+                await self._send_error(conn, broken[0], trace_id)
+                return
+        await self._proxy.forward(req, conn, len(broken))
 
     async def _scripted_error(self, conn: Conn, script: Script, trace_id: str) -> None:
         status = script.status or 500

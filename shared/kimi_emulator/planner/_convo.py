@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The rules' reading of message content, so that both count and read the same text.
-from ._rules import _content_text as text_of
+from .._rules import _content_text as text_of
 
 __all__ = ["Conversation", "Request", "Step", "Tool", "read_conversation", "text_of"]
 

@@ -1,0 +1,222 @@
+"""Record-through: forward chat requests to the real provider, check them on the way, and
+write what came back as vcrpy cassettes with the credentials stripped.
+
+``kimi-emulator --upstream https://api.moonshot.ai/v1 --record DIR`` (or
+``KimiEmulator(upstream=..., record=...)``): each chat request is checked against the
+emulator's rules first; what it breaks is reported (logged on the ``kimi_emulator``
+logger, kept in ``emu.rule_reports``, and counted in the ``x-kimi-emulator-broken-rules``
+response header), and with ``strict`` the request is refused with the emulator's
+rejection instead of being forwarded. Otherwise it goes to ``upstream`` with the caller's
+own ``Authorization`` header, and the provider's answer (status, body, its content type
+and trace headers) goes back to the caller. A stream is relayed once the provider has
+sent all of it.
+
+Each forwarded exchange is appended to one vcrpy JSON cassette per run in ``record``
+(``kimi-emulator-<time>.json``), which ``RecordedResponder`` (``--recordings DIR``) and
+vcrpy itself replay. Only ``Content-Type`` and ``Accept`` of the request headers are
+written, response headers that could carry credentials are dropped, and the caller's key
+is replaced with ``<redacted>`` wherever it appears in a body: no key lands in a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._dialects import Dialect
+from ._http import RecordedRequest
+from ._server import Conn
+
+__all__ = ["Proxy", "RuleReport"]
+
+log = logging.getLogger("kimi_emulator")
+
+_REDACTED = "<redacted>"
+_KEEP_REQUEST_HEADERS = ("content-type", "accept")
+_DROP = ("auth", "key", "token", "cookie", "secret", "session")
+_HOP = ("connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding")
+
+
+@dataclass
+class RuleReport:
+    """The rules one request broke, and whether it was forwarded anyway."""
+
+    path: str
+    model: str
+    rules: list[str]
+    forwarded: bool
+    time: float = field(default_factory=time.time)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _send(
+    url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """POST ``body`` to ``url``: ``(status, headers, body)``; a network failure is a 502."""
+    handlers = [urllib.request.ProxyHandler({})] if _is_loopback(url) else []
+    opener = urllib.request.build_opener(*handlers)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            return resp.status, list(resp.headers.items()), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, list(exc.headers.items()), exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        message = f"kimi-emulator: the upstream {url} could not be reached: {reason}"
+        err = {"error": {"message": message, "type": "server_error"}}
+        return 502, [("Content-Type", "application/json")], json.dumps(err).encode()
+
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, _REDACTED) if secret else text
+
+
+class Proxy:
+    """Forwards chat requests to ``upstream`` and records them in ``record``."""
+
+    def __init__(
+        self,
+        upstream: str | None,
+        record: str | os.PathLike[str] | None,
+        dialect: Dialect,
+        *,
+        timeout: float = 600.0,
+    ) -> None:
+        if not upstream:
+            raise ValueError("record= needs upstream=: the URL of the provider to record")
+        scheme = urlsplit(upstream).scheme
+        if scheme not in ("http", "https"):
+            raise ValueError(f"upstream={upstream!r} must be an http:// or https:// URL")
+        self.upstream = upstream.rstrip("/")
+        self.dialect = dialect
+        self.timeout = timeout
+        self.folder = Path(record) if record is not None else None
+        self.cassette: Path | None = None
+        self._interactions: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+            self.cassette = self.folder / f"kimi-emulator-{stamp}-{os.getpid()}-{id(self):x}.json"
+
+    def target(self, path: str) -> str:
+        """The upstream URL of a request path (the dialect's prefix is the upstream's)."""
+        prefix = self.dialect.prefix
+        rest = path[len(prefix) :] if prefix and path.startswith(prefix) else path
+        return self.upstream + rest
+
+    async def forward(self, req: RecordedRequest, conn: Conn, broken: int) -> None:
+        url = self.target(req.path)
+        auth = req.headers.get("authorization", "")
+        secret = auth.partition(" ")[2].strip()
+        headers = {
+            "Content-Type": req.headers.get("content-type", "application/json"),
+            "Accept": req.headers.get("accept", "application/json, text/event-stream"),
+            "Accept-Encoding": "identity",
+            "User-Agent": "kimi-emulator-record-through",
+        }
+        if auth:
+            headers["Authorization"] = auth
+        status, got, body = await asyncio.to_thread(_send, url, req.body, headers, self.timeout)
+        ctype = next((v for k, v in got if k.lower() == "content-type"), "application/json")
+        relay = {
+            k: v
+            for k, v in got
+            if k.lower() not in _HOP
+            and k.lower() != "content-type"
+            and not any(word in k.lower() for word in _DROP)
+        }
+        relay["x-kimi-emulator-broken-rules"] = str(broken)
+        self._record(url, req, status, got, body, secret)
+        await conn.respond(status, body, relay, content_type=ctype)
+
+    def _record(
+        self,
+        url: str,
+        req: RecordedRequest,
+        status: int,
+        got: list[tuple[str, str]],
+        body: bytes,
+        secret: str,
+    ) -> None:
+        if self.cassette is None:
+            return
+        sent = {
+            k.title(): [v] for k, v in req.headers.items() if k.lower() in _KEEP_REQUEST_HEADERS
+        }
+        kept: dict[str, list[str]] = {}
+        for k, v in got:
+            if k.lower() in _HOP or any(word in k.lower() for word in _DROP):
+                continue
+            kept.setdefault(k, []).append(_scrub(v, secret))
+        interaction = {
+            "request": {
+                "body": _scrub(req.body.decode("utf-8", "replace"), secret),
+                "headers": sent,
+                "method": req.method,
+                "uri": url,
+            },
+            "response": {
+                "body": {"string": _scrub(body.decode("utf-8", "replace"), secret)},
+                "headers": kept,
+                "status": {"code": status, "message": _reason(status)},
+            },
+        }
+        with self._lock:
+            self._interactions.append(interaction)
+            data = {"interactions": self._interactions, "version": 1}
+            text = json.dumps(data, indent=2, ensure_ascii=False)
+            if secret and secret in text:  # belt and braces: never write a key
+                text = text.replace(secret, _REDACTED)
+            part = self.cassette.with_suffix(".json.part")
+            part.write_text(text, encoding="utf-8")
+            part.replace(self.cassette)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def report(
+    rules: list[str], req: RecordedRequest, body: Mapping[str, Any], forwarded: bool
+) -> RuleReport:
+    """Log the rules a request broke and return the report."""
+    model = str(body.get("model", ""))
+    what = "forwarded anyway" if forwarded else "refused (strict)"
+    for rule in rules:
+        log.warning(
+            "kimi-emulator: %s %s (%s) breaks a Kimi rule, %s: %s",
+            req.method,
+            req.path,
+            model,
+            what,
+            rule,
+        )
+    return RuleReport(req.path, model, rules, forwarded)

@@ -1,0 +1,138 @@
+"""Record-through: the emulator forwards to an upstream with the caller's key, reports the
+Kimi rules a request breaks (refuses it with strict), and writes cassettes without any
+credential. The upstream here is a second emulator on loopback that accepts one key."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from emu_helpers import WEATHER_TOOL
+
+from kimi_emulator import ChatRequest, KimiEmulator, Reply
+
+SECRET = "sk-live-Zq81-DO-NOT-LEAK-4f0c"
+
+
+def _weather(request: ChatRequest) -> Reply:
+    last = request.messages[-1]
+    if last["role"] == "tool":
+        return Reply(content=f"Lima: {last['content']}.", reasoning="Answer from the result.")
+    if not request.functions:
+        return Reply(content=f"echo: {last['content']}", reasoning="Plain.")
+    return Reply(
+        reasoning="Call the tool.",
+        tool_calls=[{"name": "get_weather", "arguments": {"city": "Lima"}}],
+    )
+
+
+@pytest.fixture
+def upstream() -> Iterator[KimiEmulator]:
+    with KimiEmulator(api_key=SECRET, responder=_weather) as emu:
+        yield emu
+
+
+def _post(emu: KimiEmulator, body: dict[str, Any], key: str = SECRET) -> httpx.Response:
+    return httpx.post(
+        emu.chat_url, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+
+
+def _turns(proxy: KimiEmulator) -> tuple[dict[str, Any], dict[str, Any]]:
+    ask = {
+        "model": "kimi-k2.6",
+        "messages": [{"role": "user", "content": "Weather in Lima?"}],
+        "tools": [WEATHER_TOOL],
+    }
+    first = _post(proxy, ask)
+    assert first.status_code == 200, first.text
+    message = first.json()["choices"][0]["message"]
+    result = {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "19 C"}
+    second = _post(proxy, {**ask, "messages": [*ask["messages"], message, result]})
+    assert second.status_code == 200, second.text
+    return first.json(), second.json()
+
+
+def _files_text(folder: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_record_through_then_replay_with_rules(upstream: KimiEmulator, tmp_path: Path) -> None:
+    with KimiEmulator(upstream=upstream.base_url, record=str(tmp_path)) as proxy:
+        first, second = _turns(proxy)
+        # The key's text also goes into a body, and the upstream echoes it back.
+        echoed = _post(proxy, {"model": "kimi-k2.6", "messages": [
+            {"role": "user", "content": f"my key is {SECRET}"}]})  # fmt: skip
+        assert SECRET in echoed.text  # relayed to the caller as it came
+        wrong = _post(proxy, {"model": "kimi-k2.6", "messages": [
+            {"role": "user", "content": "hi"}]}, key="sk-wrong-key-123456")  # fmt: skip
+        assert wrong.status_code == 401  # the upstream's answer, relayed
+    assert second["choices"][0]["message"]["content"] == "Lima: 19 C."
+    assert [r.headers["authorization"] for r in upstream.requests[:2]] == [f"Bearer {SECRET}"] * 2
+    cassettes = list(tmp_path.glob("*.json"))
+    assert len(cassettes) == 1
+    text = _files_text(tmp_path)
+    assert SECRET not in text and "sk-wrong-key-123456" not in text
+    assert "authorization" not in text.lower()
+    data = json.loads(cassettes[0].read_text())
+    assert [i["response"]["status"]["code"] for i in data["interactions"]] == [200, 200, 200, 401]
+    # Replay: the same app gets the same answers, with Kimi's rules still checked.
+    with KimiEmulator(recordings=tmp_path) as replay:
+        again_first, again_second = _turns(replay)
+        assert (
+            again_first["choices"][0]["message"]["tool_calls"][0]["function"]
+            == (first["choices"][0]["message"]["tool_calls"][0]["function"])
+        )
+        assert again_second["choices"][0]["message"]["content"] == "Lima: 19 C."
+        bad = _post(replay, {"model": "kimi-k2.6", "messages": [
+            {"role": "user", "content": "Weather in Lima?"}], "top_p": 0.5})  # fmt: skip
+        assert bad.status_code == 400  # kimi-k2.6 fixes top_p while thinking
+
+
+def test_broken_rules_are_reported_then_forwarded(upstream: KimiEmulator) -> None:
+    body = {"model": "kimi-k3", "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.2}  # fmt: skip
+    with KimiEmulator(upstream=upstream.base_url) as proxy:
+        resp = _post(proxy, body)
+        assert resp.headers["x-kimi-emulator-broken-rules"] == "1"
+        assert upstream.request_count == 1  # forwarded: the provider has the last word
+        assert resp.status_code == 400  # (this upstream is an emulator: it refuses too)
+        [report] = proxy.rule_reports
+        assert report.forwarded and report.model == "kimi-k3"
+        assert any("only 1 is allowed" in rule for rule in report.rules)
+        ok = _post(proxy, {**body, "temperature": 1})
+        assert ok.headers["x-kimi-emulator-broken-rules"] == "0"
+        assert len(proxy.rule_reports) == 1
+
+
+def test_strict_refuses_before_forwarding(upstream: KimiEmulator) -> None:
+    body = {"model": "kimi-k3", "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.2}  # fmt: skip
+    with KimiEmulator(upstream=upstream.base_url, strict=True) as proxy:
+        resp = _post(proxy, body)
+        assert resp.status_code == 400
+        assert "only 1 is allowed" in resp.json()["error"]["message"]
+        assert upstream.request_count == 0
+        assert not proxy.rule_reports[0].forwarded
+
+
+def test_an_unreachable_upstream_is_a_clear_502() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with KimiEmulator(upstream=f"http://127.0.0.1:{port}/v1") as proxy:
+        resp = _post(proxy, {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "x"}]})
+        assert resp.status_code == 502
+        assert "could not be reached" in resp.json()["error"]["message"]
+
+
+def test_record_needs_an_upstream(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs upstream"):
+        KimiEmulator(record=str(tmp_path))
+    with pytest.raises(ValueError, match="http"):
+        KimiEmulator(upstream="ftp://example.invalid")
