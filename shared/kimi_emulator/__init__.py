@@ -139,27 +139,27 @@ dialect's error body and the connection closes; heads and bodies that miss their
 deadline get a 408; a failure inside the emulator is a 500 in the same shape. Each
 connection is one coroutine with one watchdog, so slow peers never hold up the others.
 
-Deterministic responder
------------------------
-Without a script the same conversation gets the same answer every time, planned from the
-conversation and the tools' names, descriptions and schemas (``_responder.py``): the
-calls the request asks for (several subjects: several calls, unless
-``parallel_tool_calls`` is false), then the calls whose arguments come from their
-results (18 C from ``get_weather`` -> ``celsius_to_fahrenheit(celsius=18)``), then an
-answer from the results (``Paris: 18 C and cloudy, which is 64.4 F.``); follow-ups
-resolved against the earlier request; no made-up numbers. ``json_schema`` /
-``json_object`` (and JSON asked for in the prompt) on every turn, filled by field name
-and type; the ReAct text format; partial mode continues a JSON prefix into valid JSON;
-the ``$web_search`` builtin flow; reasoning when the model thinks; answers a person reads
-say they come from the emulator; ``stop`` and ``max_tokens`` are honoured. Usage is
-counted consistently (prompt + completion, reasoning tokens), with cached tokens for
-message prefixes already seen.
+Responders
+----------
+Who writes each answer is pluggable (``_responders.py``): ``KimiEmulator(responder=...)``
+takes ``"planner"`` (the default: the deterministic rule-based planner of the
+``kimi_emulator.planner`` subpackage, imported on first use), ``"echo"`` (the last user
+message quoted back, no tool calls), ``"scripted"`` (only ``emu.script(...)`` answers, or
+``ScriptedResponder([...])``), ``"recorded"`` (``recordings=``: vcrpy cassettes, JSON
+bodies and SSE streams matched to each request by ``match_on``; ``_recorded.py``), a
+``Responder`` (``respond(ChatRequest) -> Reply | Rejection``) or a plain callable.
+Queued scripts answer first. Whatever the responder, the server applies the rules, the
+dialect's wire shape, usage, ``stop`` and ``max_tokens``, streaming and faults.
+Record-through (``upstream=``, ``record=``; ``_proxy.py``) forwards chat requests to a
+real provider after reporting the rules they break (``strict`` refuses them) and writes
+vcrpy JSON cassettes without credentials.
 
 Modules: ``_emulator.py`` (this object and its routing), ``_server.py`` (the server, its
 lifecycle and connections), ``_http.py`` (parsing), ``_faults.py``, ``_chat.py`` (chat
 rendering), ``_wire.py`` (bodies and SSE per dialect), ``_platform.py`` (models, files,
 token estimate, balance), ``_rules.py``, ``_mfjs.py``, ``_catalogue.py``,
-``_dialects.py``, ``_responder.py``.
+``_dialects.py``, ``_responders.py``, ``_recorded.py``, ``_proxy.py``; the planner in
+``planner/``.
 
 Scripts
 -------

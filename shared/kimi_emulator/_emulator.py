@@ -103,7 +103,7 @@ class KimiEmulator:
         if match_on is not None:
             options["match_on"] = match_on
         self._default_responder: Responder = make_responder(responder, **options)
-        self.responder: Responder = self._default_responder
+        self._responder: Responder = self._default_responder
         self._lock = threading.Lock()
         self._scripts = ScriptQueue(self._lock)
         self._faults = FaultBook(self._lock)
@@ -127,6 +127,16 @@ class KimiEmulator:
     @property
     def dialect(self) -> str:
         return self._dialect.name
+
+    @property
+    def responder(self) -> Responder:
+        """Who answers what no script answers (settable: a name, a ``Responder`` or a
+        callable; ``reset()`` restores the constructor's)."""
+        return self._responder
+
+    @responder.setter
+    def responder(self, value: Any) -> None:
+        self._responder = make_responder(value)
 
     @property
     def provider(self) -> str:
@@ -326,7 +336,7 @@ class KimiEmulator:
         self.accept_any_model = self._default_accept_any
         self.stream_delay = self._default_delay
         self.strict = self._default_strict
-        self.responder = self._default_responder
+        self._responder = self._default_responder
         reset = getattr(self._default_responder, "reset", None)
         if callable(reset):
             reset()
@@ -505,7 +515,7 @@ class KimiEmulator:
         fault = self._faults.take(req.path, "chat", early=False)
         headers = self._base_headers(trace_id)
         engine = self._chat_engine
-        engine.responder = self.responder
+        engine.responder = self._responder
         try:
             if call.stream:
                 delay = self.stream_delay

@@ -34,6 +34,59 @@ __all__ = ["Filler"]
 _EMAIL_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 _URL_RE = re.compile(r"https?://[^\s\"'<>)]{1,300}")
 _DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+#: An id-like token: letters and digits mixed (ORD-7731, A1B2, #4521, 10042).
+_ID_RE = re.compile(r"(?<![\w@.-])#?(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}(?![\w@-])")
+_CURRENCY_RE = re.compile(r"\b[A-Z]{3}\b")
+_TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b")
+#: ISO 4217 codes in common use (a three-letter word in capitals is not always one).
+CURRENCIES = frozenset(
+    [
+        "USD",
+        "EUR",
+        "JPY",
+        "GBP",
+        "CHF",
+        "CAD",
+        "AUD",
+        "NZD",
+        "CNY",
+        "HKD",
+        "SGD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "INR",
+        "KRW",
+        "BRL",
+        "MXN",
+        "ZAR",
+        "TRY",
+        "RUB",
+        "AED",
+        "SAR",
+        "THB",
+        "IDR",
+        "MYR",
+        "PHP",
+        "VND",
+        "ILS",
+        "EGP",
+        "NGN",
+        "KES",
+        "ARS",
+        "CLP",
+        "COP",
+        "PEN",
+        "TWD",
+        "ISK",
+        "RON",
+        "BGN",
+        "UAH",
+    ]
+)
 _FORMAT_RE: dict[str, re.Pattern[str]] = {
     "email": _EMAIL_RE,
     "uri": _URL_RE,
@@ -287,6 +340,9 @@ class Filler:
                 if m is not None:
                     return m.group(0)
             return None if self.strict else _FORMAT_DEFAULTS[fmt]
+        typed = self._typed(key, node)
+        if typed is not None:
+            return typed or None
         kind = field_kind(key, node, owner)
         if self.subject is not None and not self._subject_given and _fits(self.subject, kind):
             self._subject_given = True
@@ -314,12 +370,42 @@ class Filler:
             return default
         if not self.fallback:
             return None
-        # A tool argument gets the request itself; an answer's field says what it stands for.
-        return (
-            snippet(self.fallback, 80)
-            if self.strict
-            else f"{key} for: {snippet(self.fallback, 60)}"
-        )
+        # A tool argument is never the request itself (nothing speaks for it: the call
+        # waits or the answer says what is missing); an answer's field says what it is.
+        return None if self.strict else f"{key} for: {snippet(self.fallback, 60)}"
+
+    def _typed(self, key: str, node: Mapping[str, Any]) -> str | None:
+        """A value of a typed field found by its name: an email, an id, a currency
+        code, a date or a time, from the pools (results first when they lead). ``""``:
+        the field is of such a type and nothing of it was found; None: not such a field."""
+        names = set(split_name(key))
+        described = " ".join(words(str(node.get("description") or "")))
+        pattern: re.Pattern[str] | None = None
+        if "email" in names or "mail" in names:
+            pattern = _EMAIL_RE
+        elif names & {"currency", "currencies"} or "currency code" in described:
+            pattern = _CURRENCY_RE
+        elif names & {"date", "day"} and "time" not in names:
+            pattern = _DATE_RE
+        elif names & {"time", "hour"} and "zone" not in names:
+            pattern = _TIME_RE
+        elif names & {"id", "ids", "number", "no", "code", "ref", "reference", "sku"} and (
+            type_of(node) == "string"
+        ):
+            pattern = _ID_RE
+        if pattern is None:
+            return None
+        used = self._used_names
+        for pool in self.pools:
+            for m in pattern.finditer(pool.text):
+                value = m.group(0)
+                if pattern is _CURRENCY_RE and value not in CURRENCIES:
+                    continue
+                if value.lower() in used or value.lower() in self._key_names:
+                    continue
+                used.add(value.lower())
+                return value
+        return ""
 
     def _entity(self, kind: str) -> str | None:
         for pool in self.pools:

@@ -30,7 +30,7 @@ from typing import Any
 
 from ._convo import Conversation, Step, Tool
 from ._extract import Entity, Facts, read_args, read_result, read_text, split_name, stem, words
-from ._filler import Filler
+from ._filler import CURRENCIES, Filler
 from ._lexicon import GENERIC, STOP, SYNONYMS, UNITS
 from ._schema import MISSING, field_kind, resolve, type_of
 
@@ -38,9 +38,13 @@ __all__ = ["Call", "Decision", "Planner"]
 
 #: Calls one plan may make since the request (a longer run is answered).
 MAX_CALLS = 16
+#: At most this many tool-call turns after a request, then the answer.
+MAX_TURNS = 8
 #: Calls per tool for the subjects of one request.
 MAX_SUBJECTS = 5
 _FOLLOW_UP_RE = re.compile(r"^\s*(?:and|also|what about|how about|same for|now)\b", re.IGNORECASE)
+_ID_WORDS = frozenset({"id", "ids", "number", "no", "ref", "reference"})
+_CODE_RE = re.compile(r"\b[A-Z]{3}\b")
 _SUBJECT_KINDS = ("place", "country", "person", "symbol")
 
 
@@ -124,6 +128,12 @@ class _ToolInfo:
             wanted |= {stem(s) for s in SYNONYMS.get(w, ())}
         return bool(wanted & (self.desc_stems | self.name_stems))
 
+    def speaks_of_id(self, param: str) -> bool:
+        """Whether this tool speaks of what the id ``param`` identifies (``bill`` of
+        ``bill_id``); an id named by ``id`` alone is any id."""
+        wanted = {stem(w) for w in split_name(param) if w not in STOP and w not in _ID_WORDS}
+        return not wanted or bool(wanted & (self.desc_stems | self.name_stems))
+
     def subject_param(self) -> tuple[str, str] | None:
         """The required string parameter a call is about (``city``), and its kind."""
         for key in self.required:
@@ -169,6 +179,8 @@ class Planner:
     def _relevant(self, facts: Facts) -> list[_ToolInfo]:
         found = words(facts.text)
         stems = {stem(w) for w in found} | {UNITS[w] for w in found if w in UNITS}
+        if any(code in CURRENCIES for code in _CODE_RE.findall(facts.text)):
+            stems |= {stem("currency"), stem("currencies"), stem("exchange")}
         low = facts.low
         scored = [(info.score(stems, low), i, info) for i, info in enumerate(self.infos)]
         return [info for score, _, info in sorted(scored, key=lambda s: (-s[0], s[1])) if score]
@@ -183,7 +195,7 @@ class Planner:
 
     def decide(self) -> Decision:
         decision = Decision(follow_up=self.follow_up)
-        if len(self.conv.steps) >= MAX_CALLS or self.conv.turns >= MAX_CALLS:
+        if len(self.conv.steps) >= MAX_CALLS or self.conv.turns >= MAX_TURNS:
             return decision
         wanted = list(self.wanted)
         from_request: list[Call] = []
@@ -258,9 +270,21 @@ class Planner:
         return info.required[0] if info.required else ""
 
     def _from_results(self, info: _ToolInfo) -> list[Call]:
+        """Calls of ``info`` with the values of earlier results: only the results that
+        came before its own first call, so results never feed each other in a loop."""
         calls = []
-        for step, facts in self.results:
-            if step.name == info.tool.name:
+        steps = self.conv.steps
+        first = next((i for i, s in enumerate(steps) if s.name == info.tool.name), len(steps))
+        facts_of = {id(step): facts for step, facts in self.results}
+        infos = {i.tool.name: i for i in self.infos}
+        # An id (bill_id) comes only from a tool that speaks of that id ("the bill id").
+        ids = [k for k in info.required if _ID_WORDS & set(split_name(k))]
+        for step in steps[:first]:
+            facts = facts_of.get(id(step))
+            if facts is None or step.name == info.tool.name:
+                continue
+            source = infos.get(step.name)
+            if source is not None and any(not source.speaks_of_id(k) for k in ids):
                 continue
             pools = [facts, read_args(step.name, step.args), *self.pools]
             args = Filler(pools, info.params, strict=True, fallback=self.conv.request).obj(
