@@ -20,7 +20,7 @@ from ._dialects import DIALECTS, Dialect
 from ._faults import FAULT_KINDS, FaultBook, status_fault
 from ._http import DEFAULT_MAX_BODY, RecordedRequest, response_head
 from ._platform import Platform
-from ._proxy import Proxy, RuleReport, report
+from ._proxy import Proxy, RuleReport, broken_rules, report
 from ._responders import RejectedError, Responder, make_responder
 from ._rules import check_chat, check_model
 from ._scripts import check_scripted_turn
@@ -542,25 +542,30 @@ class KimiEmulator:
         then refuse it (``strict``) or forward it (``_proxy.py``)."""
         assert self._proxy is not None
         broken: list[ApiError] = []
+        labels: list[str] = []
         for strict in (False, True):
-            try:
+
+            def check(candidate: Any, strict: bool = strict) -> None:
                 check_chat(
                     self._dialect,
-                    body,
+                    candidate,
                     served=self.models,
                     accept_any=self.accept_any_model,
                     file_exists=self._platform.file_exists,
                     strict=strict,
                 )
-            except ApiError as err:
+
+            try:
+                found = broken_rules(check, body)
+            except RecursionError:
+                found = [_too_deep()]
+            for err in found:
                 if all(err.message != seen.message for seen in broken):
                     broken.append(err)
-            except RecursionError:
-                broken.append(_too_deep())
-                break
+                    labels.append(f"(unconfirmed rule) {err.message}" if strict else err.message)
         if broken:
             shown = body if isinstance(body, Mapping) else {}
-            rep = report([e.message for e in broken], req, shown, forwarded=not self.strict)
+            rep = report(labels, req, shown, forwarded=not self.strict)
             with self._lock:
                 self.rule_reports.append(rep)
             if self.strict:

@@ -29,7 +29,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,9 @@ from urllib.parse import urlsplit
 from ._dialects import Dialect
 from ._http import RecordedRequest
 from ._server import Conn
+from ._wire import ApiError
 
-__all__ = ["Proxy", "RuleReport"]
+__all__ = ["Proxy", "RuleReport", "broken_rules", "report"]
 
 log = logging.getLogger("kimi_emulator")
 
@@ -58,6 +59,50 @@ class RuleReport:
     rules: list[str]
     forwarded: bool
     time: float = field(default_factory=time.time)
+
+
+#: Fields checked together with each part (the rules of a part depend on them).
+_CONTEXT = ("model", "thinking", "reasoning_effort", "stream", "stream_options")
+#: Parts checked on their own, each with the context: what a rule may be about.
+_PARTS: tuple[tuple[str, ...], ...] = (
+    ("messages", "tools"),
+    ("tools", "tool_choice", "parallel_tool_calls"),
+    ("temperature",),
+    ("top_p",),
+    ("n",),
+    ("presence_penalty",),
+    ("frequency_penalty",),
+    ("stop",),
+    ("max_tokens", "max_completion_tokens"),
+    ("response_format",),
+)
+_PROBE = [{"role": "user", "content": "x"}]
+
+
+def broken_rules(check: Callable[[Any], None], body: Any) -> list[ApiError]:
+    """Every rule ``body`` breaks, as far as ``check`` (which raises the first
+    :class:`ApiError` of a body) can tell: the whole body first, then each part of it
+    alone with the model and thinking fields, so that one broken rule does not hide
+    another. Distinct messages only."""
+    found: list[ApiError] = []
+
+    def run(candidate: Any) -> None:
+        try:
+            check(candidate)
+        except ApiError as err:
+            if all(err.message != seen.message for seen in found):
+                found.append(err)
+
+    run(body)
+    if not found or not isinstance(body, Mapping):
+        return found
+    base = {k: body[k] for k in _CONTEXT if k in body}
+    for part in _PARTS:
+        if not any(k in body for k in part):
+            continue
+        candidate = {**base, "messages": _PROBE, **{k: body[k] for k in part if k in body}}
+        run(candidate)
+    return found
 
 
 def _is_loopback(url: str) -> bool:

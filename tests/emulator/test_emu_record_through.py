@@ -108,6 +108,18 @@ def test_broken_rules_are_reported_then_forwarded(upstream: KimiEmulator) -> Non
         ok = _post(proxy, {**body, "temperature": 1})
         assert ok.headers["x-kimi-emulator-broken-rules"] == "0"
         assert len(proxy.rule_reports) == 1
+        # Two rules at once (kimi-k2.6 thinks by default): both are reported.
+        two = {
+            "model": "kimi-k2.6",
+            "messages": [{"role": "user", "content": "Weather in Lima?"}],
+            "temperature": 0.3,
+            "tools": [WEATHER_TOOL],
+            "tool_choice": "required",
+        }
+        assert _post(proxy, two).headers["x-kimi-emulator-broken-rules"] == "2"
+        rules = proxy.rule_reports[-1].rules
+        assert any("temperature" in rule for rule in rules), rules
+        assert any("tool_choice" in rule for rule in rules), rules
 
 
 def test_strict_refuses_before_forwarding(upstream: KimiEmulator) -> None:
@@ -136,3 +148,37 @@ def test_record_needs_an_upstream(tmp_path: Path) -> None:
         KimiEmulator(record=str(tmp_path))
     with pytest.raises(ValueError, match="http"):
         KimiEmulator(upstream="ftp://example.invalid")
+
+
+def test_the_command_records_through(upstream: KimiEmulator, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "kimi_emulator", "--record", str(tmp_path)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode != 0 and "--upstream" in bad.stderr
+    args = [sys.executable, "-m", "kimi_emulator", "--port", "0", "--upstream",
+            upstream.base_url, "--record", str(tmp_path / "rec")]  # fmt: skip
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            base = proc.stdout.readline().rsplit(" ", 1)[-1].strip()
+            line = "banner"
+            while line and "Record-through" not in line:
+                line = proc.stdout.readline()  # "" once the process ended
+            resp = httpx.post(
+                base + "/chat/completions",
+                json={"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]},
+                headers={"Authorization": f"Bearer {SECRET}"},
+                timeout=30,
+            )
+            assert resp.status_code == 200 and "echo: hi" in resp.text
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = _files_text(tmp_path / "rec")
+    assert "echo: hi" in text and SECRET not in text

@@ -20,6 +20,8 @@ from .._rules import _content_text as text_of
 
 __all__ = ["Conversation", "Request", "Step", "Tool", "read_conversation", "text_of"]
 
+#: Output tools by name: pydantic-ai's default (``final_result``) and common spellings.
+_OUTPUT_NAMES = frozenset({"final_result", "final_answer", "final_output", "structured_output"})
 _OUTPUT_TOOL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 #: Earlier user messages kept for follow-ups.
 MAX_EARLIER = 4
@@ -39,8 +41,9 @@ class Tool:
     def is_output(self) -> bool:
         """A tool named like a class (``Weather``, ``Person``): the structured answer
         itself (LangChain's ToolStrategy, ``with_structured_output``, LlamaIndex's
-        programs), called last, with the answer as arguments."""
-        return bool(_OUTPUT_TOOL_RE.match(self.name))
+        programs), or named as the final result (pydantic-ai's ``final_result``): called
+        last, with the answer as arguments."""
+        return bool(_OUTPUT_TOOL_RE.match(self.name)) or self.name.lower() in _OUTPUT_NAMES
 
     @classmethod
     def from_function(cls, fn: Mapping[str, Any]) -> Tool:

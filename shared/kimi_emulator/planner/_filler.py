@@ -36,6 +36,10 @@ _URL_RE = re.compile(r"https?://[^\s\"'<>)]{1,300}")
 _DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 #: An id-like token: letters and digits mixed (ORD-7731, A1B2, #4521, 10042).
 _ID_RE = re.compile(r"(?<![\w@.-])#?(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}(?![\w@-])")
+#: Names of string fields that hold an id-like token.
+_ID_KEYS = frozenset(
+    {"id", "ids", "number", "no", "code", "ref", "reference", "sku", "zip", "postcode", "postal"}
+)
 _CURRENCY_RE = re.compile(r"\b[A-Z]{3}\b")
 _TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b")
 #: ISO 4217 codes in common use (a three-letter word in capitals is not always one).
@@ -381,17 +385,17 @@ class Filler:
         names = set(split_name(key))
         described = " ".join(words(str(node.get("description") or "")))
         pattern: re.Pattern[str] | None = None
+        #: Whether a field of this type with nothing found is still of it (else: free).
+        firm = True
         if "email" in names or "mail" in names:
             pattern = _EMAIL_RE
         elif names & {"currency", "currencies"} or "currency code" in described:
             pattern = _CURRENCY_RE
-        elif names & {"date", "day"} and "time" not in names:
+        elif "date" in names and "time" not in names:
             pattern = _DATE_RE
-        elif names & {"time", "hour"} and "zone" not in names:
-            pattern = _TIME_RE
-        elif names & {"id", "ids", "number", "no", "code", "ref", "reference", "sku"} and (
-            type_of(node) == "string"
-        ):
+        elif names & {"day", "time", "hour"} and "zone" not in names:
+            pattern, firm = (_DATE_RE if "day" in names else _TIME_RE), False
+        elif names & _ID_KEYS and type_of(node) == "string":
             pattern = _ID_RE
         if pattern is None:
             return None
@@ -405,7 +409,7 @@ class Filler:
                     continue
                 used.add(value.lower())
                 return value
-        return ""
+        return "" if firm else None
 
     def _entity(self, kind: str) -> str | None:
         for pool in self.pools:
