@@ -22,9 +22,11 @@ Start it
 ``KimiEmulator(dialect="moonshot", host="127.0.0.1", port=0, api_key=None, *,
 models=None, accept_any_model=False, stream_delay=0.0, strict=False,
 max_requests=1000, max_body=32 MiB, header_timeout=10.0, body_timeout=30.0,
-idle_timeout=120.0)``; also ``.start()`` (returns the emulator) and ``.stop()``. From a
+idle_timeout=120.0, responder=None, recordings=None, match_on=None, upstream=None,
+record=None)``; also ``.start()`` (returns the emulator) and ``.stop()``. From a
 shell: ``kimi-emulator --port 8000 [--host H] [--dialect D] [--api-key KEY]
-[--accept-any-model] [--strict] [--max-requests N] [--stream-delay S]`` or
+[--accept-any-model] [--strict] [--max-requests N] [--stream-delay S] [--responder R]
+[--script FILE] [--recordings PATH] [--match-on FIELDS] [--upstream URL --record DIR]`` or
 ``python -m kimi_emulator`` with the same options. In pytest (opt-in:
 ``pytest_plugins = ["kimi_emulator.pytest_plugin"]`` or ``-p
 kimi_emulator.pytest_plugin``): the fixtures ``kimi_emulator`` (a moonshot emulator,

@@ -9,6 +9,7 @@ platform endpoints (``_platform.py``), the rules and tables (``_rules.py``,
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,7 +22,8 @@ from ._faults import FAULT_KINDS, FaultBook, status_fault
 from ._http import DEFAULT_MAX_BODY, RecordedRequest, response_head
 from ._platform import Platform
 from ._proxy import Proxy, RuleReport, broken_rules, report
-from ._responders import RejectedError, Responder, make_responder
+from ._recorded import RecordingSources
+from ._responders import FunctionType, RejectedError, Responder, make_responder
 from ._rules import check_chat, check_model
 from ._scripts import check_scripted_turn
 from ._server import JSON_TYPE, Conn, HttpServer, Limits
@@ -69,11 +71,11 @@ class KimiEmulator:
         header_timeout: float = 10.0,
         body_timeout: float = 30.0,
         idle_timeout: float = 120.0,
-        responder: Any = None,
-        recordings: Any = None,
+        responder: Responder | str | FunctionType | None = None,
+        recordings: RecordingSources | None = None,
         match_on: Sequence[str] | None = None,
         upstream: str | None = None,
-        record: str | None = None,
+        record: str | os.PathLike[str] | None = None,
     ) -> None:
         name = dialect.lower()
         if name not in DIALECTS:
@@ -135,7 +137,7 @@ class KimiEmulator:
         return self._responder
 
     @responder.setter
-    def responder(self, value: Any) -> None:
+    def responder(self, value: Responder | str | FunctionType | None) -> None:
         self._responder = make_responder(value)
 
     @property

@@ -248,6 +248,10 @@ def load_recordings(source: str | Path) -> list[Recording]:
     return [Recording(str(path), None, 200, text.encode(), "text/event-stream")]
 
 
+#: What ``recordings=`` takes: a path (file or folder), or several paths and recordings.
+RecordingSources = str | Path | Iterable[str | Path | Recording]
+
+
 # --------------------------------------------------------------------------- matching
 
 
@@ -282,7 +286,7 @@ class RecordedResponder:
 
     def __init__(
         self,
-        recordings: str | Path | Iterable[str | Path | Recording] = (),
+        recordings: RecordingSources = (),
         *,
         match_on: Sequence[str] = ("last_user", "tools"),
     ) -> None:
