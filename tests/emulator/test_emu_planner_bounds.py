@@ -161,3 +161,63 @@ def test_a_prompt_schema_with_defs_fills_the_root(moonshot: KimiEmulator) -> Non
         "parcel": {"weight_kg": 3.5, "postcode": "75011"},
         "ship_date": "2027-05-02",
     }
+
+
+DISTANCE = fn(
+    "distance_between_units",
+    "Change a distance from one unit to another",
+    {
+        "value": {"type": "number"},
+        "from_unit": {"type": "string", "enum": ["km", "mi", "m", "ft"]},
+        "to_unit": {"type": "string", "enum": ["km", "mi", "m", "ft"]},
+    },
+    ["value", "from_unit", "to_unit"],
+)
+HEAT = fn(
+    "heat_scale",
+    "Express a reading on another scale",
+    {
+        "reading": {"type": "number"},
+        "scale_from": {"type": "string", "enum": ["C", "F", "K"]},
+        "scale_to": {"type": "string", "enum": ["C", "F", "K"]},
+    },
+    ["reading", "scale_from", "scale_to"],
+)
+FLIGHTS = fn(
+    "flights_between",
+    "List flights between two airports on a day",
+    {
+        "origin": {"type": "string", "description": "IATA code"},
+        "destination": {"type": "string", "description": "IATA code"},
+        "date": {"type": "string"},
+    },
+    ["origin", "destination", "date"],
+)
+
+
+def test_unit_conversions_take_both_ends_in_order(moonshot: KimiEmulator) -> None:
+    cases = [
+        ("How many mi is 42 km?", DISTANCE, {"value": 42, "from_unit": "km", "to_unit": "mi"}),
+        ("Change 5 ft to m", DISTANCE, {"value": 5, "from_unit": "ft", "to_unit": "m"}),
+        ("What is 30 C in F?", HEAT, {"reading": 30, "scale_from": "C", "scale_to": "F"}),
+    ]
+    for question, tool, args in cases:
+        name = tool["function"]["name"]
+        calls, _ = run(moonshot, question, [tool], {name: "done"})
+        assert calls == [(name, args)], question
+
+
+def test_two_places_of_one_call_are_not_two_calls(moonshot: KimiEmulator) -> None:
+    calls, _ = run(
+        moonshot, "Find flights from LIS to OSL on 2027-06-01", [FLIGHTS],
+        {"flights_between": "TP1234 at 09:10"},
+    )  # fmt: skip
+    assert calls == [
+        ("flights_between", {"origin": "LIS", "destination": "OSL", "date": "2027-06-01"})
+    ]
+
+
+def test_a_required_choice_nobody_made_is_not_made_up(moonshot: KimiEmulator) -> None:
+    calls, message = run(moonshot, "Change 5 into something else", [DISTANCE], {})
+    assert calls == []
+    assert "from_unit" in message["content"]

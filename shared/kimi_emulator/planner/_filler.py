@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from functools import lru_cache
 from typing import Any
 
 from ._extract import PLACE_KINDS, Entity, Facts, Number, snippet, split_name, stem, words
@@ -36,6 +37,16 @@ _URL_RE = re.compile(r"https?://[^\s\"'<>)]{1,300}")
 _DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 #: An id-like token: letters and digits mixed (ORD-7731, A1B2, #4521, 10042).
 _ID_RE = re.compile(r"(?<![\w@.-])#?(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}(?![\w@-])")
+_TARGET_WORDS = frozenset({"to", "target", "into", "dest", "destination", "output", "out"})
+_SOURCE_WORDS = frozenset({"from", "source", "origin", "input", "base", "in"})
+_TARGET_BEFORE_RE = re.compile(r"(?:\bto|\binto|\bin|\bas|\bhow many)\s+$")
+
+
+@lru_cache(maxsize=256)
+def _word_re(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])")
+
+
 #: Names of string fields that hold an id-like token.
 _ID_KEYS = frozenset(
     {"id", "ids", "number", "no", "code", "ref", "reference", "sku", "zip", "postcode", "postal"}
@@ -270,10 +281,40 @@ class Filler:
             for option in enum:
                 if str(option).lower() == str(raw).lower():
                     return option
-        found = self._mentioned(enum)
-        if found is not None:
-            return found
-        return node.get("default", enum[0])
+        mentioned = self._mentioned_in_order(enum)
+        if len(mentioned) >= 2:
+            # Two ends of a conversion: the target follows "to", "into", "in", "as" or
+            # "how many"; the source is the other one.
+            names = set(split_name(key))
+            target = next((o for o, after in mentioned if after), mentioned[-1][0])
+            source = next(o for o, _ in mentioned if o != target)
+            if names & _TARGET_WORDS:
+                return target
+            if names & _SOURCE_WORDS:
+                return source
+        if mentioned:
+            return mentioned[0][0]
+        if "default" in node:
+            return node["default"]
+        # A required choice nobody made is not made up for a tool call.
+        return MISSING if self.strict else enum[0]
+
+    def _mentioned_in_order(self, options: list[Any]) -> list[tuple[Any, bool]]:
+        """The options the first pool that mentions any names, in the order written,
+        each with whether it follows a target word ("to km", "how many miles")."""
+        for pool in self.pools:
+            low = pool.low
+            found: list[tuple[int, Any, bool]] = []
+            for option in options:
+                if not isinstance(option, str) or not option:
+                    continue
+                m = _word_re(option.lower()).search(low)
+                if m is not None:
+                    before = low[max(0, m.start() - 12) : m.start()]
+                    found.append((m.start(), option, bool(_TARGET_BEFORE_RE.search(before))))
+            if found:
+                return [(o, after) for _, o, after in sorted(found, key=lambda f: f[0])]
+        return []
 
     # ------------------------------------------------------------------ numbers
 

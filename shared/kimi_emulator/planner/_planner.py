@@ -44,6 +44,7 @@ MAX_TURNS = 8
 MAX_SUBJECTS = 5
 _FOLLOW_UP_RE = re.compile(r"^\s*(?:and|also|what about|how about|same for|now)\b", re.IGNORECASE)
 _ID_WORDS = frozenset({"id", "ids", "number", "no", "ref", "reference"})
+_LETTERS_RE = re.compile(r"(?<![\w])[a-z](?![\w])")
 _CODE_RE = re.compile(r"\b[A-Z]{3}\b")
 _SUBJECT_KINDS = ("place", "country", "person", "symbol")
 
@@ -113,9 +114,21 @@ class _ToolInfo:
         self.props: Mapping[str, Any] = props if isinstance(props, Mapping) else {}
         required = self.params.get("required")
         self.required = [str(k) for k in required] if isinstance(required, list) else []
+        self.enum_words = {
+            str(option).lower()
+            for sub in self.props.values()
+            if isinstance(sub, Mapping) and isinstance(sub.get("enum"), list)
+            for option in sub["enum"]
+            if isinstance(option, str) and option
+        }
 
-    def score(self, stems: set[str], low: str) -> int:
+    def score(self, stems: set[str], low: str, found: set[str]) -> int:
         score = 3 * len(stems & self.name_stems) + len(stems & self.desc_stems)
+        # The request names the values of its enums ("42 km in mi"): both ends of a
+        # conversion, or a value longer than a letter.
+        named = found & self.enum_words
+        if len(named) >= 2 or any(len(w) > 2 for w in named):
+            score += 2 * len(named)
         if len(self.tool.name) > 3 and self.tool.name.lower() in low:
             score += 20
         return score
@@ -133,6 +146,15 @@ class _ToolInfo:
         ``bill_id``); an id named by ``id`` alone is any id."""
         wanted = {stem(w) for w in split_name(param) if w not in STOP and w not in _ID_WORDS}
         return not wanted or bool(wanted & (self.desc_stems | self.name_stems))
+
+    def kind_count(self, kind: str) -> int:
+        """How many required string parameters of ``kind`` this tool takes."""
+        count = 0
+        for key in self.required:
+            node = resolve(self.props.get(key, {}), self.params)
+            if type_of(node) == "string" and not node.get("enum"):
+                count += field_kind(key, node) == kind
+        return count
 
     def subject_param(self) -> tuple[str, str] | None:
         """The required string parameter a call is about (``city``), and its kind."""
@@ -182,7 +204,8 @@ class Planner:
         if any(code in CURRENCIES for code in _CODE_RE.findall(facts.text)):
             stems |= {stem("currency"), stem("currencies"), stem("exchange")}
         low = facts.low
-        scored = [(info.score(stems, low), i, info) for i, info in enumerate(self.infos)]
+        raw = set(found) | set(_LETTERS_RE.findall(low))
+        scored = [(info.score(stems, low, raw), i, info) for i, info in enumerate(self.infos)]
         return [info for score, _, info in sorted(scored, key=lambda s: (-s[0], s[1])) if score]
 
     def best_tool(self) -> Tool | None:
@@ -250,7 +273,13 @@ class Planner:
                 _subjects(self.pools[1], subject[1]) if len(self.pools) > 1 else []
             )
             # Several subjects: one call each; one is found by the filler like any value.
-            if self.request.pairs.get(subject[0].lower()) is None and len(found) > 1:
+            # A tool that takes several of that kind (origin and destination) gets them
+            # all in one call.
+            if (
+                self.request.pairs.get(subject[0].lower()) is None
+                and len(found) > 1
+                and info.kind_count(subject[1]) < 2
+            ):
                 subjects = list(found[:MAX_SUBJECTS])
         calls = []
         for entity in subjects:
