@@ -8,8 +8,8 @@ logger, kept in ``emu.rule_reports``, and counted in the ``x-kimi-emulator-broke
 response header), and with ``strict`` the request is refused with the emulator's
 rejection instead of being forwarded. Otherwise it goes to ``upstream`` with the caller's
 own ``Authorization`` header, and the provider's answer (status, body, its content type
-and trace headers) goes back to the caller. A stream is relayed once the provider has
-sent all of it.
+and trace headers) goes back to the caller as it arrives (a stream keeps its pace; a body
+that breaks off breaks the caller's connection too, and is not recorded).
 
 Each forwarded exchange is appended to one vcrpy JSON cassette per run in ``record``
 (``kimi-emulator-<time>.json``), which ``RecordedResponder`` (``--recordings DIR``) and
@@ -21,6 +21,7 @@ is replaced with ``<redacted>`` wherever it appears in a body: no key lands in a
 from __future__ import annotations
 
 import asyncio
+import http.client
 import ipaddress
 import json
 import logging
@@ -36,8 +37,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._dialects import Dialect
-from ._http import RecordedRequest
-from ._server import Conn
+from ._http import LAST_CHUNK, RecordedRequest, chunk_frame, response_head
+from ._server import AbortError, Conn
 from ._wire import ApiError
 
 __all__ = ["Proxy", "RuleReport", "broken_rules", "report"]
@@ -115,23 +116,43 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def _send(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    """POST ``body`` to ``url``: ``(status, headers, body)``; a network failure is a 502."""
+Put = Callable[[str, Any], None]
+
+
+def _pump(url: str, body: bytes, headers: dict[str, str], timeout: float, put: Put) -> None:
+    """POST ``body`` to ``url`` and hand over what comes back as it comes: ``("head",
+    (status, headers))``, then ``("data", bytes)`` pieces, then ``("end", None)``, or
+    ``("error", reason)`` if the body breaks off. A network failure is a 502."""
     handlers = [urllib.request.ProxyHandler({})] if _is_loopback(url) else []
     opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with opener.open(request, timeout=timeout) as resp:
-            return resp.status, list(resp.headers.items()), resp.read()
+        resp = opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
-        return exc.code, list(exc.headers.items()), exc.read()
+        put("head", (exc.code, list(exc.headers.items())))
+        put("data", exc.read())
+        put("end", None)
+        return
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         message = f"kimi-emulator: the upstream {url} could not be reached: {reason}"
         err = {"error": {"message": message, "type": "server_error"}}
-        return 502, [("Content-Type", "application/json")], json.dumps(err).encode()
+        put("head", (502, [("Content-Type", "application/json")]))
+        put("data", json.dumps(err).encode())
+        put("end", None)
+        return
+    try:
+        with resp:
+            put("head", (resp.status, list(resp.headers.items())))
+            while True:
+                data = resp.read1(65536)
+                if not data:
+                    break
+                put("data", data)
+    except (OSError, http.client.HTTPException) as exc:
+        put("error", str(exc))
+        return
+    put("end", None)
 
 
 def _scrub(text: str, secret: str) -> str:
@@ -184,7 +205,17 @@ class Proxy:
         }
         if auth:
             headers["Authorization"] = auth
-        status, got, body = await asyncio.to_thread(_send, url, req.body, headers, self.timeout)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        def put(kind: str, value: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+
+        args = (url, req.body, headers, self.timeout, put)
+        threading.Thread(
+            target=_pump, args=args, name="kimi-emulator-upstream", daemon=True
+        ).start()
+        _, (status, got) = await queue.get()
         ctype = next((v for k, v in got if k.lower() == "content-type"), "application/json")
         relay = {
             k: v
@@ -194,8 +225,23 @@ class Proxy:
             and not any(word in k.lower() for word in _DROP)
         }
         relay["x-kimi-emulator-broken-rules"] = str(broken)
-        self._record(url, req, status, got, body, secret)
-        await conn.respond(status, body, relay, content_type=ctype)
+        # Relayed as it arrives (a stream keeps its pace), recorded once it is whole.
+        conn.write(response_head(status, {"Content-Type": ctype, **relay}, chunked=True))
+        parts: list[bytes] = []
+        while True:
+            kind, value = await queue.get()
+            if kind == "data":
+                parts.append(value)
+                conn.write(chunk_frame(value))
+                await conn.drain()
+            elif kind == "end":
+                break
+            else:
+                log.warning("kimi-emulator: the upstream %s broke off: %s", url, value)
+                raise AbortError  # the caller sees the break, as from the provider
+        conn.write(LAST_CHUNK)
+        await conn.drain()
+        self._record(url, req, status, got, b"".join(parts), secret)
 
     def _record(
         self,

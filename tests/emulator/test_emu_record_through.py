@@ -182,3 +182,54 @@ def test_the_command_records_through(upstream: KimiEmulator, tmp_path: Path) -> 
             proc.wait(timeout=30)
     text = _files_text(tmp_path / "rec")
     assert "echo: hi" in text and SECRET not in text
+
+
+def test_a_stream_is_relayed_as_it_arrives(tmp_path: Path) -> None:
+    """A loopback upstream sends the first event, then waits until the caller has read
+    it: the caller can only get it if the proxy relays before the body is whole."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    first_read = threading.Event()
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+             "model": "kimi-k2.6", "choices": [{"index": 0, "delta": {"content": "Hi"},
+                                               "finish_reason": None}]}  # fmt: skip
+
+    class Upstream(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in (f"data: {json.dumps(chunk)}\n\n", "data: [DONE]\n\n"):
+                data = event.encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                first_read.wait(30)  # the rest only once the caller has the first
+            self.wfile.write(b"0\r\n\r\n")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        upstream = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        with KimiEmulator(upstream=upstream, record=str(tmp_path)) as proxy:
+            body = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}],
+                    "stream": True}  # fmt: skip
+            with httpx.stream("POST", proxy.chat_url, json=body, timeout=30,
+                              headers={"Authorization": f"Bearer {SECRET}"}) as resp:  # fmt: skip
+                lines = resp.iter_lines()
+                first = next(line for line in lines if line.startswith("data: "))
+                assert json.loads(first[6:])["choices"][0]["delta"]["content"] == "Hi"
+                assert not list(tmp_path.glob("*.json"))  # recorded only once whole
+                first_read.set()
+                assert "data: [DONE]" in list(lines)
+        [cassette] = tmp_path.glob("*.json")
+        assert "[DONE]" in cassette.read_text() and SECRET not in cassette.read_text()
+    finally:
+        first_read.set()
+        server.shutdown()
+        server.server_close()
