@@ -239,9 +239,10 @@ class Proxy:
             else:
                 log.warning("kimi-emulator: the upstream %s broke off: %s", url, value)
                 raise AbortError  # the caller sees the break, as from the provider
+        # Written before the body ends, so the cassette is there when the caller has it.
+        self._record(url, req, status, got, b"".join(parts), secret)
         conn.write(LAST_CHUNK)
         await conn.drain()
-        self._record(url, req, status, got, b"".join(parts), secret)
 
     def _record(
         self,
