@@ -221,3 +221,12 @@ def test_a_required_choice_nobody_made_is_not_made_up(moonshot: KimiEmulator) ->
     calls, message = run(moonshot, "Change 5 into something else", [DISTANCE], {})
     assert calls == []
     assert "from_unit" in message["content"]
+
+
+def test_an_id_in_the_request_is_the_argument(moonshot: KimiEmulator) -> None:
+    for question, code in (
+        ("Where is the shipment with tracking code #4521?", "4521"),
+        ("Where is shipment ZX-99812 right now?", "ZX-99812"),
+    ):
+        calls, _ = run(moonshot, question, [TRACK], {"track_shipment": "in Porto"})
+        assert calls == [("track_shipment", {"tracking_code": code})], question

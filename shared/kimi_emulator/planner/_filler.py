@@ -443,7 +443,7 @@ class Filler:
         used = self._used_names
         for pool in self.pools:
             for m in pattern.finditer(pool.text):
-                value = m.group(0)
+                value = m.group(0).lstrip("#")
                 if pattern is _CURRENCY_RE and value not in CURRENCIES:
                     continue
                 if value.lower() in used or value.lower() in self._key_names:
