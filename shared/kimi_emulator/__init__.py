@@ -22,11 +22,12 @@ Start it
 ``KimiEmulator(dialect="moonshot", host="127.0.0.1", port=0, api_key=None, *,
 models=None, accept_any_model=False, stream_delay=0.0, strict=False,
 max_requests=1000, max_body=32 MiB, header_timeout=10.0, body_timeout=30.0,
-idle_timeout=120.0, batch_time_scale=1.0)``; also ``.start()`` (returns the emulator) and
-``.stop()``. From a
-shell: ``kimi-emulator --port 8000 [--host H] [--dialect D] [--api-key KEY]
+idle_timeout=120.0, batch_time_scale=1.0, responder=None, recordings=None, match_on=None,
+upstream=None, record=None)``; also ``.start()`` (returns the emulator) and ``.stop()``.
+From a shell: ``kimi-emulator --port 8000 [--host H] [--dialect D] [--api-key KEY]
 [--accept-any-model] [--strict] [--max-requests N] [--stream-delay S]
-[--batch-time-scale F]`` or
+[--batch-time-scale F] [--responder R] [--script FILE] [--recordings PATH]
+[--match-on FIELDS] [--upstream URL --record DIR]`` or
 ``python -m kimi_emulator`` with the same options. In pytest (opt-in:
 ``pytest_plugins = ["kimi_emulator.pytest_plugin"]`` or ``-p
 kimi_emulator.pytest_plugin``): the fixtures ``kimi_emulator`` (a moonshot emulator,
@@ -144,28 +145,28 @@ dialect's error body and the connection closes; heads and bodies that miss their
 deadline get a 408; a failure inside the emulator is a 500 in the same shape. Each
 connection is one coroutine with one watchdog, so slow peers never hold up the others.
 
-Deterministic responder
------------------------
-Without a script the same conversation gets the same answer every time, planned from the
-conversation and the tools' names, descriptions and schemas (``_responder.py``): the
-calls the request asks for (several subjects: several calls, unless
-``parallel_tool_calls`` is false), then the calls whose arguments come from their
-results (18 C from ``get_weather`` -> ``celsius_to_fahrenheit(celsius=18)``), then an
-answer from the results (``Paris: 18 C and cloudy, which is 64.4 F.``); follow-ups
-resolved against the earlier request; no made-up numbers. ``json_schema`` /
-``json_object`` (and JSON asked for in the prompt) on every turn, filled by field name
-and type; the ReAct text format; partial mode continues a JSON prefix into valid JSON;
-the ``$web_search`` builtin flow; reasoning when the model thinks; answers a person reads
-say they come from the emulator; ``stop`` and ``max_tokens`` are honoured. Usage is
-counted consistently (prompt + completion, reasoning tokens), with cached tokens for
-message prefixes already seen.
+Responders
+----------
+Who writes each answer is pluggable (``_responders.py``): ``KimiEmulator(responder=...)``
+takes ``"planner"`` (the default: the deterministic rule-based planner of the
+``kimi_emulator.planner`` subpackage, imported on first use), ``"echo"`` (the last user
+message quoted back, no tool calls), ``"scripted"`` (only ``emu.script(...)`` answers, or
+``ScriptedResponder([...])``), ``"recorded"`` (``recordings=``: vcrpy cassettes, JSON
+bodies and SSE streams matched to each request by ``match_on``; ``_recorded.py``), a
+``Responder`` (``respond(ChatRequest) -> Reply | Rejection``) or a plain callable.
+Queued scripts answer first. Whatever the responder, the server applies the rules, the
+dialect's wire shape, usage, ``stop`` and ``max_tokens``, streaming and faults.
+Record-through (``upstream=``, ``record=``; ``_proxy.py``) forwards chat requests to a
+real provider after reporting the rules they break (``strict`` refuses them) and writes
+vcrpy JSON cassettes without credentials.
 
 Modules: ``_emulator.py`` (this object and its routing), ``_server.py`` (the server, its
 lifecycle and connections), ``_http.py`` (parsing), ``_faults.py``, ``_chat.py`` (chat
 rendering), ``_wire.py`` (bodies and SSE per dialect), ``_platform.py`` (models, files,
 token estimate, balance), ``_batches.py`` (the Batch API: ``batch_time_scale`` and
 ``batch_options(time_scale=, line_delay=, result_shape=)``), ``_rules.py``, ``_mfjs.py``,
-``_catalogue.py``, ``_dialects.py``, ``_responder.py``.
+``_catalogue.py``, ``_dialects.py``, ``_responders.py``, ``_recorded.py``, ``_proxy.py``;
+the planner in ``planner/``.
 
 Scripts
 -------
@@ -220,13 +221,47 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["DIALECT_NAMES", "FAULT_KINDS", "KimiEmulator", "RecordedRequest"]
+__all__ = [
+    "DIALECT_NAMES",
+    "FAULT_KINDS",
+    "ChatRequest",
+    "EchoResponder",
+    "FunctionResponder",
+    "KimiEmulator",
+    "RecordedRequest",
+    "RecordedResponder",
+    "Recording",
+    "Rejection",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+]
+
+_RESPONDERS = (
+    "ChatRequest",
+    "EchoResponder",
+    "FunctionResponder",
+    "Rejection",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+)
 
 DIALECT_NAMES = ("moonshot", "acedata", "evolink", "gptproto", "openai-compatible")
 
 if TYPE_CHECKING:
     from ._emulator import FAULT_KINDS, KimiEmulator
     from ._http import RecordedRequest
+    from ._recorded import RecordedResponder, Recording
+    from ._responders import (
+        ChatRequest,
+        EchoResponder,
+        FunctionResponder,
+        Rejection,
+        Reply,
+        Responder,
+        ScriptedResponder,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -235,6 +270,14 @@ def __getattr__(name: str) -> Any:
         from . import _emulator
 
         return getattr(_emulator, name)
+    if name in _RESPONDERS:
+        from . import _responders
+
+        return getattr(_responders, name)
+    if name in ("RecordedResponder", "Recording"):
+        from . import _recorded
+
+        return getattr(_recorded, name)
     if name == "RecordedRequest":
         from ._http import RecordedRequest
 

@@ -2,8 +2,9 @@
 
 A :class:`Script` is one queued answer; :class:`ChatEngine` turns a
 :class:`~kimi_emulator._rules.ChatCall` into a :class:`~kimi_emulator._wire.Plan` (the
-responder's answer or the script's), counts usage with the prompt cache, and writes the
-JSON body or the SSE stream, through a fault when one applies.
+script's answer, or the responder's: ``_responders.py``), applies ``stop`` and
+``max_tokens`` to either, counts usage with the prompt cache, and writes the JSON body or
+the SSE stream, through a fault when one applies.
 """
 
 from __future__ import annotations
@@ -19,13 +20,20 @@ from typing import Any
 from ._dialects import Dialect
 from ._faults import Fault, faulty_completion, faulty_stream
 from ._http import LAST_CHUNK, chunk_frame, response_head
-from ._responder import completion_tokens, respond
+from ._responders import (
+    RejectedError,
+    Rejection,
+    Reply,
+    Responder,
+    apply_limits,
+    choice_of,
+    completion_tokens,
+)
 from ._rules import ChatCall
 from ._server import JSON_TYPE, AbortError, Conn
 from ._wire import (
     Choice,
     Plan,
-    ToolCall,
     ToolCallIndexMode,
     completion_bytes,
     render_stream,
@@ -113,10 +121,12 @@ class _Rendered:
 class ChatEngine:
     """Answers checked chat requests for one dialect (the prompt cache lives here)."""
 
-    def __init__(self, dialect: Dialect, lock: threading.Lock) -> None:
+    def __init__(self, dialect: Dialect, lock: threading.Lock, responder: Responder) -> None:
         self.dialect = dialect
         self._lock = lock
         self._cache: dict[str, int] = {}
+        #: Answers what no script answers (``KimiEmulator.responder``).
+        self.responder = responder
 
     def reset(self) -> None:
         with self._lock:
@@ -159,30 +169,37 @@ class ChatEngine:
                 if not tc.id:
                     tc.id = self.dialect.tool_call_id_for(tc.name, prior + i)
 
-    def plan(self, call: ChatCall, script: Script | None) -> Plan:
+    def _answer(self, call: ChatCall, script: Script | None) -> Reply:
+        """The script's answer, or the responder's (a rejection is raised)."""
         if script is not None:
-            calls = []
-            for tc in script.tool_calls or ():
-                args = tc.get("arguments", {})
-                if not isinstance(args, str):
-                    args = json.dumps(args, ensure_ascii=False)
-                calls.append(ToolCall(str(tc["name"]), args, str(tc.get("id") or "")))
-            choices = [
-                Choice(
-                    content=script.text,
-                    reasoning=script.reasoning,
-                    tool_calls=calls,
-                    finish_reason=script.finish_reason or ("tool_calls" if calls else "stop"),
-                )
-            ]
-            model = script.model or call.model
-        else:
-            first = respond(call)
-            choices = [first] + [copy.deepcopy(first) for _ in range(call.n - 1)]
-            model = call.model
+            return Reply(
+                content=script.text,
+                reasoning=script.reasoning,
+                tool_calls=script.tool_calls or (),
+                finish_reason=script.finish_reason,
+                usage=script.usage,
+                model=script.model,
+            )
+        answer = self.responder.respond(call)
+        if isinstance(answer, Rejection):
+            raise RejectedError(answer)
+        if not isinstance(answer, Reply):
+            raise TypeError(
+                f"the responder {self.responder!r} returned {type(answer).__name__}; "
+                "a Responder returns a Reply or a Rejection"
+            )
+        return answer
+
+    def plan(self, call: ChatCall, script: Script | None) -> Plan:
+        reply = self._answer(call, script)
+        first = choice_of(reply)
+        # The server's duty for every responder, scripts included: stop and max_tokens.
+        cut = apply_limits(call.stop, call.max_tokens, first)
+        choices = [first] + [copy.deepcopy(first) for _ in range(call.n - 1)]
+        model = reply.model or call.model
         self._call_ids(call, choices)
-        if script is not None and script.usage is not None:
-            usage: dict[str, Any] = dict(script.usage)
+        if reply.usage is not None and not cut:
+            usage: dict[str, Any] = dict(reply.usage)
         else:
             completion = reasoning = 0
             for choice in choices:
@@ -230,7 +247,7 @@ class ChatEngine:
 
     def _render(self, call: ChatCall, script: Script | None) -> _Rendered:
         d = self.dialect
-        if script is not None and script.repeat:
+        if script is not None and script.repeat and not call.stop and call.max_tokens is None:
             # A repeating script: render once, then swap in a fresh id per response.
             cached = script.rendered.get(call.include_usage)
             if cached is None:

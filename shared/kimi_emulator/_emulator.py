@@ -9,6 +9,7 @@ platform endpoints (``_platform.py``), the rules and tables (``_rules.py``,
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,9 @@ from ._dialects import DIALECTS, Dialect
 from ._faults import FAULT_KINDS, FaultBook, status_fault
 from ._http import DEFAULT_MAX_BODY, RecordedRequest, response_head
 from ._platform import Platform
+from ._proxy import Proxy, RuleReport, broken_rules, report
+from ._recorded import RecordingSources
+from ._responders import FunctionType, RejectedError, Responder, make_responder
 from ._rules import check_chat, check_model
 from ._scripts import check_scripted_turn
 from ._server import JSON_TYPE, Conn, HttpServer, Limits
@@ -69,6 +73,11 @@ class KimiEmulator:
         body_timeout: float = 30.0,
         idle_timeout: float = 120.0,
         batch_time_scale: float = 1.0,
+        responder: Responder | str | FunctionType | None = None,
+        recordings: RecordingSources | None = None,
+        match_on: Sequence[str] | None = None,
+        upstream: str | None = None,
+        record: str | os.PathLike[str] | None = None,
     ) -> None:
         name = dialect.lower()
         if name not in DIALECTS:
@@ -92,10 +101,20 @@ class KimiEmulator:
         self._default_delay = stream_delay
         self._default_strict = strict
         self._max_requests = max_requests
+        if recordings is not None and responder is None:
+            responder = "recorded"
+        options: dict[str, Any] = {"recordings": recordings or ()}
+        if match_on is not None:
+            options["match_on"] = match_on
+        self._default_responder: Responder = make_responder(responder, **options)
+        self._responder: Responder = self._default_responder
         self._lock = threading.Lock()
         self._scripts = ScriptQueue(self._lock)
         self._faults = FaultBook(self._lock)
-        self._chat_engine = ChatEngine(self._dialect, self._lock)
+        self._chat_engine = ChatEngine(self._dialect, self._lock, self._default_responder)
+        self._proxy: Proxy | None = None
+        if upstream is not None or record is not None:
+            self._proxy = Proxy(upstream, record, self._dialect)
         self._platform = Platform(self._dialect, self._lock)
         self._default_batch_time_scale = batch_time_scale
         self._batches = BatchBook(
@@ -126,6 +145,16 @@ class KimiEmulator:
     @property
     def dialect(self) -> str:
         return self._dialect.name
+
+    @property
+    def responder(self) -> Responder:
+        """Who answers what no script answers (settable: a name, a ``Responder`` or a
+        callable; ``reset()`` restores the constructor's)."""
+        return self._responder
+
+    @responder.setter
+    def responder(self, value: Responder | str | FunctionType | None) -> None:
+        self._responder = make_responder(value)
 
     @property
     def provider(self) -> str:
@@ -369,10 +398,16 @@ class KimiEmulator:
         self._batches.time_scale = self._default_batch_time_scale
         with self._lock:
             self._requests: deque[RecordedRequest] = deque(maxlen=self._max_requests)
+            #: Record-through: the rules each forwarded or refused request broke.
+            self.rule_reports: list[RuleReport] = []
             self._request_total = 0
         self.accept_any_model = self._default_accept_any
         self.stream_delay = self._default_delay
         self.strict = self._default_strict
+        self._responder = self._default_responder
+        reset = getattr(self._default_responder, "reset", None)
+        if callable(reset):
+            reset()
         self.models = (
             self._default_models
             if self._default_models is not None
@@ -527,6 +562,9 @@ class KimiEmulator:
         if body is None:
             await self._send_error(conn, _body_error(req), trace_id)
             return
+        if self._proxy is not None:
+            await self._record_through(req, conn, body, trace_id)
+            return
         try:
             call = check_chat(
                 self._dialect,
@@ -546,6 +584,7 @@ class KimiEmulator:
         fault = self._faults.take(req.path, "chat", early=False)
         headers = self._base_headers(trace_id)
         engine = self._chat_engine
+        engine.responder = self._responder
         try:
             if call.stream:
                 delay = self.stream_delay
@@ -556,6 +595,52 @@ class KimiEmulator:
             if conn.sent:
                 raise
             await self._send_error(conn, _too_deep(), trace_id)
+        except RejectedError as err:
+            if conn.sent:
+                raise
+            if err.body is not None:
+                extra = {**headers, **err.headers}
+                await conn.respond_custom(err.status, err.body, extra)
+            else:
+                await self._send_error(conn, err, trace_id, err.headers)
+
+    async def _record_through(
+        self, req: RecordedRequest, conn: Conn, body: Any, trace_id: str
+    ) -> None:
+        """Check the request (confirmed and unconfirmed rules), report what it breaks,
+        then refuse it (``strict``) or forward it (``_proxy.py``)."""
+        assert self._proxy is not None
+        broken: list[ApiError] = []
+        labels: list[str] = []
+        for strict in (False, True):
+
+            def check(candidate: Any, strict: bool = strict) -> None:
+                check_chat(
+                    self._dialect,
+                    candidate,
+                    served=self.models,
+                    accept_any=self.accept_any_model,
+                    file_exists=self._platform.file_exists,
+                    strict=strict,
+                )
+
+            try:
+                found = broken_rules(check, body)
+            except RecursionError:
+                found = [_too_deep()]
+            for err in found:
+                if all(err.message != seen.message for seen in broken):
+                    broken.append(err)
+                    labels.append(f"(unconfirmed rule) {err.message}" if strict else err.message)
+        if broken:
+            shown = body if isinstance(body, Mapping) else {}
+            rep = report(labels, req, shown, forwarded=not self.strict)
+            with self._lock:
+                self.rule_reports.append(rep)
+            if self.strict:
+                await self._send_error(conn, broken[0], trace_id)
+                return
+        await self._proxy.forward(req, conn, len(broken))
 
     async def _scripted_error(self, conn: Conn, script: Script, trace_id: str) -> None:
         status = script.status or 500

@@ -105,21 +105,45 @@ def _with_tools(req: Request, conv: Conversation) -> Reply:
     if decision.calls:
         calls = [(c.name, json.dumps(c.args, ensure_ascii=False)) for c in decision.calls]
         return Reply(None, _reason(conv, plan_note(decision, answered=False)), calls)
-    output = next((t for t in req.tools if t.is_output), None)
+    output = _output_tool(req, conv)
     if output is not None:
         note = f"Every part is answered; I will give the answer through {output.name}."
         return Reply(None, _reason(conv, note), [_call(output, _fill_call(output, planner, conv))])
     if req.tool_choice == "required":
-        tool = planner.best_tool() or req.tools[0]
+        # A call is required and nothing is left to do: a tool not called yet (the
+        # output tool, in a framework's terms), else the best one.
+        called = {s.name for s in conv.steps}
+        fresh = [t for t in req.tools if t.name not in called]
+        tool = fresh[0] if len(fresh) == 1 else planner.best_tool() or req.tools[0]
         note = f"A tool call is required; {tool.name} fits the request best."
         return Reply(None, _reason(conv, note), [_call(tool, _fill_call(tool, planner, conv))])
     return _final(req, conv, planner, decision)
 
 
+def _output_tool(req: Request, conv: Conversation) -> Tool | None:
+    """The tool that carries the answer: one named like a class or as the final result,
+    or one whose parameters are the requested ``json_schema``."""
+    for tool in req.tools:
+        if tool.is_output:
+            return tool
+    if req.json_schema is not None:
+        wanted = json.dumps(req.json_schema, sort_keys=True)
+        for tool in req.tools:
+            if json.dumps(tool.params, sort_keys=True) == wanted:
+                return tool
+    return None
+
+
 def _fill_call(tool: Tool, planner: Planner, conv: Conversation) -> Any:
     """Arguments for a call the model must make (forced, or the structured answer):
     from every fact, with valid stand-ins where nothing speaks."""
-    filler = Filler(planner.answer_pools(), tool.params, fallback=conv.request)
+    pools = planner.answer_pools()
+    if tool.is_output and planner.results:
+        # The answer carries what the calls found: their results first (the newest
+        # first), then the request and the calls' arguments.
+        results = [facts for _, facts in reversed(planner.results)]
+        pools = results + [p for p in pools if all(p is not r for r in results)]
+    filler = Filler(pools, tool.params, fallback=conv.request)
     return filler.obj(tool.params, everything=tool.is_output)
 
 

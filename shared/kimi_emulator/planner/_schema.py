@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .._mfjs import json_type
 from ._extract import split_name, words
 from ._lexicon import words_of
-from ._mfjs import json_type
 
 __all__ = [
     "MISSING",

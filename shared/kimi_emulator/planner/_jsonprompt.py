@@ -21,13 +21,21 @@ __all__ = ["asks_for_json", "embedded_schema", "named_keys"]
 # An instruction: a sentence that starts with (or a "should"/"must"/"please" before) a
 # verb of answering, with "JSON" a few words later in the same sentence.
 _ASK_RE = re.compile(
-    r"(?:^|[.!?:\n]\s*|\b(?:please|should|must)\s+(?:be\s+|only\s+)?)"
+    r"(?:^|[.!?:\n]\s*|\b(?:please|should|must|and|then)\s+(?:be\s+|only\s+)?)"
     r"(?:answer|respond|reply|return|output|format|formatted|give|provide|write|describe"
     r"|produce|generate|emit|print)\b(?:[^\w.!?\n]{1,3}\w{1,20}){0,8}?[^\w.!?\n]{1,3}json\b",
     re.IGNORECASE,
 )
 _KEY_RE = re.compile(r"[\"'`]([A-Za-z_][A-Za-z0-9_]{0,40})[\"'`]")
 _KEYS_WORD_RE = re.compile(r"\b(?:keys?|fields?|properties|attributes)\b", re.IGNORECASE)
+_KEY_WORD = r"[A-Za-z_][A-Za-z0-9_]{0,40}"
+#: Bare keys after "keys" / "fields": "the keys city, country and population".
+_BARE_KEYS_RE = re.compile(
+    r"\b(?:keys|fields|properties|attributes)\b\s*(?::|named|called)?\s*"
+    rf"({_KEY_WORD}(?:\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+or\s+)\s*{_KEY_WORD}){{1,31}})"
+)
+_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s+or\s+")
+_NOT_KEYS = frozenset({"the", "a", "an", "of", "with", "for", "in", "json", "object", "only"})
 _DECODER = json.JSONDecoder()
 #: How far back from a ``properties`` the schema's opening brace is looked for.
 _MAX_OPENERS = 6
@@ -80,6 +88,18 @@ def _schemas_in(text: str) -> list[tuple[int, Mapping[str, Any]]]:
             if end <= pos:
                 continue  # an object that closes before this "properties"
             if _is_schema(value):
+                # A schema inside a bigger one ($defs first): take the outermost.
+                outer = start
+                for _ in range(_MAX_OPENERS):
+                    outer = text.rfind("{", floor, outer)
+                    if outer < 0:
+                        break
+                    try:
+                        bigger, big_end = _DECODER.raw_decode(text, outer)
+                    except ValueError:
+                        continue
+                    if big_end >= end and _is_schema(bigger):
+                        start, value, end = outer, bigger, big_end
                 found.append((start, value))
                 floor = end
             break
@@ -102,9 +122,16 @@ def embedded_schema(texts: Sequence[str]) -> Mapping[str, Any] | None:
 
 
 def named_keys(texts: Sequence[str]) -> list[str]:
-    """The keys a prompt names ("a JSON object with the keys 'city' and 'country'")."""
+    """The keys a prompt names, quoted ("a JSON object with the keys 'city' and
+    'country'") or not ("with the keys city, country and population")."""
     keys: list[str] = []
     for text in texts:
         if _KEYS_WORD_RE.search(text):
             keys.extend(m.group(1) for m in _KEY_RE.finditer(text))
+    if not keys:
+        for text in texts:
+            for m in _BARE_KEYS_RE.finditer(text):
+                keys.extend(
+                    k for k in _SPLIT_RE.split(m.group(1)) if k and k.lower() not in _NOT_KEYS
+                )
     return list(dict.fromkeys(keys))[:32]

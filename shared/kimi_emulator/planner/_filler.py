@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from functools import lru_cache
 from typing import Any
 
 from ._extract import PLACE_KINDS, Entity, Facts, Number, snippet, split_name, stem, words
@@ -34,6 +35,73 @@ __all__ = ["Filler"]
 _EMAIL_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 _URL_RE = re.compile(r"https?://[^\s\"'<>)]{1,300}")
 _DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+#: An id-like token: letters and digits mixed (ORD-7731, A1B2, #4521, 10042).
+_ID_RE = re.compile(r"(?<![\w@.-])#?(?=[\w-]*\d)[A-Za-z0-9][\w-]{2,}(?![\w@-])")
+_TARGET_WORDS = frozenset({"to", "target", "into", "dest", "destination", "output", "out"})
+_SOURCE_WORDS = frozenset({"from", "source", "origin", "input", "base", "in"})
+_TARGET_BEFORE_RE = re.compile(r"(?:\bto|\binto|\bin|\bas|\bhow many)\s+$")
+
+
+@lru_cache(maxsize=256)
+def _word_re(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])")
+
+
+#: Names of string fields that hold an id-like token.
+_ID_KEYS = frozenset(
+    {"id", "ids", "number", "no", "code", "ref", "reference", "sku", "zip", "postcode", "postal"}
+)
+_CURRENCY_RE = re.compile(r"\b[A-Z]{3}\b")
+_TIME_RE = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b")
+#: ISO 4217 codes in common use (a three-letter word in capitals is not always one).
+CURRENCIES = frozenset(
+    [
+        "USD",
+        "EUR",
+        "JPY",
+        "GBP",
+        "CHF",
+        "CAD",
+        "AUD",
+        "NZD",
+        "CNY",
+        "HKD",
+        "SGD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "INR",
+        "KRW",
+        "BRL",
+        "MXN",
+        "ZAR",
+        "TRY",
+        "RUB",
+        "AED",
+        "SAR",
+        "THB",
+        "IDR",
+        "MYR",
+        "PHP",
+        "VND",
+        "ILS",
+        "EGP",
+        "NGN",
+        "KES",
+        "ARS",
+        "CLP",
+        "COP",
+        "PEN",
+        "TWD",
+        "ISK",
+        "RON",
+        "BGN",
+        "UAH",
+    ]
+)
 _FORMAT_RE: dict[str, re.Pattern[str]] = {
     "email": _EMAIL_RE,
     "uri": _URL_RE,
@@ -213,10 +281,40 @@ class Filler:
             for option in enum:
                 if str(option).lower() == str(raw).lower():
                     return option
-        found = self._mentioned(enum)
-        if found is not None:
-            return found
-        return node.get("default", enum[0])
+        mentioned = self._mentioned_in_order(enum)
+        if len(mentioned) >= 2:
+            # Two ends of a conversion: the target follows "to", "into", "in", "as" or
+            # "how many"; the source is the other one.
+            names = set(split_name(key))
+            target = next((o for o, after in mentioned if after), mentioned[-1][0])
+            source = next(o for o, _ in mentioned if o != target)
+            if names & _TARGET_WORDS:
+                return target
+            if names & _SOURCE_WORDS:
+                return source
+        if mentioned:
+            return mentioned[0][0]
+        if "default" in node:
+            return node["default"]
+        # A required choice nobody made is not made up for a tool call.
+        return MISSING if self.strict else enum[0]
+
+    def _mentioned_in_order(self, options: list[Any]) -> list[tuple[Any, bool]]:
+        """The options the first pool that mentions any names, in the order written,
+        each with whether it follows a target word ("to km", "how many miles")."""
+        for pool in self.pools:
+            low = pool.low
+            found: list[tuple[int, Any, bool]] = []
+            for option in options:
+                if not isinstance(option, str) or not option:
+                    continue
+                m = _word_re(option.lower()).search(low)
+                if m is not None:
+                    before = low[max(0, m.start() - 12) : m.start()]
+                    found.append((m.start(), option, bool(_TARGET_BEFORE_RE.search(before))))
+            if found:
+                return [(o, after) for _, o, after in sorted(found, key=lambda f: f[0])]
+        return []
 
     # ------------------------------------------------------------------ numbers
 
@@ -287,6 +385,9 @@ class Filler:
                 if m is not None:
                     return m.group(0)
             return None if self.strict else _FORMAT_DEFAULTS[fmt]
+        typed = self._typed(key, node)
+        if typed is not None:
+            return typed or None
         kind = field_kind(key, node, owner)
         if self.subject is not None and not self._subject_given and _fits(self.subject, kind):
             self._subject_given = True
@@ -314,12 +415,42 @@ class Filler:
             return default
         if not self.fallback:
             return None
-        # A tool argument gets the request itself; an answer's field says what it stands for.
-        return (
-            snippet(self.fallback, 80)
-            if self.strict
-            else f"{key} for: {snippet(self.fallback, 60)}"
-        )
+        # A tool argument is never the request itself (nothing speaks for it: the call
+        # waits or the answer says what is missing); an answer's field says what it is.
+        return None if self.strict else f"{key} for: {snippet(self.fallback, 60)}"
+
+    def _typed(self, key: str, node: Mapping[str, Any]) -> str | None:
+        """A value of a typed field found by its name: an email, an id, a currency
+        code, a date or a time, from the pools (results first when they lead). ``""``:
+        the field is of such a type and nothing of it was found; None: not such a field."""
+        names = set(split_name(key))
+        described = " ".join(words(str(node.get("description") or "")))
+        pattern: re.Pattern[str] | None = None
+        #: Whether a field of this type with nothing found is still of it (else: free).
+        firm = True
+        if "email" in names or "mail" in names:
+            pattern = _EMAIL_RE
+        elif names & {"currency", "currencies"} or "currency code" in described:
+            pattern = _CURRENCY_RE
+        elif "date" in names and "time" not in names:
+            pattern = _DATE_RE
+        elif names & {"day", "time", "hour"} and "zone" not in names:
+            pattern, firm = (_DATE_RE if "day" in names else _TIME_RE), False
+        elif names & _ID_KEYS and type_of(node) == "string":
+            pattern = _ID_RE
+        if pattern is None:
+            return None
+        used = self._used_names
+        for pool in self.pools:
+            for m in pattern.finditer(pool.text):
+                value = m.group(0).lstrip("#")
+                if pattern is _CURRENCY_RE and value not in CURRENCIES:
+                    continue
+                if value.lower() in used or value.lower() in self._key_names:
+                    continue
+                used.add(value.lower())
+                return value
+        return "" if firm else None
 
     def _entity(self, kind: str) -> str | None:
         for pool in self.pools:

@@ -30,7 +30,7 @@ from typing import Any
 
 from ._convo import Conversation, Step, Tool
 from ._extract import Entity, Facts, read_args, read_result, read_text, split_name, stem, words
-from ._filler import Filler
+from ._filler import CURRENCIES, Filler
 from ._lexicon import GENERIC, STOP, SYNONYMS, UNITS
 from ._schema import MISSING, field_kind, resolve, type_of
 
@@ -38,6 +38,8 @@ __all__ = ["Call", "Decision", "Planner"]
 
 #: Calls one plan may make since the request (a longer run is answered).
 MAX_CALLS = 16
+#: At most this many tool-call turns after a request, then the answer.
+MAX_TURNS = 8
 #: Calls per tool for the subjects of one request.
 MAX_SUBJECTS = 5
 _FOLLOW_UP_RE = re.compile(r"^\s*(?:and|also|what about|how about|same for|now)\b", re.IGNORECASE)
@@ -48,6 +50,9 @@ _NUDGE_RE = re.compile(
     r"^\s*(?:please\s+)?(?:select|choose|pick|use|call)\s+(?:a|an|one|the)\s+(?:tool|function)\b",
     re.IGNORECASE,
 )
+_ID_WORDS = frozenset({"id", "ids", "number", "no", "ref", "reference"})
+_LETTERS_RE = re.compile(r"(?<![\w])[a-z](?![\w])")
+_CODE_RE = re.compile(r"\b[A-Z]{3}\b")
 _SUBJECT_KINDS = ("place", "country", "person", "symbol")
 
 
@@ -116,9 +121,21 @@ class _ToolInfo:
         self.props: Mapping[str, Any] = props if isinstance(props, Mapping) else {}
         required = self.params.get("required")
         self.required = [str(k) for k in required] if isinstance(required, list) else []
+        self.enum_words = {
+            str(option).lower()
+            for sub in self.props.values()
+            if isinstance(sub, Mapping) and isinstance(sub.get("enum"), list)
+            for option in sub["enum"]
+            if isinstance(option, str) and option
+        }
 
-    def score(self, stems: set[str], low: str) -> int:
+    def score(self, stems: set[str], low: str, found: set[str]) -> int:
         score = 3 * len(stems & self.name_stems) + len(stems & self.desc_stems)
+        # The request names the values of its enums ("42 km in mi"): both ends of a
+        # conversion, or a value longer than a letter.
+        named = found & self.enum_words
+        if len(named) >= 2 or any(len(w) > 2 for w in named):
+            score += 2 * len(named)
         if len(self.tool.name) > 3 and self.tool.name.lower() in low:
             score += 20
         return score
@@ -130,6 +147,21 @@ class _ToolInfo:
         for w in list(wanted):
             wanted |= {stem(s) for s in SYNONYMS.get(w, ())}
         return bool(wanted & (self.desc_stems | self.name_stems))
+
+    def speaks_of_id(self, param: str) -> bool:
+        """Whether this tool speaks of what the id ``param`` identifies (``bill`` of
+        ``bill_id``); an id named by ``id`` alone is any id."""
+        wanted = {stem(w) for w in split_name(param) if w not in STOP and w not in _ID_WORDS}
+        return not wanted or bool(wanted & (self.desc_stems | self.name_stems))
+
+    def kind_count(self, kind: str) -> int:
+        """How many required string parameters of ``kind`` this tool takes."""
+        count = 0
+        for key in self.required:
+            node = resolve(self.props.get(key, {}), self.params)
+            if type_of(node) == "string" and not node.get("enum"):
+                count += field_kind(key, node) == kind
+        return count
 
     def subject_param(self) -> tuple[str, str] | None:
         """The required string parameter a call is about (``city``), and its kind."""
@@ -185,8 +217,11 @@ class Planner:
     def _relevant(self, facts: Facts) -> list[_ToolInfo]:
         found = words(facts.text)
         stems = {stem(w) for w in found} | {UNITS[w] for w in found if w in UNITS}
+        if any(code in CURRENCIES for code in _CODE_RE.findall(facts.text)):
+            stems |= {stem("currency"), stem("currencies"), stem("exchange")}
         low = facts.low
-        scored = [(info.score(stems, low), i, info) for i, info in enumerate(self.infos)]
+        raw = set(found) | set(_LETTERS_RE.findall(low))
+        scored = [(info.score(stems, low, raw), i, info) for i, info in enumerate(self.infos)]
         return [info for score, _, info in sorted(scored, key=lambda s: (-s[0], s[1])) if score]
 
     def best_tool(self) -> Tool | None:
@@ -199,7 +234,7 @@ class Planner:
 
     def decide(self) -> Decision:
         decision = Decision(follow_up=self.follow_up)
-        if len(self.conv.steps) >= MAX_CALLS or self.conv.turns >= MAX_CALLS:
+        if len(self.conv.steps) >= MAX_CALLS or self.conv.turns >= MAX_TURNS:
             return decision
         wanted = list(self.wanted)
         from_request: list[Call] = []
@@ -254,7 +289,13 @@ class Planner:
                 _subjects(self.pools[1], subject[1]) if len(self.pools) > 1 else []
             )
             # Several subjects: one call each; one is found by the filler like any value.
-            if self.request.pairs.get(subject[0].lower()) is None and len(found) > 1:
+            # A tool that takes several of that kind (origin and destination) gets them
+            # all in one call.
+            if (
+                self.request.pairs.get(subject[0].lower()) is None
+                and len(found) > 1
+                and info.kind_count(subject[1]) < 2
+            ):
                 subjects = list(found[:MAX_SUBJECTS])
         calls = []
         for entity in subjects:
@@ -274,9 +315,21 @@ class Planner:
         return info.required[0] if info.required else ""
 
     def _from_results(self, info: _ToolInfo) -> list[Call]:
+        """Calls of ``info`` with the values of earlier results: only the results that
+        came before its own first call, so results never feed each other in a loop."""
         calls = []
-        for step, facts in self.results:
-            if step.name == info.tool.name:
+        steps = self.conv.steps
+        first = next((i for i, s in enumerate(steps) if s.name == info.tool.name), len(steps))
+        facts_of = {id(step): facts for step, facts in self.results}
+        infos = {i.tool.name: i for i in self.infos}
+        # An id (bill_id) comes only from a tool that speaks of that id ("the bill id").
+        ids = [k for k in info.required if _ID_WORDS & set(split_name(k))]
+        for step in steps[:first]:
+            facts = facts_of.get(id(step))
+            if facts is None or step.name == info.tool.name:
+                continue
+            source = infos.get(step.name)
+            if source is not None and any(not source.speaks_of_id(k) for k in ids):
                 continue
             pools = [facts, read_args(step.name, step.args), *self.pools]
             args = Filler(pools, info.params, strict=True, fallback=self.conv.request).obj(

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The rules' reading of message content, so that both count and read the same text.
-from ._rules import _content_text as text_of
+from .._rules import _content_text as text_of
 
 __all__ = ["Conversation", "Request", "Step", "Tool", "read_conversation", "text_of"]
 
+#: Output tools by name: pydantic-ai's default (``final_result``) and common spellings.
+_OUTPUT_NAMES = frozenset({"final_result", "final_answer", "final_output", "structured_output"})
 _OUTPUT_TOOL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 #: A description that says the tool carries the final answer (pydantic-ai's output tool:
 #: ``final_result``, "The final response which ends this conversation").
@@ -41,10 +43,15 @@ class Tool:
     @property
     def is_output(self) -> bool:
         """A tool named like a class (``Weather``, ``Person``: LangChain's ToolStrategy,
-        ``with_structured_output``, LlamaIndex's programs, instructor) or described as the
-        final answer (pydantic-ai's ``final_result``): the structured answer itself, called
-        last, with the answer as arguments."""
-        return bool(_OUTPUT_TOOL_RE.match(self.name) or _OUTPUT_DESC_RE.search(self.description))
+        ``with_structured_output``, LlamaIndex's programs, instructor), named as the final
+        result or described as the final answer (pydantic-ai's ``final_result``, "The final
+        response which ends this conversation"): the structured answer itself, called last,
+        with the answer as arguments."""
+        return bool(
+            _OUTPUT_TOOL_RE.match(self.name)
+            or self.name.lower() in _OUTPUT_NAMES
+            or _OUTPUT_DESC_RE.search(self.description)
+        )
 
     @classmethod
     def from_function(cls, fn: Mapping[str, Any]) -> Tool:
