@@ -230,3 +230,21 @@ def test_an_id_in_the_request_is_the_argument(moonshot: KimiEmulator) -> None:
     ):
         calls, _ = run(moonshot, question, [TRACK], {"track_shipment": "in Porto"})
         assert calls == [("track_shipment", {"tracking_code": code})], question
+
+
+MOORING = fn(
+    "book_mooring",
+    "Reserve a berth for a boat",
+    {"marina": {"type": "string"}, "nights": {"type": "integer"}},
+    ["marina", "nights"],
+)
+
+
+def test_a_free_text_argument_takes_the_place_the_message_names(moonshot: KimiEmulator) -> None:
+    """A field the planner has no kind for (``marina``) takes the place named after a
+    preposition, not the question and not nothing."""
+    calls, _ = run(
+        moonshot, "Book 3 nights for my boat in Saint-Malo.", [MOORING],
+        {"book_mooring": "berth 12 booked"},
+    )  # fmt: skip
+    assert calls == [("book_mooring", {"marina": "Saint-Malo", "nights": 3})]

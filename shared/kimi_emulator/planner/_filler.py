@@ -407,7 +407,16 @@ class Filler:
             return self._quote() if kind == "place" else None
         if kind == "query":
             return self._quote() or snippet(self.fallback, 200) or None
-        found = self._quote() or self._phrase() or self._topic() or self._entity("name")
+        # A tool's free-text argument takes what the message names (a thing, else a place:
+        # "high tide in Brest" for a ``harbour``) rather than nothing; an answer's field
+        # says what it is (below).
+        found = (
+            self._quote()
+            or self._phrase()
+            or self._topic()
+            or self._entity("name")
+            or (self._entity("place") if self.strict else None)
+        )
         if found is not None:
             return found
         default = node.get("default")
