@@ -33,7 +33,7 @@ def pytest_runtest_makereport(
     """A skip raised outside the test's own module (a test LangChain's standard suites
     define, skipped by our class's mark or by the suite) is reported at the module, without
     a line: ``-ra`` then folds the same reason into one summary line
-    (``SKIPPED [47] tests/langchain_kimi_tests/test_standard_integration.py: live: set ...``) instead
+    (``SKIPPED [47] tests/langchain/test_standard_integration.py: live: set ...``) instead
     of one line per line of the library. Skips in our own code keep their line."""
     report = yield
     longrepr = report.longrepr

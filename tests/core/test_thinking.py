@@ -1,6 +1,6 @@
 """The thinking plan: what each family of the 2026 line is sent for thinking,
 reasoning_effort and tool_choice, what is refused before sending (with the message), and
-why. Pure: ``build_chat_request`` bodies; the wire is in test_wire_2026.py."""
+why. Pure: ``build_chat_request`` bodies; the wire is in test_wire_recordings.py."""
 
 from __future__ import annotations
 

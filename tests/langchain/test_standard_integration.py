@@ -20,10 +20,9 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
+from lc_helpers import KEY
 
 from langchain_kimi import ChatKimi
-
-from .conftest import KEY
 
 _LIVE_DEFAULTS = (
     ("MOONSHOT_API_KEY", "moonshot", "kimi-k2.6"),

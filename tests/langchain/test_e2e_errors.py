@@ -21,12 +21,11 @@ from langchain_core.exceptions import (
 )
 from langchain_core.load import dumpd, dumps, loads
 from langchain_core.messages import AIMessageChunk
+from lc_helpers import DIALECT_MODELS, KEY, ChatFactory, chat_for
 
 import kimi_core as kc
 import langchain_kimi as lk
 from langchain_kimi import ChatKimi
-
-from .conftest import DIALECT_MODELS, KEY, ChatFactory, chat_for
 
 
 def _invoke_error(model: ChatKimi, *, stream: bool = False, asynchronous: bool = False) -> Any:
@@ -256,7 +255,7 @@ def test_errors_reach_callbacks(moonshot: Any) -> None:
 def test_key_never_shows(moonshot: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     model = chat_for(moonshot, max_retries=1)
-    texts = [repr(model), str(model), dumps(model), str(dumpd(model)), str(model.dict())]
+    texts = [repr(model), str(model), dumps(model), str(dumpd(model)), str(model.asdict())]
     texts.append(str(model.model_dump()))
     texts.append(repr(model._client))
     moonshot.fault("429", retry_after=0)
@@ -279,6 +278,7 @@ def test_key_never_shows(moonshot: Any, caplog: pytest.LogCaptureFixture) -> Non
     assert model.api_key is not None and model.api_key.get_secret_value() == KEY
 
 
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 def test_dumps_loads_round_trip_takes_the_key_from_the_environment(
     moonshot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -291,7 +291,7 @@ def test_dumps_loads_round_trip_takes_the_key_from_the_environment(
         text, valid_namespaces=["langchain_kimi"], allowed_objects=[ChatKimi], secrets_from_env=True
     )
     assert isinstance(revived, ChatKimi)
-    assert revived.dict() == model.dict()
+    assert revived.asdict() == model.asdict()
     assert revived.invoke("Hello").content
     assert moonshot.chat_requests[-1].json["thinking"] == {"type": "disabled"}
 

@@ -16,13 +16,12 @@ from uuid import UUID
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage
+from lc_helpers import KEY, chat_for
 from pydantic import BaseModel
 
 import kimi_core as kc
 from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi, KimiInvalidRequestError, KimiNotFoundError
-
-from .conftest import KEY, chat_for
 
 SCALE = 0.002
 

@@ -114,7 +114,7 @@ def test_an_answer_with_content_is_not_cut(loopback: LoopbackServer) -> None:
 def test_the_docs_state_each_providers_budget_when_none_is_sent() -> None:
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md").read_text()
     table = doc.split("## Output budget when none is sent", 1)[1]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     named = {name for row in rows for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])}

@@ -17,10 +17,9 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.tools import tool
+from lc_helpers import ChatFactory
 
 from langchain_kimi import ChatKimi
-
-from .conftest import ChatFactory
 
 PROMPT = "Hello there"
 
@@ -64,7 +63,7 @@ def _check_answer(msg: AIMessage, emu: Any) -> None:
 
 
 def chat_model_name(emu: Any) -> str:
-    from .conftest import DIALECT_MODELS
+    from lc_helpers import DIALECT_MODELS
 
     return DIALECT_MODELS[emu.dialect]
 
@@ -374,7 +373,7 @@ def test_model_object_is_shareable_across_threads(chat: ChatFactory, emu: Any) -
 
 @pytest.mark.parametrize("n", [2])
 def test_n_choices(moonshot: Any, n: int) -> None:
-    from .conftest import chat_for
+    from lc_helpers import chat_for
 
     result = chat_for(moonshot, "kimi-k2.7-code", n=n).generate([[HumanMessage("hi")]])
     assert len(result.generations[0]) == n

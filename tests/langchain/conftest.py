@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from lc_helpers import DIALECT_MODELS, KEY, ChatFactory, chat_for
 
 from langchain_kimi import ChatKimi
 
 if TYPE_CHECKING:
     from kimi_emulator import KimiEmulator
-
-#: The model each dialect is exercised with (a thinking model on every one).
-DIALECT_MODELS = {
-    "moonshot": "kimi-k2.6",
-    "acedata": "kimi-k2.5",
-    "evolink": "kimi-k2-thinking",
-    "gptproto": "kimi-k2.5",
-}
-#: The only key the emulators accept; tests check it never leaks.
-KEY = "sk-lc-e2e-7f3a9c1b0d2e-SECRET"
-
-ChatFactory = Callable[..., ChatKimi]
 
 
 @pytest.fixture(scope="session")
@@ -69,19 +58,6 @@ def gptproto(emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
 @pytest.fixture
 def evolink(emulators: dict[str, KimiEmulator]) -> Iterator[Any]:
     yield from _fresh(emulators["evolink"])
-
-
-def chat_for(emu: Any, model: str | None = None, **kwargs: Any) -> ChatKimi:
-    """A ChatKimi talking to ``emu`` (its dialect's model unless ``model`` is given)."""
-    params: dict[str, Any] = {
-        "model": model or DIALECT_MODELS[emu.dialect],
-        "provider": emu.provider,
-        "base_url": emu.base_url,
-        "api_key": KEY,
-        "max_retries": 0,
-    }
-    params.update(kwargs)
-    return ChatKimi(**params)
 
 
 @pytest.fixture

@@ -123,9 +123,10 @@ def test_identifying_params_have_no_key() -> None:
     assert params["provider"] == "moonshot"
     assert params["base_url"] == "https://api.moonshot.ai/v1"
     assert params["thinking"] is False
-    assert "sk-very-secret" not in repr(params) + repr(model.dict()) + repr(model)
+    assert "sk-very-secret" not in repr(params) + repr(model.asdict()) + repr(model)
 
 
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     model = ChatKimi(model="kimi-k2.5", provider="acedata", api_key="sk-very-secret", n=2)
     data = dumpd(model)
@@ -140,7 +141,7 @@ def test_serialization_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
             secrets_from_env=True,
         )
         assert isinstance(revived, ChatKimi)
-        assert revived.dict() == model.dict()
+        assert revived.asdict() == model.asdict()
         assert revived.api_key.get_secret_value() == "sk-from-env"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="not allowed"):
         load(data, valid_namespaces=["langchain_kimi"], allowed_objects="core")
@@ -335,6 +336,7 @@ def test_configuration_errors_stay_as_they_are() -> None:
     assert to_langchain_error(missing) is missing
 
 
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
 def test_credential_headers_are_masked_in_repr_dumps_and_callbacks(kimi_emulator: Any) -> None:
     import warnings
 

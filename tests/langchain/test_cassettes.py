@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 import yaml
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+from lc_helpers import KEY
 
 from langchain_kimi import ChatKimi
-
-from .conftest import KEY
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 

@@ -13,13 +13,12 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
 from langchain_core.tools import tool
+from lc_helpers import KEY, chat_for
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 import kimi_core as kc
 from langchain_kimi import WEB_SEARCH_TOOL, ChatKimi, KimiWebSearch, web_search_echo
-
-from .conftest import KEY, chat_for
 
 
 @tool
