@@ -1035,35 +1035,28 @@ def _checked_result(result: ChatResult) -> ChatResult:
 
 
 def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:
-    """A LangChain model profile from the ``kimi_core`` catalogue and provider profile."""
-    info = kc.get_model_info(model, warn=False)
-    parts = provider.content_parts
-    formats = provider.response_formats
-
-    def takes(kind: str) -> bool:
-        return parts is None or kind in parts
-
-    image = info.image_input and takes("image_url")
+    """A LangChain model profile from the ``kimi_core`` capabilities of ``model`` on
+    ``provider``."""
+    caps = ka.capabilities(kc.get_model_info(model, warn=False), provider)
     return ModelProfile(
-        max_input_tokens=info.context_window,
-        max_output_tokens=info.max_output,
+        max_input_tokens=caps.context_window,
+        max_output_tokens=caps.max_output,
         text_inputs=True,
         text_outputs=True,
-        image_inputs=image,
-        # Moonshot takes images as data URIs or ms://<file_id>, not http(s) URLs.
-        image_url_inputs=image and not provider.name.startswith("moonshot"),
-        video_inputs=info.video_input and takes("video_url"),
-        pdf_inputs=parts is not None and "file" in parts,
+        image_inputs=caps.image_inputs,
+        image_url_inputs=caps.image_url_inputs,
+        video_inputs=caps.video_inputs,
+        pdf_inputs=caps.pdf_inputs,
         audio_inputs=False,
         image_tool_message=False,
         pdf_tool_message=False,
-        reasoning_output=info.thinking != "none",
-        tool_calling=info.tools,
-        tool_choice=info.tools,
-        tool_call_streaming=info.tools,
-        structured_output=info.json_schema and formats is not None and "json_schema" in formats,
-        temperature=info.fixed_temperature is None,
-        status="deprecated" if info.retirement(provider.name) else "active",
+        reasoning_output=caps.reasoning_output,
+        tool_calling=caps.tool_calling,
+        tool_choice=caps.tool_calling,
+        tool_call_streaming=caps.tool_calling,
+        structured_output=caps.structured_output,
+        temperature=caps.temperature,
+        status="deprecated" if caps.deprecated else "active",
     )
 
 

@@ -57,8 +57,7 @@ __all__ = ["DEFAULT_MODEL", "Kimi"]
 dispatcher = get_dispatcher(__name__)
 
 #: The model used when none is given (or the provider's closest documented one).
-DEFAULT_MODEL = "kimi-k2.6"
-_PREFERRED_MODELS = (DEFAULT_MODEL, "kimi-k2.5")
+DEFAULT_MODEL = ka.DEFAULT_MODEL
 
 #: How Kimi's refusals name things; the keywords LlamaIndex (or an OpenAI habit) passes to
 #: calls that are not request parameters are dropped.
@@ -81,15 +80,6 @@ def _field_names(cls: type[Kimi]) -> frozenset[str]:
     names = set(cls.model_fields)
     names.update(f.alias for f in cls.model_fields.values() if f.alias)
     return frozenset(names)
-
-
-def _default_model(profile: kc.ProviderProfile) -> str:
-    if not profile.models:
-        return DEFAULT_MODEL
-    for model in _PREFERRED_MODELS:
-        if model in profile.models:
-            return model
-    return profile.models[0]
 
 
 class Kimi(BatchAPIMixin, FunctionCallingLLM):
@@ -319,7 +309,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         if headers:
             kwargs["default_headers"] = ka.unmasked_headers(headers)
         super().__init__(
-            model=model or _default_model(profile),
+            model=model or ka.default_model(profile),
             api_key=api_key,
             api_base=api_base,
             provider=profile.name,
@@ -363,16 +353,15 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        info = self.model_info
-        window = self.context_window or info.context_window
+        caps = ka.capabilities(self.model_info, kc.get_provider(self.provider))
+        window = self.context_window or caps.context_window
         return LLMMetadata(
             context_window=window,
             # What LlamaIndex reserves for the answer when it packs prompts: max_tokens if
-            # set, else the model's maximum output, at most a quarter of the window (a
-            # model whose output may fill its window, moonshot-v1-8k, would leave none).
-            num_output=self.num_output or self.max_tokens or min(info.max_output, window // 4),
+            # set, else the core's reserve for the model's output.
+            num_output=self.num_output or self.max_tokens or caps.output_reserve(window),
             is_chat_model=True,
-            is_function_calling_model=info.tools,
+            is_function_calling_model=caps.tool_calling,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )

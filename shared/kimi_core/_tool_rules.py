@@ -68,7 +68,7 @@ def builtin_typed(call: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def tool_choice_to_wire(
     tool_choice: str | bool | Mapping[str, Any] | None,
-    names: Sequence[str],
+    names: Sequence[str] | None = None,
     *,
     required: bool = False,
 ) -> str | dict[str, Any] | None:
@@ -78,7 +78,8 @@ def tool_choice_to_wire(
     ``"required"``; the name of a bound tool (one of ``names``), ``{"name": ...}`` or the
     OpenAI function dict as ``{"type": "function", "function": {"name": ...}}``; ``None``
     and ``False`` as no choice, or ``"required"`` when ``required`` (LlamaIndex's
-    ``tool_required``).
+    ``tool_required``). Without ``names`` (the tools are not known yet) any other string
+    is taken as a tool name, which ``build_chat_request`` checks against the bound tools.
     """
     if tool_choice is None or tool_choice is False:
         return "required" if required else None
@@ -89,7 +90,7 @@ def tool_choice_to_wire(
             return tool_choice
         if tool_choice == "any":
             return "required"
-        if tool_choice in names:
+        if names is None or tool_choice in names:
             return {"type": "function", "function": {"name": tool_choice}}
         bound = ", ".join(repr(n) for n in names) or "no tools bound"
         raise ConfigurationError(
