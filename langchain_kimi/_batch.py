@@ -65,7 +65,7 @@ def prepare(
     # What with_structured_output passes for tracing (BaseChatModel.generate drops it too).
     call.pop("ls_structured_output_format", None)
     stop = call.pop("stop", None)
-    job = model._client.batches.job()
+    job = model._get_client().batches.job()
     slots: list[str | BaseException] = []
     for i, item in enumerate(inputs):
         try:
@@ -227,7 +227,7 @@ def _submit_and_wait(
     job = prepared.job
     if not len(job):
         return {}
-    batches = model._client.batches
+    batches = model._get_client().batches
     try:
         batch = batches.submit(job, completion_window=model.batch_completion_window)
         progress(batch)
@@ -338,7 +338,7 @@ async def arun_batch(
     try:
         results: dict[str, kc.BatchResult] = {}
         if len(job):
-            batches = model._aclient.batches
+            batches = model._get_aclient().batches
             try:
                 batch = await batches.submit(job, completion_window=model.batch_completion_window)
                 await on_update(batch)
@@ -391,7 +391,7 @@ def submit(
     _require_inputs(inputs)
     prepared = prepare(model, inputs, kwargs)
     try:
-        batch = model._client.batches.submit(
+        batch = model._get_client().batches.submit(
             prepared.job, completion_window=_window(model, completion_window), metadata=metadata
         )
     except kc.KimiError as exc:
@@ -410,7 +410,7 @@ async def asubmit(
     _require_inputs(inputs)
     prepared = prepare(model, inputs, kwargs)
     try:
-        batch = await model._aclient.batches.submit(
+        batch = await model._get_aclient().batches.submit(
             prepared.job, completion_window=_window(model, completion_window), metadata=metadata
         )
     except kc.KimiError as exc:
@@ -440,21 +440,21 @@ def _outputs(
 
 def status(model: ChatKimi, batch_id: str) -> kc.Batch:
     try:
-        return model._client.batches.retrieve(batch_id)
+        return model._get_client().batches.retrieve(batch_id)
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__
 
 
 async def astatus(model: ChatKimi, batch_id: str) -> kc.Batch:
     try:
-        return await model._aclient.batches.retrieve(batch_id)
+        return await model._get_aclient().batches.retrieve(batch_id)
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__
 
 
 def retrieve(model: ChatKimi, batch_id: str, *, return_exceptions: bool) -> list[Any]:
     try:
-        results = model._client.batches.results(batch_id)
+        results = model._get_client().batches.results(batch_id)
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__
     return _outputs(results, model._provider_name, return_exceptions)
@@ -462,7 +462,7 @@ def retrieve(model: ChatKimi, batch_id: str, *, return_exceptions: bool) -> list
 
 async def aretrieve(model: ChatKimi, batch_id: str, *, return_exceptions: bool) -> list[Any]:
     try:
-        results = await model._aclient.batches.results(batch_id)
+        results = await model._get_aclient().batches.results(batch_id)
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__
     return _outputs(results, model._provider_name, return_exceptions)
@@ -470,13 +470,13 @@ async def aretrieve(model: ChatKimi, batch_id: str, *, return_exceptions: bool) 
 
 def cancel(model: ChatKimi, batch_id: str) -> kc.Batch:
     try:
-        return model._client.batches.cancel(batch_id)
+        return model._get_client().batches.cancel(batch_id)
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__
 
 
 async def acancel(model: ChatKimi, batch_id: str) -> kc.Batch:
     try:
-        return await model._aclient.batches.cancel(batch_id)
+        return await model._get_aclient().batches.cancel(batch_id)
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__

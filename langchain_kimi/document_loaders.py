@@ -326,7 +326,7 @@ def kimi_document_messages(
     Returns a list of messages (pass it to ``invoke``) that also carries the estimate:
     ``tokens``, ``estimated_by`` (``"platform"`` or ``"local"``) and ``context_window``.
     """
-    client = model._client if model._profile.has_platform_endpoints else None
+    client = model._get_client() if model._profile.has_platform_endpoints else None
     try:
         prompt = kc.document_prompt(
             _texts(documents),
@@ -348,7 +348,7 @@ async def akimi_document_messages(
     reserve_tokens: int = 8192,
 ) -> KimiDocumentMessages:
     """The async :func:`kimi_document_messages`."""
-    client = model._aclient if model._profile.has_platform_endpoints else None
+    client = model._get_aclient() if model._profile.has_platform_endpoints else None
     try:
         prompt = await kc.adocument_prompt(
             _texts(documents),

@@ -268,10 +268,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     _http_client: httpx.Client | None = PrivateAttr(default=None)
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _retry_policy: kc.RetryPolicy | None = PrivateAttr(default=None)
-    _client: kc.KimiClient | None = PrivateAttr(default=None)
-    _aclient: kc.AsyncKimiClient | None = PrivateAttr(default=None)
-    _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
-    _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    _clients: ka.ClientPair = PrivateAttr(default_factory=ka.ClientPair)
 
     def __init__(
         self,
@@ -326,9 +323,8 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         """Pickles carry a reference to the key, never the key (``kimi_core._secrets``): a
         copy in this process or a forked worker (``num_workers``) finds it again;
         elsewhere the key comes from the environment."""
-        return ka.state_without_key(
-            super().__getstate__(), private=("_client", "_aclient", "_client_key", "_aclient_key")
-        )
+        # The clients hold the key: a ClientPair pickles without them (kimi_core._clients).
+        return ka.state_without_key(super().__getstate__())
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(ka.state_with_key(state, wrap=SecretStr))
@@ -353,7 +349,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        caps = ka.capabilities(self.model_info, kc.get_provider(self.provider))
+        caps = ka.capabilities(self.model_info, self._get_client().profile)
         window = self.context_window or caps.context_window
         return LLMMetadata(
             context_window=window,
@@ -378,51 +374,28 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             "max_tokens": self.max_tokens,
         }
 
-    def _config(self) -> tuple[Any, ...]:
-        """What the cached clients were built from (secrets by reference only)."""
-        return (
-            self.provider,
-            self.api_base,
-            ka.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
-            self.timeout,
-            self.total_timeout,
-            self.max_retries,
-            self.max_event_bytes,
-            self.max_body_bytes,
-            self.max_error_bytes,
-            tuple(sorted((ka.headers_by_ref(self.default_headers) or {}).items())),
+    def _settings(self) -> ka.ClientSettings:
+        return ka.ClientSettings(
+            provider=self.provider,
+            api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
+            base_url=self.api_base,
+            timeout=self.timeout,
+            total_timeout=self.total_timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            retry_policy=self._retry_policy,
+            max_event_bytes=self.max_event_bytes,
+            max_body_bytes=self.max_body_bytes,
+            max_error_bytes=self.max_error_bytes,
         )
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "api_key": self.api_key,  # a SecretStr: no frame holds the key in clear
-            "base_url": self.api_base,
-            "timeout": self.timeout,
-            "total_timeout": self.total_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "retry_policy": self._retry_policy,
-            "max_event_bytes": self.max_event_bytes,
-            "max_body_bytes": self.max_body_bytes,
-            "max_error_bytes": self.max_error_bytes,
-        }
-
     def _get_client(self) -> kc.KimiClient:
-        key = self._config()
-        if self._client is None or self._client_key != key:
-            self._client = kc.KimiClient(http_client=self._http_client, **self._client_kwargs())
-            self._client_key = key
-        return self._client
+        """The sync ``kimi_core`` client (``kimi_core._clients``: rebuilt when a setting
+        changes)."""
+        return self._clients.sync(self._settings(), self._http_client)
 
     def _get_aclient(self) -> kc.AsyncKimiClient:
-        key = self._config()
-        if self._aclient is None or self._aclient_key != key:
-            self._aclient = kc.AsyncKimiClient(
-                http_client=self._async_http_client, **self._client_kwargs()
-            )
-            self._aclient_key = key
-        return self._aclient
+        return self._clients.async_(self._settings(), self._async_http_client)
 
     def _prepare(
         self,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._capabilities import DEFAULT_MODEL, Capabilities, capabilities, default_model
+from ._clients import ClientPair, ClientSettings
 from ._context import unknown_parameter
 from ._errors import ToolArgumentsError
 from ._media import sniff_media_type
@@ -54,6 +55,8 @@ __all__ = [
     "WEB_SEARCH_TOOL",
     "CallConventions",
     "Capabilities",
+    "ClientPair",
+    "ClientSettings",
     "ToolSet",
     "arguments_json",
     "capabilities",
