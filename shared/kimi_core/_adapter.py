@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._capabilities import DEFAULT_MODEL, Capabilities, capabilities, default_model
-from ._clients import ClientPair, ClientSettings
+from ._clients import ClientPair, ClientSettings, extraction_provider
 from ._context import unknown_parameter
 from ._errors import ToolArgumentsError
 from ._media import sniff_media_type
@@ -61,6 +61,7 @@ __all__ = [
     "arguments_json",
     "capabilities",
     "default_model",
+    "extraction_provider",
     "first_usable_choice",
     "headers_by_ref",
     "headers_from_ref",

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from ._providers import resolve_provider
 from ._retry import RetryPolicy
 from ._secrets import headers_by_ref, key_ref
 from ._transport import (
@@ -26,7 +27,16 @@ from ._transport import (
     KimiClient,
 )
 
-__all__ = ["ClientPair", "ClientSettings"]
+__all__ = ["ClientPair", "ClientSettings", "extraction_provider"]
+
+
+def extraction_provider(provider: str | None, base_url: str | None) -> str:
+    """The provider file extraction talks to (a Moonshot platform endpoint): the one named
+    or found from ``base_url``; a base URL of no known host is a Moonshot-compatible
+    server (an emulator, a proxy), not a generic OpenAI-compatible one. Configuration
+    errors (an unknown provider, a bad URL) are raised now."""
+    name = resolve_provider(provider, base_url).name
+    return "moonshot" if name == "openai-compatible" and not provider else name
 
 
 @dataclass(frozen=True)
