@@ -99,7 +99,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
             mime = block.get("mime_type") or _sniffed(block["data"], kind, f"{where}.mime_type")
             return f"data:{mime};base64,{block['data']}"
         if source_type == "id" and block.get("id"):
-            return _ms_url(str(block["id"]))
+            return ka.file_url(str(block["id"]))
     else:
         source = block.get("source")
         if isinstance(source, Mapping):  # Anthropic style
@@ -116,7 +116,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
             mime = block.get("mime_type") or _sniffed(block["base64"], kind, f"{where}.mime_type")
             return f"data:{mime};base64,{block['base64']}"
         if block.get("file_id"):
-            return _ms_url(str(block["file_id"]))
+            return ka.file_url(str(block["file_id"]))
     raise _error(
         where,
         {k: v for k, v in block.items() if k not in ("base64", "data")},
@@ -136,10 +136,6 @@ def _sniffed(data: str, kind: str, where: str) -> str:
             f"(e.g. '{'image/png' if kind == 'image' else 'video/mp4'}')",
         )
     return mime
-
-
-def _ms_url(file_id: str) -> str:
-    return file_id if file_id.startswith("ms://") else f"ms://{file_id}"
 
 
 def _file_part(block: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from ._clients import ClientPair, ClientSettings, extraction_provider
 from ._context import unknown_parameter
 from ._errors import ToolArgumentsError
 from ._media import sniff_media_type
-from ._message_rules import without_empty_content
+from ._message_rules import file_url, without_empty_content
 from ._models import warn_if_retired
 from ._providers import resolve_api_key
 from ._secrets import (
@@ -62,6 +62,7 @@ __all__ = [
     "capabilities",
     "default_model",
     "extraction_provider",
+    "file_url",
     "first_usable_choice",
     "headers_by_ref",
     "headers_from_ref",

@@ -14,7 +14,17 @@ from ._errors import ConfigurationError
 from ._thinking import ReasoningReplay
 from ._tool_rules import builtin_typed, is_builtin
 
-__all__ = ["checked_messages", "is_empty", "without_empty_content"]
+__all__ = ["FILE_URL_SCHEME", "checked_messages", "file_url", "is_empty", "without_empty_content"]
+
+#: How a media part names a file uploaded to Moonshot's platform: ``ms://<file_id>``.
+FILE_URL_SCHEME = "ms://"
+
+
+def file_url(file_id: str) -> str:
+    """The media-part URL of an uploaded file (``ms://<file_id>``; given as is when it
+    already is one)."""
+    return file_id if file_id.startswith(FILE_URL_SCHEME) else FILE_URL_SCHEME + file_id
+
 
 _ROLES = frozenset({"system", "user", "assistant", "tool"})
 _MEDIA_PARTS = {"image_url": "image_input", "video_url": "video_input"}
