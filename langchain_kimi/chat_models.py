@@ -463,10 +463,11 @@ class ChatKimi(BaseChatModel):
             self.api_key = self._resolved_key()
 
     def _settings(self) -> ka.ClientSettings:
-        return ka.ClientSettings(
-            provider=self._profile.name,
+        profile = self._profile
+        return ka.ClientSettings.of(
+            provider=profile.name,
             api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
-            base_url=self._profile.base_url or None,
+            base_url=profile.base_url or None,
             timeout=self.timeout,
             total_timeout=self.total_timeout,
             max_retries=self.max_retries,

@@ -375,7 +375,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         }
 
     def _settings(self) -> ka.ClientSettings:
-        return ka.ClientSettings(
+        return ka.ClientSettings.of(
             provider=self.provider,
             api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
             base_url=self.api_base,
