@@ -342,7 +342,7 @@ def resolve_tool_choice(
     tool_choice: str | Mapping[str, Any] | None, tool_required: bool = False
 ) -> str | dict[str, Any] | None:
     """LlamaIndex's ``tool_choice`` / ``tool_required`` as the wire ``tool_choice`` (the
-    mapping both adapters share, ``kimi_core._tool_rules.tool_choice_to_wire``)."""
+    mapping both adapters share, ``ka.tool_choice_to_wire``)."""
     return ka.tool_choice_to_wire(tool_choice, required=tool_required)
 
 
