@@ -564,12 +564,13 @@ class Demo:
         fmt = body.get("response_format") or {}
         switch = (body.get("thinking") or {}).get("type")
         info = kc.get_model_info(self.backend.model, warn=False)
+        thinks = kc.plan_thinking(kc.get_provider(self.backend.provider), info).thinks
         thinking = (
             f"thinking {switch}"
             if switch
             else "thinking on (the model always thinks)"
             if info.thinking == "always"
-            else f"thinking {'on' if info.thinking_enabled(None) else 'off'} (the model's default)"
+            else f"thinking {'on' if thinks else 'off'} (the model's default)"
         )
         if fmt.get("type") == "json_schema":
             how = f"response_format json_schema, {thinking}"

@@ -13,7 +13,8 @@ per input and the batch's progress as a custom event (``kimi_batch_status``) and
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import (
@@ -65,7 +66,7 @@ def prepare(
     # What with_structured_output passes for tracing (BaseChatModel.generate drops it too).
     call.pop("ls_structured_output_format", None)
     stop = call.pop("stop", None)
-    job = model._client.batches.job()
+    job = model._get_client().batches.job()
     slots: list[str | BaseException] = []
     for i, item in enumerate(inputs):
         try:
@@ -148,21 +149,22 @@ class BatchProgress:
 # --------------------------------------------------------------------------- drop-in batch
 
 
-def _start_runs(
+def _run_starts(
     model: ChatKimi,
     inputs: Sequence[LanguageModelInput],
     configs: list[RunnableConfig],
     kwargs: Mapping[str, Any],
-) -> tuple[list[CallbackManagerForLLMRun | None], CallbackManager | None]:
-    runs: list[CallbackManagerForLLMRun | None] = []
-    first: CallbackManager | None = None
+    managers: type[CallbackManager] | type[AsyncCallbackManager],
+) -> Iterator[tuple[Any, dict[str, Any] | None]]:
+    """Each input's callback manager (of the class ``managers``) and the arguments of its
+    ``on_chat_model_start`` (None for an input that is not messages): the one flow of
+    :func:`_start_runs` and :func:`_astart_runs`."""
     kwargs = {k: v for k, v in kwargs.items() if k != "ls_structured_output_format"}
     stop = kwargs.get("stop")
     params = model._get_invocation_params(stop=stop, **kwargs)
-    options = {"stop": stop}
     ls = model._get_ls_params(stop=stop, **kwargs)
     for item, config in zip(inputs, configs, strict=True):
-        manager = CallbackManager.configure(
+        manager = managers.configure(
             config.get("callbacks"),
             model.callbacks,
             model.verbose,
@@ -171,38 +173,61 @@ def _start_runs(
             {**(config.get("metadata") or {}), **ls},
             model.metadata,
         )
-        first = first or manager
         try:
             messages = model._convert_input(item).to_messages()
         except (ValueError, TypeError):
-            runs.append(None)
+            yield manager, None
             continue
-        started = manager.on_chat_model_start(
-            model._serialized,
-            [messages],
-            invocation_params=params,
-            options=options,
-            name=config.get("run_name"),
-            run_id=config.pop("run_id", None),
-            batch_size=len(inputs),
+        yield (
+            manager,
+            {
+                "serialized": model._serialized,
+                "messages": [messages],
+                "invocation_params": params,
+                "options": {"stop": stop},
+                "name": config.get("run_name"),
+                "run_id": config.pop("run_id", None),
+                "batch_size": len(inputs),
+            },
         )
+
+
+def _start_runs(
+    model: ChatKimi,
+    inputs: Sequence[LanguageModelInput],
+    configs: list[RunnableConfig],
+    kwargs: Mapping[str, Any],
+) -> tuple[list[CallbackManagerForLLMRun | None], CallbackManager | None]:
+    runs: list[CallbackManagerForLLMRun | None] = []
+    first: CallbackManager | None = None
+    for manager, start in _run_starts(model, inputs, configs, kwargs, CallbackManager):
+        first = first or manager
+        started = manager.on_chat_model_start(**start) if start is not None else None
         runs.append(started[0] if started else None)
     return runs, first
 
 
+_Inputs = list[LanguageModelInput]
+_Many = Sequence[LanguageModelInput]
+_Config = RunnableConfig | list[RunnableConfig] | None
+_Kw = dict[str, Any]
+_Meta = Mapping[str, str] | None
+
+
+def _begin(
+    model: ChatKimi, inputs: _Inputs, config: _Config, kwargs: _Kw, return_exceptions: bool
+) -> tuple[list[RunnableConfig], Prepared]:
+    configs = get_config_list(config, len(inputs))
+    return configs, prepare(model, inputs, kwargs, return_exceptions=return_exceptions)
+
+
 def run_batch(
-    model: ChatKimi,
-    inputs: list[LanguageModelInput],
-    config: RunnableConfig | list[RunnableConfig] | None,
-    *,
-    return_exceptions: bool,
-    kwargs: dict[str, Any],
+    model: ChatKimi, inputs: _Inputs, config: _Config, *, return_exceptions: bool, kwargs: _Kw
 ) -> list[Any]:
     """``model.batch(inputs)`` as one batch job (see the module docstring)."""
     if not inputs:
         return []
-    configs = get_config_list(config, len(inputs))
-    prepared = prepare(model, inputs, kwargs, return_exceptions=return_exceptions)
+    configs, prepared = _begin(model, inputs, config, kwargs, return_exceptions)
     runs, manager = _start_runs(model, inputs, configs, kwargs)
     first_run = next((r for r in runs if r is not None), None)
 
@@ -218,7 +243,11 @@ def run_batch(
             if run is not None:
                 run.on_llm_error(exc)
         raise
-    return _finish(model, prepared, results, runs, return_exceptions)
+    out = _answers(model, prepared, results)
+    for run, value in zip(runs, out, strict=True):
+        if run is not None:
+            _end(run, value)
+    return _checked(out, return_exceptions)
 
 
 def _submit_and_wait(
@@ -227,8 +256,8 @@ def _submit_and_wait(
     job = prepared.job
     if not len(job):
         return {}
-    batches = model._client.batches
-    try:
+    batches = model._get_client().batches
+    with _langchain_errors():
         batch = batches.submit(job, completion_window=model.batch_completion_window)
         progress(batch)
         done = batches.wait(
@@ -238,32 +267,29 @@ def _submit_and_wait(
             on_update=progress,
         )
         results = batches.results(done, job.custom_ids, requests=job.requests)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
     return {r.custom_id: r for r in results}
 
 
-def _finish(
-    model: ChatKimi,
-    prepared: Prepared,
-    results: Mapping[str, kc.BatchResult],
-    runs: Sequence[CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None],
-    return_exceptions: bool,
+def _answers(
+    model: ChatKimi, prepared: Prepared, results: Mapping[str, kc.BatchResult]
 ) -> list[Any]:
+    """One message or one error per input, in input order."""
     provider = model._provider_name
-    out: list[Any] = []
-    for slot in prepared.slots:
-        if isinstance(slot, BaseException):
-            out.append(slot)
-        else:
-            out.append(to_message(results[slot], provider))
-    for run, value in zip(runs, out, strict=True):
-        if run is None or isinstance(run, AsyncCallbackManagerForLLMRun):
-            continue
-        if isinstance(value, BaseException):
-            run.on_llm_error(value)
-        else:
-            run.on_llm_end(_llm_result(value))
+    return [
+        slot if isinstance(slot, BaseException) else to_message(results[slot], provider)
+        for slot in prepared.slots
+    ]
+
+
+def _end(run: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun, value: Any) -> Any:
+    """The end callback of ``run`` for ``value`` (awaitable for an async run)."""
+    if isinstance(value, BaseException):
+        return run.on_llm_error(value)
+    return run.on_llm_end(_llm_result(value))
+
+
+def _checked(out: list[Any], return_exceptions: bool) -> list[Any]:
+    """``out``, or its first error raised unless ``return_exceptions``."""
     if not return_exceptions:
         for value in out:
             if isinstance(value, BaseException):
@@ -279,52 +305,20 @@ async def _astart_runs(
 ) -> tuple[list[AsyncCallbackManagerForLLMRun | None], AsyncCallbackManager | None]:
     runs: list[AsyncCallbackManagerForLLMRun | None] = []
     first: AsyncCallbackManager | None = None
-    kwargs = {k: v for k, v in kwargs.items() if k != "ls_structured_output_format"}
-    stop = kwargs.get("stop")
-    params = model._get_invocation_params(stop=stop, **kwargs)
-    ls = model._get_ls_params(stop=stop, **kwargs)
-    for item, config in zip(inputs, configs, strict=True):
-        manager = AsyncCallbackManager.configure(
-            config.get("callbacks"),
-            model.callbacks,
-            model.verbose,
-            config.get("tags"),
-            model.tags,
-            {**(config.get("metadata") or {}), **ls},
-            model.metadata,
-        )
+    for manager, start in _run_starts(model, inputs, configs, kwargs, AsyncCallbackManager):
         first = first or manager
-        try:
-            messages = model._convert_input(item).to_messages()
-        except (ValueError, TypeError):
-            runs.append(None)
-            continue
-        started = await manager.on_chat_model_start(
-            model._serialized,
-            [messages],
-            invocation_params=params,
-            options={"stop": stop},
-            name=config.get("run_name"),
-            run_id=config.pop("run_id", None),
-            batch_size=len(inputs),
-        )
+        started = await manager.on_chat_model_start(**start) if start is not None else None
         runs.append(started[0] if started else None)
     return runs, first
 
 
 async def arun_batch(
-    model: ChatKimi,
-    inputs: list[LanguageModelInput],
-    config: RunnableConfig | list[RunnableConfig] | None,
-    *,
-    return_exceptions: bool,
-    kwargs: dict[str, Any],
+    model: ChatKimi, inputs: _Inputs, config: _Config, *, return_exceptions: bool, kwargs: _Kw
 ) -> list[Any]:
     """The async twin of :func:`run_batch`."""
     if not inputs:
         return []
-    configs = get_config_list(config, len(inputs))
-    prepared = prepare(model, inputs, kwargs, return_exceptions=return_exceptions)
+    configs, prepared = _begin(model, inputs, config, kwargs, return_exceptions)
     runs, manager = await _astart_runs(model, inputs, configs, kwargs)
     first_run = next((r for r in runs if r is not None), None)
     progress = BatchProgress(model.batch_progress)
@@ -334,42 +328,38 @@ async def arun_batch(
         if data is not None and manager is not None and first_run is not None:
             await manager.on_custom_event(EVENT, data, run_id=first_run.run_id)
 
-    job = prepared.job
     try:
-        results: dict[str, kc.BatchResult] = {}
-        if len(job):
-            batches = model._aclient.batches
-            try:
-                batch = await batches.submit(job, completion_window=model.batch_completion_window)
-                await on_update(batch)
-                done = await batches.wait(
-                    batch.id,
-                    poll_interval=model.batch_poll_interval,
-                    timeout=model.batch_timeout,
-                    on_update=on_update,
-                )
-                found = await batches.results(done, job.custom_ids, requests=job.requests)
-            except kc.KimiError as exc:
-                raise to_langchain_error(exc) from exc.__cause__
-            results = {r.custom_id: r for r in found}
+        results = await _asubmit_and_wait(model, prepared, on_update)
     except BaseException as exc:
         for run in runs:
             if run is not None:
                 await run.on_llm_error(exc)
         raise
-    out = _finish(model, prepared, results, runs, True)
+    out = _answers(model, prepared, results)
     for run, value in zip(runs, out, strict=True):
-        if run is None:
-            continue
-        if isinstance(value, BaseException):
-            await run.on_llm_error(value)
-        else:
-            await run.on_llm_end(_llm_result(value))
-    if not return_exceptions:
-        for value in out:
-            if isinstance(value, BaseException):
-                raise value
-    return out
+        if run is not None:
+            await _end(run, value)
+    return _checked(out, return_exceptions)
+
+
+async def _asubmit_and_wait(
+    model: ChatKimi, prepared: Prepared, on_update: Callable[[kc.Batch], Awaitable[None]]
+) -> dict[str, kc.BatchResult]:
+    job = prepared.job
+    if not len(job):
+        return {}
+    batches = model._get_aclient().batches
+    with _langchain_errors():
+        batch = await batches.submit(job, completion_window=model.batch_completion_window)
+        await on_update(batch)
+        done = await batches.wait(
+            batch.id,
+            poll_interval=model.batch_poll_interval,
+            timeout=model.batch_timeout,
+            on_update=on_update,
+        )
+        results = await batches.results(done, job.custom_ids, requests=job.requests)
+    return {r.custom_id: r for r in results}
 
 
 # --------------------------------------------------------------------------- by id
@@ -379,43 +369,41 @@ def _window(model: ChatKimi, completion_window: str | None) -> str:
     return completion_window or model.batch_completion_window
 
 
-def submit(
-    model: ChatKimi,
-    inputs: Sequence[LanguageModelInput],
-    *,
-    completion_window: str | None,
-    metadata: Mapping[str, str] | None,
-    kwargs: dict[str, Any],
-) -> str:
-    """Submit ``inputs`` as one job; its batch id (all that is needed to resume it)."""
-    _require_inputs(inputs)
-    prepared = prepare(model, inputs, kwargs)
+@contextmanager
+def _langchain_errors() -> Iterator[None]:
+    """``kimi_core`` errors raised as the LangChain-flavoured classes (``_errors``)."""
     try:
-        batch = model._client.batches.submit(
-            prepared.job, completion_window=_window(model, completion_window), metadata=metadata
-        )
+        yield
     except kc.KimiError as exc:
         raise to_langchain_error(exc) from exc.__cause__
+
+
+def submit(
+    model: ChatKimi, inputs: _Many, *, completion_window: str | None, metadata: _Meta, kwargs: _Kw
+) -> str:
+    """Submit ``inputs`` as one job; its batch id (all that is needed to resume it)."""
+    job, options = _submission(model, inputs, completion_window, metadata, kwargs)
+    with _langchain_errors():
+        batch = model._get_client().batches.submit(job, **options)
     return batch.id
 
 
 async def asubmit(
-    model: ChatKimi,
-    inputs: Sequence[LanguageModelInput],
-    *,
-    completion_window: str | None,
-    metadata: Mapping[str, str] | None,
-    kwargs: dict[str, Any],
+    model: ChatKimi, inputs: _Many, *, completion_window: str | None, metadata: _Meta, kwargs: _Kw
 ) -> str:
-    _require_inputs(inputs)
-    prepared = prepare(model, inputs, kwargs)
-    try:
-        batch = await model._aclient.batches.submit(
-            prepared.job, completion_window=_window(model, completion_window), metadata=metadata
-        )
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    job, options = _submission(model, inputs, completion_window, metadata, kwargs)
+    with _langchain_errors():
+        batch = await model._get_aclient().batches.submit(job, **options)
     return batch.id
+
+
+def _submission(
+    model: ChatKimi, inputs: _Many, completion_window: str | None, metadata: _Meta, kwargs: _Kw
+) -> tuple[kc.BatchJob, dict[str, Any]]:
+    """The job of ``inputs`` and the options it is submitted with."""
+    _require_inputs(inputs)
+    options = {"completion_window": _window(model, completion_window), "metadata": metadata}
+    return prepare(model, inputs, kwargs).job, options
 
 
 def _require_inputs(inputs: Sequence[LanguageModelInput]) -> None:
@@ -430,53 +418,36 @@ def _require_inputs(inputs: Sequence[LanguageModelInput]) -> None:
 def _outputs(
     results: Sequence[kc.BatchResult], provider: str, return_exceptions: bool
 ) -> list[Any]:
-    out = [to_message(r, provider) for r in results]
-    if not return_exceptions:
-        for value in out:
-            if isinstance(value, BaseException):
-                raise value
-    return out
+    return _checked([to_message(r, provider) for r in results], return_exceptions)
 
 
 def status(model: ChatKimi, batch_id: str) -> kc.Batch:
-    try:
-        return model._client.batches.retrieve(batch_id)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    with _langchain_errors():
+        return model._get_client().batches.retrieve(batch_id)
 
 
 async def astatus(model: ChatKimi, batch_id: str) -> kc.Batch:
-    try:
-        return await model._aclient.batches.retrieve(batch_id)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    with _langchain_errors():
+        return await model._get_aclient().batches.retrieve(batch_id)
 
 
 def retrieve(model: ChatKimi, batch_id: str, *, return_exceptions: bool) -> list[Any]:
-    try:
-        results = model._client.batches.results(batch_id)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    with _langchain_errors():
+        results = model._get_client().batches.results(batch_id)
     return _outputs(results, model._provider_name, return_exceptions)
 
 
 async def aretrieve(model: ChatKimi, batch_id: str, *, return_exceptions: bool) -> list[Any]:
-    try:
-        results = await model._aclient.batches.results(batch_id)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    with _langchain_errors():
+        results = await model._get_aclient().batches.results(batch_id)
     return _outputs(results, model._provider_name, return_exceptions)
 
 
 def cancel(model: ChatKimi, batch_id: str) -> kc.Batch:
-    try:
-        return model._client.batches.cancel(batch_id)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    with _langchain_errors():
+        return model._get_client().batches.cancel(batch_id)
 
 
 async def acancel(model: ChatKimi, batch_id: str) -> kc.Batch:
-    try:
-        return await model._aclient.batches.cancel(batch_id)
-    except kc.KimiError as exc:
-        raise to_langchain_error(exc) from exc.__cause__
+    with _langchain_errors():
+        return await model._get_aclient().batches.cancel(batch_id)

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: The name of Kimi's built-in web search tool.
-WEB_SEARCH = "$web_search"
+WEB_SEARCH = ka.WEB_SEARCH
 
 #: ``response_metadata`` key of a stream's last chunk: the tool calls whose whole
 #: arguments are not a JSON object. LangChain's chunk aggregation parses arguments as
@@ -99,7 +99,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
             mime = block.get("mime_type") or _sniffed(block["data"], kind, f"{where}.mime_type")
             return f"data:{mime};base64,{block['data']}"
         if source_type == "id" and block.get("id"):
-            return _ms_url(str(block["id"]))
+            return ka.file_url(str(block["id"]))
     else:
         source = block.get("source")
         if isinstance(source, Mapping):  # Anthropic style
@@ -116,7 +116,7 @@ def _media_url(block: Mapping[str, Any], kind: str, where: str) -> str:
             mime = block.get("mime_type") or _sniffed(block["base64"], kind, f"{where}.mime_type")
             return f"data:{mime};base64,{block['base64']}"
         if block.get("file_id"):
-            return _ms_url(str(block["file_id"]))
+            return ka.file_url(str(block["file_id"]))
     raise _error(
         where,
         {k: v for k, v in block.items() if k not in ("base64", "data")},
@@ -136,10 +136,6 @@ def _sniffed(data: str, kind: str, where: str) -> str:
             f"(e.g. '{'image/png' if kind == 'image' else 'video/mp4'}')",
         )
     return mime
-
-
-def _ms_url(file_id: str) -> str:
-    return file_id if file_id.startswith("ms://") else f"ms://{file_id}"
 
 
 def _file_part(block: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -271,30 +267,21 @@ def _assistant_content(message: AIMessage, index: int) -> tuple[str, str | None]
 
 
 def _tool_call_to_wire(call: ToolCall) -> dict[str, Any]:
-    name = call["name"]
-    return {
-        "id": call.get("id") or "",
-        "type": "builtin_function" if name.startswith("$") else "function",
-        "function": {"name": name, "arguments": ka.arguments_json(call["args"])},
-    }
+    return ka.tool_call(call.get("id") or "", call["name"], ka.arguments_json(call["args"]))
 
 
 def _invalid_tool_call_to_wire(call: InvalidToolCall) -> dict[str, Any]:
-    name = call.get("name") or ""
-    return {
-        "id": call.get("id") or "",
-        "type": "builtin_function" if name.startswith("$") else "function",
-        "function": {"name": name, "arguments": call.get("args") or ""},
-    }
+    return ka.tool_call(call.get("id") or "", call.get("name") or "", call.get("args") or "")
 
 
-def message_to_wire(message: BaseMessage, *, last: bool = False, index: int = 0) -> dict[str, Any]:
+def message_to_wire(message: BaseMessage, *, index: int = 0) -> dict[str, Any]:
     """One LangChain message as a Kimi wire message.
 
     - ``AIMessage``: text content (v1 blocks joined), ``reasoning_content`` from
       ``additional_kwargs["reasoning_content"]`` or the v1 ``reasoning`` blocks,
       ``tool_calls`` with their ids unchanged (``$`` names as ``builtin_function``),
-      ``partial: True`` when ``additional_kwargs["partial"]`` is set and ``last``;
+      ``partial: True`` when ``additional_kwargs["partial"]`` is set (``kimi_core``
+      refuses it anywhere but on the last message, before sending);
     - ``ToolMessage``: role ``tool`` with ``tool_call_id`` and ``name`` when known;
     - ``HumanMessage`` / ``SystemMessage`` / ``ChatMessage``: role and content parts.
     """
@@ -308,7 +295,7 @@ def message_to_wire(message: BaseMessage, *, last: bool = False, index: int = 0)
             out["tool_calls"] = calls
         if reasoning is not None:
             out["reasoning_content"] = reasoning
-        if last and message.additional_kwargs.get("partial"):
+        if message.additional_kwargs.get("partial"):
             out["partial"] = True
     elif isinstance(message, HumanMessage):
         out = {"role": "user", "content": _content(message, index)}
@@ -345,8 +332,7 @@ def _content(message: BaseMessage, index: int) -> str | list[Any]:
 
 def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     """LangChain messages as Kimi wire messages (see :func:`message_to_wire`)."""
-    last = len(messages) - 1
-    return [message_to_wire(m, last=i == last, index=i) for i, m in enumerate(messages)]
+    return [message_to_wire(m, index=i) for i, m in enumerate(messages)]
 
 
 # --------------------------------------------------------------------------- output

@@ -26,7 +26,6 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import Field
 
-import kimi_core as kc
 from kimi_core import _adapter as ka
 
 from ._convert import WEB_SEARCH
@@ -40,7 +39,11 @@ __all__ = [
 ]
 
 #: Kimi's built-in web search, as a tool dict for ``bind_tools``.
-WEB_SEARCH_TOOL: dict[str, Any] = {"type": "builtin_function", "function": {"name": WEB_SEARCH}}
+WEB_SEARCH_TOOL: dict[str, Any] = ka.WEB_SEARCH_TOOL
+
+#: LangChain's ``tool_choice`` values (a string, a bool, a tool name, a function dict) as
+#: Kimi's: the mapping both adapters share (``kimi_core._tool_rules``).
+tool_choice_to_wire = ka.tool_choice_to_wire
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 
@@ -118,46 +121,6 @@ def convert_tools(
 def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
     """The function names of wire tool dicts."""
     return [str(t["function"].get("name")) for t in tools if isinstance(t.get("function"), Mapping)]
-
-
-def tool_choice_to_wire(
-    tool_choice: str | bool | Mapping[str, Any] | None, names: Sequence[str]
-) -> str | dict[str, Any] | None:
-    """LangChain ``tool_choice`` values as Kimi's.
-
-    ``"auto"`` and ``"none"`` as is; ``"required"``, ``"any"`` and ``True`` as
-    ``"required"``; the name of a bound tool (or ``{"name": ...}``, or the OpenAI
-    function dict) as ``{"type": "function", "function": {"name": ...}}``; ``None`` and
-    ``False`` as no choice.
-    """
-    if tool_choice is None or tool_choice is False:
-        return None
-    if tool_choice is True:
-        return "required"
-    if isinstance(tool_choice, str):
-        if tool_choice in ("auto", "none", "required"):
-            return tool_choice
-        if tool_choice == "any":
-            return "required"
-        if tool_choice in names:
-            return {"type": "function", "function": {"name": tool_choice}}
-        bound = ", ".join(repr(n) for n in names) or "no tools bound"
-        raise kc.ConfigurationError(
-            f"tool_choice={tool_choice!r} is not accepted: 'auto', 'none', 'required' "
-            f"(or 'any' / True), or the name of a bound tool ({bound})",
-            param="tool_choice",
-        )
-    if isinstance(tool_choice, Mapping):
-        fn = tool_choice.get("function")
-        name = fn.get("name") if isinstance(fn, Mapping) else tool_choice.get("name")
-        if isinstance(name, str):
-            # kimi_core checks that the name is one of the bound tools.
-            return {"type": "function", "function": {"name": name}}
-    raise kc.ConfigurationError(
-        f"tool_choice={tool_choice!r} is not accepted: a string, a bool, or "
-        "{'type': 'function', 'function': {'name': ...}}",
-        param="tool_choice",
-    )
 
 
 def web_search_echo(message: AIMessage) -> list[ToolMessage]:

@@ -380,8 +380,7 @@ class ChatKimi(BaseChatModel):
     )
 
     _profile: kc.ProviderProfile = PrivateAttr()
-    _sync_client: kc.KimiClient | None = PrivateAttr(default=None)
-    _async_client: kc.AsyncKimiClient | None = PrivateAttr(default=None)
+    _clients: ka.ClientPair = PrivateAttr(default_factory=ka.ClientPair)
 
     # ------------------------------------------------------------------ setup
 
@@ -426,7 +425,7 @@ class ChatKimi(BaseChatModel):
         if key is not None:
             if self.api_key is None:
                 self.api_key = key
-            self._make_clients()
+            self._get_client(), self._get_aclient()
         self._add_version("kimi-integrations", kc.__version__)
         return self
 
@@ -454,9 +453,8 @@ class ChatKimi(BaseChatModel):
         """Pickles carry a reference to the key, never the key (``kimi_core._secrets``): a
         copy in this process or a forked worker finds it again; elsewhere the key comes
         from the environment."""
-        return ka.state_without_key(
-            super().__getstate__(), private=("_sync_client", "_async_client")
-        )
+        # The clients hold the key: a ClientPair pickles without them (kimi_core._clients).
+        return ka.state_without_key(super().__getstate__())
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(ka.state_with_key(state, wrap=SecretStr))
@@ -464,34 +462,28 @@ class ChatKimi(BaseChatModel):
             # Not found: the first request names the variables to set.
             self.api_key = self._resolved_key()
 
-    def _make_clients(self) -> None:
-        common: dict[str, Any] = {
-            "provider": self._profile.name,
-            "api_key": self.api_key,  # a SecretStr: no frame holds the key in clear
-            "base_url": self._profile.base_url or None,
-            "timeout": self.timeout,
-            "total_timeout": self.total_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "max_event_bytes": self.max_event_bytes,
-            "max_body_bytes": self.max_body_bytes,
-            "max_error_bytes": self.max_error_bytes,
-        }
-        self._sync_client = kc.KimiClient(**common, http_client=self.http_client)
-        self._async_client = kc.AsyncKimiClient(**common, http_client=self.http_async_client)
+    def _settings(self) -> ka.ClientSettings:
+        profile = self._profile
+        return ka.ClientSettings.of(
+            provider=profile.name,
+            api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
+            base_url=profile.base_url or None,
+            timeout=self.timeout,
+            total_timeout=self.total_timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            max_event_bytes=self.max_event_bytes,
+            max_body_bytes=self.max_body_bytes,
+            max_error_bytes=self.max_error_bytes,
+        )
 
-    @property
-    def _client(self) -> kc.KimiClient:
-        """The sync ``kimi_core`` client (built on first use when the key came late)."""
-        if self._sync_client is None:
-            self._make_clients()
-        return self._sync_client  # type: ignore[return-value]
+    def _get_client(self) -> kc.KimiClient:
+        """The sync ``kimi_core`` client (``kimi_core._clients``: built on first use, again
+        when a setting changes)."""
+        return self._clients.sync(self._settings(), self.http_client)
 
-    @property
-    def _aclient(self) -> kc.AsyncKimiClient:
-        if self._async_client is None:
-            self._make_clients()
-        return self._async_client  # type: ignore[return-value]
+    def _get_aclient(self) -> kc.AsyncKimiClient:
+        return self._clients.async_(self._settings(), self.http_async_client)
 
     # ------------------------------------------------------------------ identity
 
@@ -616,7 +608,7 @@ class ChatKimi(BaseChatModel):
     ) -> ChatResult:
         request = self._prepare(messages, stop, kwargs)
         try:
-            result = self._client.chat(request)
+            result = self._get_client().chat(request)
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
         return completion_to_result(
@@ -632,7 +624,7 @@ class ChatKimi(BaseChatModel):
     ) -> ChatResult:
         request = self._prepare(messages, stop, kwargs)
         try:
-            result = await self._aclient.chat(request)
+            result = await self._get_aclient().chat(request)
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
         return completion_to_result(
@@ -675,7 +667,7 @@ class ChatKimi(BaseChatModel):
         usage_on = self._stream_usage(stream_usage)
         request = self._prepare(messages, stop, kwargs, stream=True, stream_usage=usage_on)
         provider = self._provider_name
-        stream = self._client.stream(request)
+        stream = self._get_client().stream(request)
         try:
             for event in stream:
                 chunk = chunk_from_event(event, provider)
@@ -703,7 +695,7 @@ class ChatKimi(BaseChatModel):
         usage_on = self._stream_usage(stream_usage)
         request = self._prepare(messages, stop, kwargs, stream=True, stream_usage=usage_on)
         provider = self._provider_name
-        stream = self._aclient.stream(request)
+        stream = self._get_aclient().stream(request)
         try:
             async for event in stream:
                 chunk = chunk_from_event(event, provider)
@@ -1002,7 +994,9 @@ class ChatKimi(BaseChatModel):
         if not self._profile.has_platform_endpoints:
             return count_tokens_approximately(messages) + tool_tokens
         try:
-            count = self._client.estimate_token_count(self.model_name, messages_to_wire(messages))
+            count = self._get_client().estimate_token_count(
+                self.model_name, messages_to_wire(messages)
+            )
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
         return count + tool_tokens
@@ -1035,35 +1029,28 @@ def _checked_result(result: ChatResult) -> ChatResult:
 
 
 def model_profile(model: str, provider: kc.ProviderProfile) -> ModelProfile:
-    """A LangChain model profile from the ``kimi_core`` catalogue and provider profile."""
-    info = kc.get_model_info(model, warn=False)
-    parts = provider.content_parts
-    formats = provider.response_formats
-
-    def takes(kind: str) -> bool:
-        return parts is None or kind in parts
-
-    image = info.image_input and takes("image_url")
+    """A LangChain model profile from the ``kimi_core`` capabilities of ``model`` on
+    ``provider``."""
+    caps = ka.capabilities(kc.get_model_info(model, warn=False), provider)
     return ModelProfile(
-        max_input_tokens=info.context_window,
-        max_output_tokens=info.max_output,
+        max_input_tokens=caps.context_window,
+        max_output_tokens=caps.max_output,
         text_inputs=True,
         text_outputs=True,
-        image_inputs=image,
-        # Moonshot takes images as data URIs or ms://<file_id>, not http(s) URLs.
-        image_url_inputs=image and not provider.name.startswith("moonshot"),
-        video_inputs=info.video_input and takes("video_url"),
-        pdf_inputs=parts is not None and "file" in parts,
+        image_inputs=caps.image_inputs,
+        image_url_inputs=caps.image_url_inputs,
+        video_inputs=caps.video_inputs,
+        pdf_inputs=caps.pdf_inputs,
         audio_inputs=False,
         image_tool_message=False,
         pdf_tool_message=False,
-        reasoning_output=info.thinking != "none",
-        tool_calling=info.tools,
-        tool_choice=info.tools,
-        tool_call_streaming=info.tools,
-        structured_output=info.json_schema and formats is not None and "json_schema" in formats,
-        temperature=info.fixed_temperature is None,
-        status="deprecated" if info.retirement(provider.name) else "active",
+        reasoning_output=caps.reasoning_output,
+        tool_calling=caps.tool_calling,
+        tool_choice=caps.tool_calling,
+        tool_call_streaming=caps.tool_calling,
+        structured_output=caps.structured_output,
+        temperature=caps.temperature,
+        status="deprecated" if caps.deprecated else "active",
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -140,14 +141,10 @@ class KimiFileLoader(BaseLoader):
         #: The errors of the files skipped by the last load (``on_error="skip"``).
         self.errors: list[kc.KimiError] = []
         self._api_key = SecretStr(api_key) if isinstance(api_key, str) else api_key
-        # Configuration errors (an unknown provider, a bad URL) now, not at load time. A
-        # base URL of no known host is a Moonshot-compatible server (extraction is a
-        # Moonshot endpoint): an emulator, a proxy.
-        if kc.resolve_provider(provider, base_url).name == "openai-compatible" and not provider:
-            provider = "moonshot"
+        # Configuration errors (an unknown provider, a bad URL) now, not at load time.
         self._settings: dict[str, Any] = {
             "base_url": base_url,
-            "provider": provider,
+            "provider": ka.extraction_provider(provider, base_url),
             "timeout": timeout,
             "total_timeout": total_timeout,
             "max_retries": max_retries,
@@ -286,6 +283,26 @@ def _texts(documents: Sequence[Document | str]) -> list[str]:
     return [d.page_content if isinstance(d, Document) else d for d in documents]
 
 
+def _ask(
+    documents: Sequence[Document | str], model: ChatKimi, question: str | None, reserve: int
+) -> dict[str, Any]:
+    """The arguments of ``kimi_core.document_prompt`` but the client."""
+    return {
+        "documents": _texts(documents),
+        "model": model.model_name,
+        "question": question,
+        "reserve_tokens": reserve,
+    }
+
+
+@contextmanager
+def _langchain_errors() -> Iterator[None]:
+    try:
+        yield
+    except kc.KimiError as err:
+        raise _error(err) from err
+
+
 class KimiDocumentMessages(list[BaseMessage]):
     """The messages of a document question, with their token estimate."""
 
@@ -326,17 +343,11 @@ def kimi_document_messages(
     Returns a list of messages (pass it to ``invoke``) that also carries the estimate:
     ``tokens``, ``estimated_by`` (``"platform"`` or ``"local"``) and ``context_window``.
     """
-    client = model._client if model._profile.has_platform_endpoints else None
-    try:
+    client = model._get_client() if model._profile.has_platform_endpoints else None
+    with _langchain_errors():
         prompt = kc.document_prompt(
-            _texts(documents),
-            model=model.model_name,
-            question=question,
-            client=client,
-            reserve_tokens=reserve_tokens,
+            client=client, **_ask(documents, model, question, reserve_tokens)
         )
-    except kc.KimiError as err:
-        raise _error(err) from err
     return _as_messages(prompt)
 
 
@@ -348,15 +359,9 @@ async def akimi_document_messages(
     reserve_tokens: int = 8192,
 ) -> KimiDocumentMessages:
     """The async :func:`kimi_document_messages`."""
-    client = model._aclient if model._profile.has_platform_endpoints else None
-    try:
+    client = model._get_aclient() if model._profile.has_platform_endpoints else None
+    with _langchain_errors():
         prompt = await kc.adocument_prompt(
-            _texts(documents),
-            model=model.model_name,
-            question=question,
-            client=client,
-            reserve_tokens=reserve_tokens,
+            client=client, **_ask(documents, model, question, reserve_tokens)
         )
-    except kc.KimiError as err:
-        raise _error(err) from err
     return _as_messages(prompt)

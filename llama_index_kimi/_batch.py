@@ -14,6 +14,7 @@ objects for it, in any process.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
@@ -192,181 +193,129 @@ def _meta(metadata: Mapping[str, str] | None, prompts: bool) -> dict[str, str]:
     return meta
 
 
+@dataclass(frozen=True)
+class _Wait:
+    """How ``batch_chat`` / ``batch_complete`` (and async) run and wait for their job."""
+
+    completion: bool
+    completion_window: str = "24h"
+    poll_interval: float = 30.0
+    timeout: float | None = None
+    show_progress: bool = False
+    return_exceptions: bool = False
+
+    @classmethod
+    def of(cls, kwargs: dict[str, Any], *, completion: bool) -> _Wait:
+        """The options taken out of ``kwargs`` (the rest are the calls' parameters)."""
+        names = [f.name for f in fields(cls) if f.name != "completion"]
+        return cls(completion, **{n: kwargs.pop(n) for n in names if n in kwargs})
+
+
+class _Run:
+    """One ``batch_chat`` / ``batch_complete`` run, but its I/O: the job, the events, the
+    progress bar (None when nothing is sent) and the outputs. The sync and async methods
+    drive it the same way."""
+
+    def __init__(
+        self,
+        llm: Kimi,
+        inputs: Sequence[BatchInput],
+        wait: _Wait,
+        kwargs: Mapping[str, Any],
+        client: kc.KimiClient | kc.AsyncKimiClient,
+    ) -> None:
+        self.job, self.slots, prompts = _job(llm, inputs, kwargs, client, wait.return_exceptions)
+        self.requests = self.job.requests
+        self.wait = wait
+        self.submit_options: dict[str, Any] = {
+            "completion_window": wait.completion_window,
+            "metadata": _meta(None, wait.completion and prompts),
+        }
+        self.wait_options: dict[str, Any] = {
+            "poll_interval": wait.poll_interval,
+            "timeout": wait.timeout,
+        }
+        self.events = _Events(llm, inputs, wait.completion, kwargs)
+        self.events.start()
+        self.results: dict[str, kc.BatchResult] = {}
+        self.bar = _Bar(wait.show_progress, len(self.job)) if len(self.job) else None
+
+    def found(self, results: Sequence[kc.BatchResult]) -> None:
+        self.results = {r.custom_id: r for r in results}
+
+    def finish(self) -> list[Any]:
+        outputs = _outputs(self.slots, self.results, self.wait.completion, True)
+        self.events.end(outputs)
+        return outputs if self.wait.return_exceptions else _raise_first(outputs)
+
+
 class BatchAPIMixin:
     """The Batch API methods of :class:`~llama_index_kimi.Kimi`."""
 
     # ------------------------------------------------------------------ wait for it
 
     def batch_chat(
-        self,
-        messages_list: Sequence[Sequence[ChatMessage]],
-        *,
-        completion_window: str = "24h",
-        poll_interval: float = 30.0,
-        timeout: float | None = None,
-        show_progress: bool = False,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, messages_list: Sequence[Sequence[ChatMessage]], **kwargs: Any
     ) -> list[ChatResponse]:
         """Answer each message list as ``chat`` would, as one Batch API job (40 % cheaper;
-        within ``completion_window``): the responses in input order. ``kwargs`` are
-        ``chat``'s (``tools``, ``tool_choice``, ``response_format``...). With
-        ``return_exceptions=True`` an input's error takes its place instead of raising."""
-        return self._run_batch(
-            messages_list,
-            completion=False,
-            completion_window=completion_window,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            show_progress=show_progress,
-            return_exceptions=return_exceptions,
-            kwargs=kwargs,
-        )
+        within ``completion_window``): the responses in input order.
 
-    def batch_complete(
-        self,
-        prompts: Sequence[str],
-        *,
-        completion_window: str = "24h",
-        poll_interval: float = 30.0,
-        timeout: float | None = None,
-        show_progress: bool = False,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[CompletionResponse]:
-        """Complete each prompt as ``complete`` would, as one Batch API job."""
-        return self._run_batch(
-            prompts,
-            completion=True,
-            completion_window=completion_window,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            show_progress=show_progress,
-            return_exceptions=return_exceptions,
-            kwargs=kwargs,
-        )
+        Keywords: ``completion_window`` (``"24h"``), ``poll_interval`` (30.0 s, then
+        backing off), ``timeout`` (None: as long as the job runs), ``show_progress``
+        (False), ``return_exceptions`` (False: with True an input's error takes its place
+        instead of raising); the others are ``chat``'s (``tools``, ``tool_choice``,
+        ``response_format``...)."""
+        return self._run_batch(messages_list, _Wait.of(kwargs, completion=False), kwargs)
+
+    def batch_complete(self, prompts: Sequence[str], **kwargs: Any) -> list[CompletionResponse]:
+        """Complete each prompt as ``complete`` would, as one Batch API job (the keywords
+        of :meth:`batch_chat`)."""
+        return self._run_batch(prompts, _Wait.of(kwargs, completion=True), kwargs)
 
     def _run_batch(
-        self,
-        inputs: Sequence[BatchInput],
-        *,
-        completion: bool,
-        completion_window: str,
-        poll_interval: float,
-        timeout: float | None,
-        show_progress: bool,
-        return_exceptions: bool,
-        kwargs: Mapping[str, Any],
+        self, inputs: Sequence[BatchInput], wait: _Wait, kwargs: Mapping[str, Any]
     ) -> list[Any]:
         llm: Kimi = self  # type: ignore[assignment]
         client = llm._get_client()
-        job, slots, prompts = _job(llm, inputs, kwargs, client, return_exceptions)
-        events = _Events(llm, inputs, completion, kwargs)
-        events.start()
-        results: dict[str, kc.BatchResult] = {}
-        if len(job):
-            bar = _Bar(show_progress, len(job))
+        run = _Run(llm, inputs, wait, kwargs, client)
+        if run.bar is not None:
             try:
-                batch = client.batches.submit(
-                    job,
-                    completion_window=completion_window,
-                    metadata=_meta(None, completion and prompts),
-                )
-                bar(batch)
-                done = client.batches.wait(
-                    batch.id, poll_interval=poll_interval, timeout=timeout, on_update=bar
-                )
-                found = client.batches.results(done, job.custom_ids, requests=job.requests)
+                batch = client.batches.submit(run.job, **run.submit_options)
+                run.bar(batch)
+                done = client.batches.wait(batch.id, on_update=run.bar, **run.wait_options)
+                run.found(client.batches.results(done, run.job.custom_ids, requests=run.requests))
             finally:
-                bar.close()
-            results = {r.custom_id: r for r in found}
-        outputs = _outputs(slots, results, completion, True)
-        events.end(outputs)
-        return _raise_first(outputs) if not return_exceptions else outputs
+                run.bar.close()
+        return run.finish()
 
     async def abatch_chat(
-        self,
-        messages_list: Sequence[Sequence[ChatMessage]],
-        *,
-        completion_window: str = "24h",
-        poll_interval: float = 30.0,
-        timeout: float | None = None,
-        show_progress: bool = False,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, messages_list: Sequence[Sequence[ChatMessage]], **kwargs: Any
     ) -> list[ChatResponse]:
         """Async :meth:`batch_chat`."""
-        return await self._arun_batch(
-            messages_list,
-            completion=False,
-            completion_window=completion_window,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            show_progress=show_progress,
-            return_exceptions=return_exceptions,
-            kwargs=kwargs,
-        )
+        return await self._arun_batch(messages_list, _Wait.of(kwargs, completion=False), kwargs)
 
     async def abatch_complete(
-        self,
-        prompts: Sequence[str],
-        *,
-        completion_window: str = "24h",
-        poll_interval: float = 30.0,
-        timeout: float | None = None,
-        show_progress: bool = False,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, prompts: Sequence[str], **kwargs: Any
     ) -> list[CompletionResponse]:
         """Async :meth:`batch_complete`."""
-        return await self._arun_batch(
-            prompts,
-            completion=True,
-            completion_window=completion_window,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            show_progress=show_progress,
-            return_exceptions=return_exceptions,
-            kwargs=kwargs,
-        )
+        return await self._arun_batch(prompts, _Wait.of(kwargs, completion=True), kwargs)
 
     async def _arun_batch(
-        self,
-        inputs: Sequence[BatchInput],
-        *,
-        completion: bool,
-        completion_window: str,
-        poll_interval: float,
-        timeout: float | None,
-        show_progress: bool,
-        return_exceptions: bool,
-        kwargs: Mapping[str, Any],
+        self, inputs: Sequence[BatchInput], wait: _Wait, kwargs: Mapping[str, Any]
     ) -> list[Any]:
         llm: Kimi = self  # type: ignore[assignment]
         client = llm._get_aclient()
-        job, slots, prompts = _job(llm, inputs, kwargs, client, return_exceptions)
-        events = _Events(llm, inputs, completion, kwargs)
-        events.start()
-        results: dict[str, kc.BatchResult] = {}
-        if len(job):
-            bar = _Bar(show_progress, len(job))
+        run = _Run(llm, inputs, wait, kwargs, client)
+        if run.bar is not None:
             try:
-                batch = await client.batches.submit(
-                    job,
-                    completion_window=completion_window,
-                    metadata=_meta(None, completion and prompts),
-                )
-                bar(batch)
-                done = await client.batches.wait(
-                    batch.id, poll_interval=poll_interval, timeout=timeout, on_update=bar
-                )
-                found = await client.batches.results(done, job.custom_ids, requests=job.requests)
+                batch = await client.batches.submit(run.job, **run.submit_options)
+                run.bar(batch)
+                done = await client.batches.wait(batch.id, on_update=run.bar, **run.wait_options)
+                found = client.batches.results(done, run.job.custom_ids, requests=run.requests)
+                run.found(await found)
             finally:
-                bar.close()
-            results = {r.custom_id: r for r in found}
-        outputs = _outputs(slots, results, completion, True)
-        events.end(outputs)
-        return _raise_first(outputs) if not return_exceptions else outputs
+                run.bar.close()
+        return run.finish()
 
     # ------------------------------------------------------------------ by id
 

@@ -57,8 +57,7 @@ __all__ = ["DEFAULT_MODEL", "Kimi"]
 dispatcher = get_dispatcher(__name__)
 
 #: The model used when none is given (or the provider's closest documented one).
-DEFAULT_MODEL = "kimi-k2.6"
-_PREFERRED_MODELS = (DEFAULT_MODEL, "kimi-k2.5")
+DEFAULT_MODEL = ka.DEFAULT_MODEL
 
 #: How Kimi's refusals name things; the keywords LlamaIndex (or an OpenAI habit) passes to
 #: calls that are not request parameters are dropped.
@@ -81,15 +80,6 @@ def _field_names(cls: type[Kimi]) -> frozenset[str]:
     names = set(cls.model_fields)
     names.update(f.alias for f in cls.model_fields.values() if f.alias)
     return frozenset(names)
-
-
-def _default_model(profile: kc.ProviderProfile) -> str:
-    if not profile.models:
-        return DEFAULT_MODEL
-    for model in _PREFERRED_MODELS:
-        if model in profile.models:
-            return model
-    return profile.models[0]
 
 
 class Kimi(BatchAPIMixin, FunctionCallingLLM):
@@ -278,10 +268,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     _http_client: httpx.Client | None = PrivateAttr(default=None)
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _retry_policy: kc.RetryPolicy | None = PrivateAttr(default=None)
-    _client: kc.KimiClient | None = PrivateAttr(default=None)
-    _aclient: kc.AsyncKimiClient | None = PrivateAttr(default=None)
-    _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
-    _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    _clients: ka.ClientPair = PrivateAttr(default_factory=ka.ClientPair)
 
     def __init__(
         self,
@@ -319,7 +306,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         if headers:
             kwargs["default_headers"] = ka.unmasked_headers(headers)
         super().__init__(
-            model=model or _default_model(profile),
+            model=model or ka.default_model(profile),
             api_key=api_key,
             api_base=api_base,
             provider=profile.name,
@@ -336,9 +323,8 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         """Pickles carry a reference to the key, never the key (``kimi_core._secrets``): a
         copy in this process or a forked worker (``num_workers``) finds it again;
         elsewhere the key comes from the environment."""
-        return ka.state_without_key(
-            super().__getstate__(), private=("_client", "_aclient", "_client_key", "_aclient_key")
-        )
+        # The clients hold the key: a ClientPair pickles without them (kimi_core._clients).
+        return ka.state_without_key(super().__getstate__())
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(ka.state_with_key(state, wrap=SecretStr))
@@ -363,16 +349,15 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        info = self.model_info
-        window = self.context_window or info.context_window
+        caps = ka.capabilities(self.model_info, self._get_client().profile)
+        window = self.context_window or caps.context_window
         return LLMMetadata(
             context_window=window,
             # What LlamaIndex reserves for the answer when it packs prompts: max_tokens if
-            # set, else the model's maximum output, at most a quarter of the window (a
-            # model whose output may fill its window, moonshot-v1-8k, would leave none).
-            num_output=self.num_output or self.max_tokens or min(info.max_output, window // 4),
+            # set, else the core's reserve for the model's output.
+            num_output=self.num_output or self.max_tokens or caps.output_reserve(window),
             is_chat_model=True,
-            is_function_calling_model=info.tools,
+            is_function_calling_model=caps.tool_calling,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
@@ -389,51 +374,28 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             "max_tokens": self.max_tokens,
         }
 
-    def _config(self) -> tuple[Any, ...]:
-        """What the cached clients were built from (secrets by reference only)."""
-        return (
-            self.provider,
-            self.api_base,
-            ka.key_ref(self.api_key.get_secret_value() if self.api_key is not None else None),
-            self.timeout,
-            self.total_timeout,
-            self.max_retries,
-            self.max_event_bytes,
-            self.max_body_bytes,
-            self.max_error_bytes,
-            tuple(sorted((ka.headers_by_ref(self.default_headers) or {}).items())),
+    def _settings(self) -> ka.ClientSettings:
+        return ka.ClientSettings.of(
+            provider=self.provider,
+            api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
+            base_url=self.api_base,
+            timeout=self.timeout,
+            total_timeout=self.total_timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            retry_policy=self._retry_policy,
+            max_event_bytes=self.max_event_bytes,
+            max_body_bytes=self.max_body_bytes,
+            max_error_bytes=self.max_error_bytes,
         )
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "api_key": self.api_key,  # a SecretStr: no frame holds the key in clear
-            "base_url": self.api_base,
-            "timeout": self.timeout,
-            "total_timeout": self.total_timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "retry_policy": self._retry_policy,
-            "max_event_bytes": self.max_event_bytes,
-            "max_body_bytes": self.max_body_bytes,
-            "max_error_bytes": self.max_error_bytes,
-        }
-
     def _get_client(self) -> kc.KimiClient:
-        key = self._config()
-        if self._client is None or self._client_key != key:
-            self._client = kc.KimiClient(http_client=self._http_client, **self._client_kwargs())
-            self._client_key = key
-        return self._client
+        """The sync ``kimi_core`` client (``kimi_core._clients``: rebuilt when a setting
+        changes)."""
+        return self._clients.sync(self._settings(), self._http_client)
 
     def _get_aclient(self) -> kc.AsyncKimiClient:
-        key = self._config()
-        if self._aclient is None or self._aclient_key != key:
-            self._aclient = kc.AsyncKimiClient(
-                http_client=self._async_http_client, **self._client_kwargs()
-            )
-            self._aclient_key = key
-        return self._aclient
+        return self._clients.async_(self._settings(), self._async_http_client)
 
     def _prepare(
         self,

@@ -108,15 +108,12 @@ class KimiFileReader(BasePydanticReader):
     ) -> None:
         if isinstance(api_key, str):
             api_key = SecretStr(api_key)
-        # A base URL of no known host is a Moonshot-compatible server (an emulator, a
-        # proxy): extraction exists only on Moonshot.
-        profile = kc.resolve_provider(provider, api_base)
-        if profile.name == "openai-compatible" and not provider:
-            profile = kc.resolve_provider("moonshot", api_base)
+        # Configuration errors (an unknown provider, a bad URL) now, not at load time.
+        provider = ka.extraction_provider(provider, api_base)
         headers = kwargs.get("default_headers")
         if headers:
             kwargs["default_headers"] = ka.unmasked_headers(headers)
-        kwargs.update(api_key=api_key, api_base=api_base, provider=profile.name)
+        kwargs.update(api_key=api_key, api_base=api_base, provider=provider)
         super().__init__(**kwargs)
         self._http_client = http_client
         self._async_http_client = async_http_client
@@ -156,6 +153,17 @@ class KimiFileReader(BasePydanticReader):
             "total_timeout": self.total_timeout,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
+        }
+
+    def _extraction(self) -> dict[str, Any]:
+        """The options of ``kimi_core.extract_texts`` (and async) but the files and client:
+        every file gets its result or its error (the first error is raised once all are
+        done)."""
+        return {
+            "keep": self.keep_files,
+            "cache": self.cache_dir,
+            "max_concurrency": self.max_concurrency,
+            "return_exceptions": True,
         }
 
     def _files(self, file: Any, fs: Any) -> list[Any]:
@@ -202,27 +210,17 @@ class KimiFileReader(BasePydanticReader):
     ) -> list[Document]:
         """One ``Document`` per file (``file``: a path, ``(filename, bytes)``, a binary
         file object, or a list of them); the first failure is raised once all are done."""
-        results = kc.extract_texts(
-            self._files(file, fs),
-            client=kc.KimiClient(**self._client_kwargs(), http_client=self._http_client),
-            keep=self.keep_files,
-            cache=self.cache_dir,
-            max_concurrency=self.max_concurrency,
-            return_exceptions=True,
-        )
+        client = kc.KimiClient(**self._client_kwargs(), http_client=self._http_client)
+        results = kc.extract_texts(self._files(file, fs), client=client, **self._extraction())
         return self._documents(results, extra_info)
 
     async def aload_data(
         self, file: Any, extra_info: dict[str, Any] | None = None, fs: Any = None
     ) -> list[Document]:
         """The async ``load_data`` (native async HTTP)."""
+        client = kc.AsyncKimiClient(**self._client_kwargs(), http_client=self._async_http_client)
         results = await kc.aextract_texts(
-            self._files(file, fs),
-            client=kc.AsyncKimiClient(**self._client_kwargs(), http_client=self._async_http_client),
-            keep=self.keep_files,
-            cache=self.cache_dir,
-            max_concurrency=self.max_concurrency,
-            return_exceptions=True,
+            self._files(file, fs), client=client, **self._extraction()
         )
         return self._documents(results, extra_info)
 

@@ -151,8 +151,7 @@ def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:
             calls = [_tool_call_from_any(tc) for tc in extra["tool_calls"]]
         if calls:
             out["tool_calls"] = calls
-            if not out["content"]:
-                del out["content"]
+            out = dict(ka.without_empty_content(out))
         if reasoning is None and isinstance(extra.get("reasoning_content"), str):
             reasoning = [extra["reasoning_content"]]
         if reasoning is not None:
@@ -176,14 +175,11 @@ def _role_value(role: Any) -> str:
 
 def _tool_call_from_block(block: ToolCallBlock) -> dict[str, Any]:
     args = block.tool_kwargs
-    return {
-        "id": block.tool_call_id or "",
-        "type": "function",
-        "function": {
-            "name": block.tool_name,
-            "arguments": args if isinstance(args, str) else ka.arguments_json(args),
-        },
-    }
+    return ka.tool_call(
+        block.tool_call_id or "",
+        block.tool_name,
+        args if isinstance(args, str) else ka.arguments_json(args),
+    )
 
 
 def _tool_call_from_any(tc: Any) -> dict[str, Any]:
@@ -345,22 +341,9 @@ def to_wire_tools(tools: Sequence[BaseTool | Mapping[str, Any]], *, strict: bool
 def resolve_tool_choice(
     tool_choice: str | Mapping[str, Any] | None, tool_required: bool = False
 ) -> str | dict[str, Any] | None:
-    """LlamaIndex's ``tool_choice`` / ``tool_required`` as the wire ``tool_choice``.
-
-    ``None`` -> ``"required"`` when a call is required, else nothing (the API's ``auto``);
-    ``"any"`` -> ``"required"``; a tool name -> ``{"type": "function", "function":
-    {"name": ...}}``. While the model thinks, ``kimi_core`` turns a forced choice into what
-    Kimi accepts.
-    """
-    if tool_choice is None:
-        return "required" if tool_required else None
-    if isinstance(tool_choice, Mapping):
-        return dict(tool_choice)
-    if tool_choice == "any":
-        return "required"
-    if tool_choice in ("auto", "none", "required"):
-        return tool_choice
-    return {"type": "function", "function": {"name": tool_choice}}
+    """LlamaIndex's ``tool_choice`` / ``tool_required`` as the wire ``tool_choice`` (the
+    mapping both adapters share, ``ka.tool_choice_to_wire``)."""
+    return ka.tool_choice_to_wire(tool_choice, required=tool_required)
 
 
 # --------------------------------------------------------------------------- responses

@@ -13,12 +13,14 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._capabilities import DEFAULT_MODEL, Capabilities, capabilities, default_model
+from ._clients import ClientPair, ClientSettings, extraction_provider
 from ._context import unknown_parameter
 from ._errors import ToolArgumentsError
 from ._media import sniff_media_type
+from ._message_rules import file_url, without_empty_content
 from ._models import warn_if_retired
 from ._providers import resolve_api_key
-from ._rules import ToolSet
 from ._secrets import (
     MASK,
     headers_by_ref,
@@ -37,16 +39,35 @@ from ._shaping import (
 )
 from ._stream import first_usable_choice, usage_of
 from ._structured import json_mode_instruction
+from ._tool_rules import (
+    WEB_SEARCH,
+    WEB_SEARCH_TOOL,
+    ToolSet,
+    is_builtin,
+    tool_call,
+    tool_choice_to_wire,
+)
 
 __all__ = [
+    "DEFAULT_MODEL",
     "MASK",
+    "WEB_SEARCH",
+    "WEB_SEARCH_TOOL",
     "CallConventions",
+    "Capabilities",
+    "ClientPair",
+    "ClientSettings",
     "ToolSet",
     "arguments_json",
+    "capabilities",
+    "default_model",
+    "extraction_provider",
+    "file_url",
     "first_usable_choice",
     "headers_by_ref",
     "headers_from_ref",
     "instruction_placement",
+    "is_builtin",
     "json_mode_instruction",
     "json_schema_format",
     "key_from_ref",
@@ -60,10 +81,13 @@ __all__ = [
     "state_without_key",
     "tool_arguments",
     "tool_arguments_error",
+    "tool_call",
+    "tool_choice_to_wire",
     "unknown_parameter",
     "unmasked_headers",
     "usage_of",
     "warn_if_retired",
+    "without_empty_content",
 ]
 
 

@@ -131,12 +131,6 @@ class ModelInfo:
     def thinking_switchable(self) -> bool:
         return self.thinking in ("default_on", "default_off")
 
-    def thinking_enabled(self, thinking: bool | None) -> bool:
-        """Whether a request with this ``thinking`` setting thinks."""
-        if thinking is None or self.thinking in ("always", "none"):
-            return self.thinks_by_default
-        return thinking
-
     def retirement(self, provider: str) -> Retirement | None:
         """How ``provider`` retired this id, or None where it is served (or unknown)."""
         for name, retirement in self.retired:

@@ -7,22 +7,21 @@ what is allowed, and the model or provider the rule comes from.
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from ._content_cache import ContentCache
 from ._context import RuleContext, fmt
 from ._errors import ConfigurationError
 from ._gateway import provider_routing_field
+from ._message_rules import checked_messages
 from ._models import ModelInfo, get_model_info
 from ._providers import ProviderProfile
 from ._schema import normalize_schema
-from ._thinking import ReasoningReplay, ThinkingPlan, plan_thinking
+from ._thinking import ThinkingPlan, plan_thinking
+from ._tool_rules import WEB_SEARCH, ToolSet, check_tool_choice, checked_tools
 
 __all__ = [
     "REQUEST_PARAMS",
@@ -55,12 +54,6 @@ REQUEST_PARAMS = frozenset(
         "provider_routing",
     }
 )
-
-TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
-BUILTIN_NAME_RE = re.compile(r"^\$[a-z_]{2,63}$")
-WEB_SEARCH = "$web_search"
-_ROLES = frozenset({"system", "user", "assistant", "tool"})
-_MEDIA_PARTS = {"image_url": "image_input", "video_url": "video_input"}
 
 
 @dataclass(frozen=True)
@@ -143,8 +136,8 @@ def build_chat_request(
         integers={"n": n, "max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens},
         flags={"parallel_tool_calls": parallel_tool_calls},
     )
-    tool_list = _tools(ctx, tools)
-    _check_tool_choice(ctx, tool_choice, tool_list)
+    tool_list = checked_tools(ctx, tools)
+    check_tool_choice(ctx, tool_choice, tool_list)
     plan = plan_thinking(
         profile,
         info,
@@ -162,7 +155,7 @@ def build_chat_request(
     _sampling(ctx, body, plan.thinks, temperature, top_p, n, presence_penalty, frequency_penalty)
     _max_tokens(ctx, body, max_tokens, max_completion_tokens)
     _stop(ctx, body, stop)
-    partial = _messages(ctx, body, messages, plan.replay)
+    partial = checked_messages(ctx, body, messages, plan.replay)
     _response_format(ctx, body, response_format, partial)
 
     if tool_list:
@@ -216,32 +209,6 @@ def _types(
     for name, value in flags.items():
         if value is not None and not isinstance(value, bool):
             raise ctx.error(name, value, "a bool")
-
-
-# --------------------------------------------------------------------------- tool_choice
-
-
-def _check_tool_choice(
-    ctx: RuleContext, tool_choice: str | Mapping[str, Any] | None, tools: list[dict[str, Any]]
-) -> None:
-    """A tool_choice is a known string or names a bound tool (what is sent for it while
-    the model thinks is the thinking plan's)."""
-    if tool_choice is None:
-        return
-    if isinstance(tool_choice, str):
-        if tool_choice not in ("auto", "none", "required"):
-            raise ctx.error(
-                "tool_choice",
-                tool_choice,
-                "'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
-            )
-    elif isinstance(tool_choice, Mapping):
-        name = (tool_choice.get("function") or {}).get("name")
-        if not isinstance(name, str) or name not in {t["function"]["name"] for t in tools}:
-            names = ", ".join(repr(t["function"]["name"]) for t in tools) or "no tools bound"
-            raise ctx.error("tool_choice", dict(tool_choice), f"name one of the tools: {names}")
-    else:
-        raise ctx.error("tool_choice", tool_choice, "a string or a function dict")
 
 
 # --------------------------------------------------------------------------- sampling
@@ -354,346 +321,8 @@ def _stop(ctx: RuleContext, body: dict[str, Any], stop: str | Sequence[str] | No
         body["stop"] = stops
 
 
-# --------------------------------------------------------------------------- by content
-
-_V = TypeVar("_V")
-
-
-class _ContentCache(Generic[_V]):
-    """Results of a pure function of JSON data, kept by the data's JSON text.
-
-    An agent sends the same tool set (and structured output the same schema) with every
-    turn: checking and normalising it again would be most of the work of building a
-    request. The key is the JSON text, so a tool set rebuilt as new dicts each turn (as
-    LlamaIndex does) still hits, and a changed one misses. Bounded (least recently used
-    out); data that is not JSON is computed every time. Results are shared by the
-    requests that hit them: treat a request body as read-only.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, _V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, data: Any, compute: Callable[[], _V]) -> _V:
-        try:
-            key = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return compute()
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-#: Checked, normalised tool lists by the JSON text of the tools given.
-_TOOL_SETS: _ContentCache[tuple[dict[str, Any], ...]] = _ContentCache(256)
-
-
-class ToolSet(list[dict[str, Any]]):
-    """A tool set an adapter owns and sends with every call (a bound tool set): checked
-    and normalised on the first request that sends it (a refusal is that request's), then
-    reused as is, without even reading its JSON text again.
-
-    It is a list of the tool dicts as given. The adapter that makes one keeps its dicts to
-    itself (copies of what the user bound); if the list itself is changed, the next
-    request checks it again.
-    """
-
-    __slots__ = ("_checked", "_ids")
-
-    def __init__(self, tools: Iterable[Mapping[str, Any]] = ()) -> None:
-        super().__init__(dict(t) if not isinstance(t, dict) else t for t in tools)
-        self._checked: tuple[dict[str, Any], ...] | None = None
-        self._ids: tuple[int, ...] = ()
-
-    def checked(self) -> tuple[dict[str, Any], ...] | None:
-        """The tools as sent, if this set (unchanged since) was checked."""
-        if self._checked is not None and self._ids == tuple(map(id, self)):
-            return self._checked
-        return None
-
-    def remember(self, checked: tuple[dict[str, Any], ...]) -> None:
-        self._checked, self._ids = checked, tuple(map(id, self))
-
-
 #: Normalised ``json_schema`` response-format schemas by the JSON text of the schema.
-_FORMAT_SCHEMAS: _ContentCache[dict[str, Any]] = _ContentCache(256)
-
-
-# --------------------------------------------------------------------------- tools
-
-
-def _tools(ctx: RuleContext, tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
-    """The tools as sent: checked, builtins typed, parameter schemas normalised (once per
-    tool set: by identity for a :class:`ToolSet`, else by content, :data:`_TOOL_SETS`)."""
-    if tools is None or (isinstance(tools, (list, tuple)) and not tools):
-        return []
-    if not isinstance(tools, (list, tuple)):
-        raise ctx.error("tools", tools, "a list of tool dicts")
-    profile = ctx.profile
-    if not ctx.model.tools:
-        raise ctx.error(
-            "tools", f"{len(tools)} tools", "this model does not call tools", by="model"
-        )
-    if profile.max_tools is not None and len(tools) > profile.max_tools:
-        raise ctx.error("tools", f"{len(tools)} tools", f"at most {profile.max_tools} tools")
-    if isinstance(tools, ToolSet):
-        checked = tools.checked()
-        if checked is None:
-            checked = _TOOL_SETS.get(tools, lambda: _checked_tools(ctx, tools))
-            tools.remember(checked)
-        return list(checked)
-    return list(_TOOL_SETS.get(tools, lambda: _checked_tools(ctx, tools)))
-
-
-def _checked_tools(
-    ctx: RuleContext, tools: Sequence[Mapping[str, Any]]
-) -> tuple[dict[str, Any], ...]:
-    """Each tool checked (the checks depend on the tools only), its schema normalised."""
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, Mapping) or not isinstance(tool.get("function"), Mapping):
-            raise ctx.error(
-                f"tools[{i}]",
-                tool,
-                "{'type': 'function', 'function': {'name', 'description', 'parameters'}}",
-            )
-        kind = tool.get("type", "function")
-        fn = dict(tool["function"])
-        name = fn.get("name")
-        if kind == "builtin_function":
-            if not isinstance(name, str) or not BUILTIN_NAME_RE.match(name):
-                raise ctx.error(
-                    f"tools[{i}].function.name", name, "a builtin such as '$web_search'"
-                )
-        elif kind == "function":
-            if not isinstance(name, str) or not TOOL_NAME_RE.match(name):
-                raise ctx.error(
-                    f"tools[{i}].function.name",
-                    name,
-                    "3 to 64 characters matching ^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$",
-                )
-            params = fn.get("parameters")
-            if params is not None and not isinstance(params, Mapping):
-                raise ctx.error(f"tools[{i}].function.parameters", params, "a JSON Schema object")
-            fn["parameters"] = normalize_schema(params or {})
-            if fn["parameters"].get("type") != "object":
-                # Kimi: 400 'Invalid request: tools.function.parameters.type is required and
-                # must be "object"' (docs/kimi-platform.md §12, Hmbown/Codewhale#3265).
-                raise ctx.error(
-                    f"tools[{i}].function.parameters",
-                    params,
-                    "a JSON Schema whose root is {'type': 'object', 'properties': {...}} "
-                    "(Kimi: 'tools.function.parameters.type is required and must be "
-                    '"object"\'); wrap other values in an object property',
-                )
-        else:
-            raise ctx.error(f"tools[{i}].type", kind, "'function' or 'builtin_function'")
-        if name in seen:
-            raise ctx.error(
-                f"tools[{i}].function.name", name, "tool names must be unique (duplicated)"
-            )
-        seen.add(name)
-        out.append({**tool, "type": kind, "function": fn})
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def _is_empty(content: Any) -> bool:
-    if content is None:
-        return True
-    if isinstance(content, str):
-        return not content.strip()
-    if isinstance(content, list):
-        return not content or all(
-            isinstance(p, Mapping)
-            and p.get("type") == "text"
-            and not str(p.get("text") or "").strip()
-            for p in content
-        )
-    return False
-
-
-def _messages(
-    ctx: RuleContext,
-    body: dict[str, Any],
-    messages: Sequence[Mapping[str, Any]],
-    replay: ReasoningReplay,
-) -> bool:
-    """Check and adapt the messages; return whether the last one is a partial prefix.
-
-    ``replay`` (the thinking plan's) says which earlier assistant messages carry their
-    reasoning back: ``""`` is sent where none was produced."""
-    if isinstance(messages, (str, bytes)) or not messages:
-        raise ConfigurationError(
-            "messages is empty: send at least one message",
-            param="messages",
-            provider=ctx.profile.name,
-        )
-    parts_ok = ctx.profile.content_parts
-    out: list[dict[str, Any]] = []
-    last = len(messages) - 1
-    for i, msg in enumerate(messages):
-        if type(msg) is not dict and not isinstance(msg, Mapping):
-            raise ctx.error(f"messages[{i}]", msg, "a dict with 'role' and 'content'")
-        role = msg.get("role")
-        content = msg.get("content")
-        if (
-            type(content) is str
-            and content
-            and not content.isspace()
-            and msg.get("tool_calls") is None
-            and not msg.get("partial")
-            and (
-                role == "user"
-                or role == "system"
-                or (role == "tool" and msg.get("tool_call_id"))
-                or (
-                    role == "assistant"
-                    and (replay != "all" or type(msg.get("reasoning_content")) is str)
-                )
-            )
-        ):
-            out.append(dict(msg))  # the common case: text, nothing to check or adapt
-            continue
-        if role not in _ROLES:
-            raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
-        m = msg
-        if content is not None and not isinstance(content, (str, list)):
-            raise ctx.error(
-                f"messages[{i}].content", content, "a string or a list of content parts"
-            )
-        calls = msg.get("tool_calls")
-        if calls is not None:
-            _check_calls(ctx, i, role, calls)
-            if any(_is_builtin(c) and c.get("type") != "builtin_function" for c in calls):
-                # A builtin's call ($web_search) goes back the way Kimi sent it.
-                m = {**m, "tool_calls": [_builtin_typed(c) for c in calls]}
-        prefix = role == "assistant" and i == last and bool(msg.get("partial"))
-        if (
-            role == "assistant"
-            and ((replay == "all" and not prefix) or (replay == "tool_calls" and calls))
-            and not isinstance(msg.get("reasoning_content"), str)
-        ):
-            # Kimi: "thinking is enabled but reasoning_content is missing in assistant
-            # tool call message at index N". Nothing produced -> send "".
-            m = {**m, "reasoning_content": ""}
-        if role == "assistant" and calls:
-            if _is_empty(content) and "content" in msg:
-                m = {k: v for k, v in m.items() if k != "content"}
-        elif _is_empty(content) and not prefix:
-            raise ctx.error(
-                f"messages[{i}].content",
-                content,
-                f"content must not be empty (a {role} message needs text or parts)",
-            )
-        if role == "tool" and not msg.get("tool_call_id"):
-            raise ctx.error(
-                f"messages[{i}].tool_call_id",
-                msg.get("tool_call_id"),
-                "the id of the tool call answered",
-            )
-        if msg.get("partial") and (role != "assistant" or i != last):
-            raise ctx.error(
-                f"messages[{i}].partial",
-                True,
-                "only the last message, an assistant one, can be partial",
-            )
-        if isinstance(content, list):
-            m = _parts(ctx, i, m, content, parts_ok)
-        out.append(dict(m))
-    body["messages"] = out
-    return bool(messages[last].get("partial"))
-
-
-def _is_builtin(call: Mapping[str, Any]) -> bool:
-    return str((call.get("function") or {}).get("name", "")).startswith("$")
-
-
-def _builtin_typed(call: Mapping[str, Any]) -> Mapping[str, Any]:
-    return {**call, "type": "builtin_function"} if _is_builtin(call) else call
-
-
-def _check_calls(ctx: RuleContext, i: int, role: Any, calls: Any) -> None:
-    where = f"messages[{i}].tool_calls"
-    if role != "assistant":
-        raise ctx.error(where, calls, "only assistant messages carry tool_calls")
-    if not isinstance(calls, list):
-        raise ctx.error(where, calls, "a list of {'id', 'type': 'function', 'function': {...}}")
-    for j, call in enumerate(calls):
-        fn = call.get("function") if isinstance(call, Mapping) else None
-        if (
-            not isinstance(fn, Mapping)
-            or not isinstance(call.get("id"), str)
-            or not isinstance(fn.get("name"), str)
-            or not isinstance(fn.get("arguments", ""), str)
-        ):
-            raise ctx.error(
-                f"{where}[{j}]",
-                call,
-                "{'id': str, 'type': 'function', 'function': {'name': str, 'arguments': str}}",
-            )
-
-
-def _parts(
-    ctx: RuleContext,
-    i: int,
-    msg: Mapping[str, Any],
-    parts: list[Any],
-    allowed: frozenset[str] | None,
-) -> Mapping[str, Any]:
-    for j, part in enumerate(parts):
-        kind = part.get("type") if isinstance(part, Mapping) else None
-        if not isinstance(kind, str):
-            raise ctx.error(
-                f"messages[{i}].content[{j}]", part, "a content part dict with a 'type'"
-            )
-        if allowed is not None and kind not in allowed:
-            raise ctx.error(
-                f"messages[{i}].content[{j}].type",
-                kind,
-                f"content parts of type {', '.join(sorted(allowed))}",
-            )
-        capability = _MEDIA_PARTS.get(kind)
-        if capability is not None:
-            if not getattr(ctx.model, capability):
-                raise ctx.error(
-                    f"messages[{i}].content[{j}].type",
-                    kind,
-                    f"this model takes no {kind.split('_')[0]} input",
-                    by="model",
-                )
-            prefixes = ctx.profile.media_url_prefixes
-            url = (part.get(kind) or {}).get("url") if isinstance(part.get(kind), Mapping) else None
-            if not isinstance(url, str) or not url:
-                raise ctx.error(f"messages[{i}].content[{j}].{kind}.url", url, "a URL string")
-            if prefixes is not None and not url.startswith(prefixes):
-                raise ctx.error(
-                    f"messages[{i}].content[{j}].{kind}.url",
-                    url,
-                    "a base64 data URI ('data:image/png;base64,...') or an uploaded file "
-                    "id ('ms://<file_id>', see KimiClient.upload_file); download the "
-                    "file and send its bytes",
-                )
-    if allowed == frozenset({"text"}):
-        # The provider takes string content only: join text parts (same meaning).
-        return {**msg, "content": "".join(str(p.get("text") or "") for p in parts)}
-    return msg
+_FORMAT_SCHEMAS: ContentCache[dict[str, Any]] = ContentCache(256)
 
 
 def _response_format(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 import kimi_core as kc
 from kimi_core import _adapter as ka
-from kimi_core import _rules
+from kimi_core import _tool_rules as _rules
 from langchain_kimi import ChatKimi
 from llama_index_kimi import Kimi
 

@@ -193,7 +193,9 @@ def test_k25_fixed_values_and_capabilities() -> None:
     assert info.fixed_n == 1 and info.fixed_penalties == 0.0
     assert info.image_input and info.video_input and info.json_schema
     assert not info.forced_tool_choice_while_thinking
-    assert info.thinking_enabled(None) and not info.thinking_enabled(False)
+    moonshot = kc.get_provider("moonshot")
+    assert kc.plan_thinking(moonshot, info).thinks
+    assert not kc.plan_thinking(moonshot, info, thinking=False).thinks
     assert kc.get_model_info("moonshot-v1-8k-vision-preview").image_input
     assert not kc.get_model_info("kimi-k2-thinking").image_input
 

@@ -172,8 +172,12 @@ def test_partial_only_on_the_last_message() -> None:
         "partial": True,
         "name": "Kimi",
     }
+    # Partial mode has one behaviour in both adapters: the flag goes to kimi_core, which
+    # refuses it anywhere but on the last message (was: dropped here silently).
     wire = messages_to_wire([HumanMessage("a"), prefix, HumanMessage("b")])
-    assert "partial" not in wire[1]
+    assert wire[1]["partial"] is True
+    with pytest.raises(kc.ConfigurationError, match=r"messages\[1\]\.partial"):
+        build_chat_request(kc.get_provider("moonshot"), model="kimi-k2.6", messages=wire)
 
 
 def test_function_message_is_refused() -> None:

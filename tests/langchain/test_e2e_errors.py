@@ -257,7 +257,7 @@ def test_key_never_shows(moonshot: Any, caplog: pytest.LogCaptureFixture) -> Non
     model = chat_for(moonshot, max_retries=1)
     texts = [repr(model), str(model), dumps(model), str(dumpd(model)), str(model.asdict())]
     texts.append(str(model.model_dump()))
-    texts.append(repr(model._client))
+    texts.append(repr(model._get_client()))
     moonshot.fault("429", retry_after=0)
     model.invoke("Hello")  # a retry gets logged
     list(model.stream("Hello"))

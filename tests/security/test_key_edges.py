@@ -95,7 +95,7 @@ def test_adapter_dumps_and_pickles_hold_no_credential(index: int) -> None:
     assert KEY.encode() not in data and TOKEN.encode() not in data
     again = pickle.loads(data)
     assert again.default_headers["X-Api-Key"] == TOKEN  # found again in this process
-    client = again._client if index == 0 else again._get_client()
+    client = again._get_client()
     assert client._api_key == KEY and client._headers["X-Api-Key"] == TOKEN
 
 
