@@ -26,7 +26,7 @@ from ._deadline import (
 )
 from ._drivers import Flow, ItemFlow
 from ._errors import ConfigurationError, KimiError
-from ._providers import resolve_api_key, resolve_provider
+from ._providers import ProviderProfile, resolve_api_key, resolve_provider
 from ._response import ChatResult, ResponseHandling
 from ._retry import NEXT_CHUNK, Close, ReadBody, RetryPolicy, Send, Sleep, retry_wait
 from ._rules import ChatRequest, build_chat_request

@@ -60,9 +60,9 @@ from ._batch_results import (
     Batch,
     BatchRequestCounts,
     BatchResult,
+    ResultCollector,
     _str,
     ids_from_metadata,
-    ResultCollector,
     input_ids,
     not_ready,
     parse_result_line,
@@ -185,7 +185,7 @@ def _each_line(lines: ItemFlow[bytes], sink: Callable[[list[bytes]], object]) ->
             step = lines.send(outcome)
         except StopIteration:
             return
-        if step.__class__ is list:
+        if isinstance(step, list):
             sink(step)
             outcome = None
         else:
@@ -286,7 +286,8 @@ def _custom_ids_flow(logic: ClientLogic[Any], batch: Batch) -> Flow[list[str]]:
             status=batch.status,
         )
     found: list[str] = []
-    yield from _each_line(_lines_flow(logic, batch.input_file_id), lambda ls: found.extend(input_ids(ls)))
+    lines = _lines_flow(logic, batch.input_file_id)
+    yield from _each_line(lines, lambda some: found.extend(input_ids(some)))
     return found
 
 
@@ -511,6 +512,7 @@ class AsyncBatches(_BatchesBase):
         completion_window: str = "24h",
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
+        """Create a batch over an uploaded ``purpose=batch`` file."""
         flow = _create_flow(self._client, input_file_id, completion_window, metadata)
         return await self._client._run(flow)
 
@@ -521,8 +523,8 @@ class AsyncBatches(_BatchesBase):
         completion_window: str = "24h",
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
-        flow = _submit_flow(self._client, job, completion_window, metadata)
-        return await self._client._run(flow)
+        """Check, upload and create: the job's batch. Nothing is sent for a bad job."""
+        return await self._client._run(_submit_flow(self._client, job, completion_window, metadata))
 
     async def retrieve(self, batch_id: str) -> Batch:
         return await self._client._run(_retrieve_flow(self._client, batch_id))

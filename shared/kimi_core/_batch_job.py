@@ -80,9 +80,7 @@ class BatchError(KimiError):
         custom_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        self.batch_id = batch_id
-        self.status = status
-        self.custom_id = custom_id
+        self.batch_id, self.status, self.custom_id = batch_id, status, custom_id
         super().__init__(message, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -126,7 +126,9 @@ def files_flow(logic: ClientLogic[Any]) -> Flow[list[dict[str, Any]]]:
     return answer_list(logic, (yield from logic._json_flow("GET", "/files")), "files")
 
 
-def file_flow(logic: ClientLogic[Any], method: str, file_id: str, what: str) -> Flow[dict[str, Any]]:
+def file_flow(
+    logic: ClientLogic[Any], method: str, file_id: str, what: str
+) -> Flow[dict[str, Any]]:
     require_platform(logic, "files")
     return answer_dict(logic, (yield from logic._json_flow(method, f"/files/{file_id}")), what)
 

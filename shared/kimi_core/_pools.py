@@ -51,9 +51,7 @@ def sync_pool(timeout: httpx.Timeout) -> httpx.Client:
     with _pool_lock:
         client = _sync_pools.get(key)
         if client is None:
-            client = _sync_pools[key] = httpx.Client(
-                timeout=timeout, limits=LIMITS, verify=context
-            )
+            client = _sync_pools[key] = httpx.Client(timeout=timeout, limits=LIMITS, verify=context)
         return client
 
 

@@ -63,6 +63,7 @@ class ChatResult:
         msg: dict[str, Any] = choice.get("message") or {}
         return msg
 
+
 def request_id_of(response: httpx.Response) -> str | None:
     """The request id a response's headers carry (``_error_map.REQUEST_ID_HEADERS``)."""
     return request_id_from(response.headers)
