@@ -4,8 +4,8 @@ Sources (docs/batch.md has the whole story): platform.kimi.ai/docs/guide/use-bat
 /docs/api/batch-create, batch-list, batch-retrieve, batch-cancel (the same pages on
 platform.moonshot.cn / platform.kimi.com).
 
-The flow (the job, the batch object and the result lines are in ``_batch_job``, which does
-no I/O; this module moves them):
+The flow (the job is in ``_batch_job``, the batch object and the result lines in
+``_batch_results``; both do no I/O; this module moves them):
 
 - :class:`BatchJob` turns prepared :class:`~kimi_core.ChatRequest` objects (built by the
   same ``shape_request`` / model rules / schema normalisation / reasoning replay as a live
@@ -39,20 +39,32 @@ no I/O; this module moves them):
 from __future__ import annotations
 
 import builtins
-import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._batch_flows import (
+    _LineSplitter as _LineSplitter,  # read by the tests here
+)
+from ._batch_flows import (
+    cancel_flow,
+    check_limit,
+    create_flow,
+    custom_ids_flow,
+    lines_flow,
+    page_flow,
+    results_flow,
+    retrieve_flow,
+    submit_flow,
+    upload_job_flow,
+)
 from ._batch_job import (
     BATCH_ENDPOINT,
     BATCH_MODELS,
-    CANCELLABLE,
     MAX_BATCH_FILE_BYTES,
     BatchError,
     BatchJob,
-    check_batch_id,
     check_completion_window,
     check_metadata,
 )
@@ -60,30 +72,14 @@ from ._batch_results import (
     Batch,
     BatchRequestCounts,
     BatchResult,
-    ResultCollector,
-    _str,
-    ids_from_metadata,
-    input_ids,
-    not_ready,
     parse_result_line,
     read_results,
 )
-from ._drivers import Flow, ItemFlow, aiterate, iterate
-from ._endpoints import answer_list, require_platform, upload_flow
-from ._error_map import short_json
-from ._errors import (
-    ConfigurationError,
-    KimiError,
-    NotFoundError,
-    StreamError,
-    hide_secret,
-    with_note,
-)
-from ._retry import NEXT_CHUNK, Close
+from ._drivers import aiterate, iterate
+from ._errors import ConfigurationError
 from ._rules import ChatRequest
 
 if TYPE_CHECKING:
-    from ._base_client import ClientLogic
     from ._transport import AsyncKimiClient, KimiClient
 
 __all__ = [
@@ -104,246 +100,6 @@ __all__ = [
 ]
 
 #: The longest result line read (a whole completion); a longer one is an error for its
-#: input, the others are still read.
-MAX_LINE_BYTES = 64 * 1024 * 1024
-
-
-# --------------------------------------------------------------------------- flows
-
-
-class _LineSplitter:
-    """Bytes in, complete lines out (bytes-level, bounded per line)."""
-
-    __slots__ = ("buffer", "limit", "too_long")
-
-    def __init__(self, limit: int) -> None:
-        self.buffer = bytearray()
-        self.limit = limit
-        self.too_long = False
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        buffer = self.buffer
-        start = 0
-        out: list[bytes] = []
-        while True:
-            end = chunk.find(b"\n", start)
-            if end < 0:
-                break
-            if self.too_long:
-                self.too_long = False
-            else:
-                buffer += chunk[start:end]
-                out.append(bytes(buffer))
-            buffer.clear()
-            start = end + 1
-        rest = chunk[start:]
-        if not self.too_long:
-            if len(buffer) + len(rest) > self.limit:
-                self.too_long = True
-                buffer.clear()
-                out.append(b'{"kimi_line_too_long": true}')
-            else:
-                buffer += rest
-        return out
-
-    def flush(self) -> list[bytes]:
-        line = bytes(self.buffer)
-        self.buffer.clear()
-        return [line] if line.strip() else []
-
-
-def _lines_flow(logic: ClientLogic[Any], file_id: str) -> ItemFlow[bytes]:
-    """The lines of a file's content, as they arrive (retried only before the first)."""
-    require_platform(logic, "batch files")
-    response, _, _ = yield from logic._attempts(
-        "GET", f"/files/{file_id}/content", stream=True, raw_stream=True
-    )
-    splitter = _LineSplitter(MAX_LINE_BYTES)
-    try:
-        while True:
-            chunk = yield NEXT_CHUNK
-            if chunk is None:
-                break
-            if chunk.__class__ is not bytes:
-                raise logic._connection_error(chunk)
-            lines = splitter.feed(chunk)
-            if lines:
-                yield lines
-        rest = splitter.flush()
-        if rest:
-            yield rest
-    finally:
-        yield Close(response)
-
-
-def _each_line(lines: ItemFlow[bytes], sink: Callable[[list[bytes]], object]) -> Flow[None]:
-    """``lines`` run inside another flow: its steps passed on, its lines given to ``sink``
-    as they come (never the whole file in memory)."""
-    outcome = None
-    while True:
-        try:
-            step = lines.send(outcome)
-        except StopIteration:
-            return
-        if isinstance(step, list):
-            sink(step)
-            outcome = None
-        else:
-            outcome = yield step
-
-
-def _upload_job_flow(
-    logic: ClientLogic[Any], content: bytes, filename: str
-) -> Flow[dict[str, Any]]:
-    require_platform(logic, "the Batch API")
-    result: dict[str, Any] = yield from upload_flow(logic, content, filename, "batch")
-    return result
-
-
-def _batch_flow(
-    logic: ClientLogic[Any], method: str, path: str, json_body: Any = None
-) -> Flow[Batch]:
-    require_platform(logic, "the Batch API")
-    body = yield from logic._json_flow(method, path, json_body=json_body)
-    return Batch.from_body(body, logic.profile.name)
-
-
-def _create_flow(
-    logic: ClientLogic[Any],
-    input_file_id: str,
-    completion_window: str,
-    metadata: Mapping[str, Any] | None,
-) -> Flow[Batch]:
-    body: dict[str, Any] = {
-        "input_file_id": input_file_id,
-        "endpoint": BATCH_ENDPOINT,
-        "completion_window": check_completion_window(completion_window),
-    }
-    checked = check_metadata(metadata)
-    if checked:
-        body["metadata"] = checked
-    return (yield from _batch_flow(logic, "POST", "/batches", body))
-
-
-def _submit_flow(
-    logic: ClientLogic[Any],
-    job: BatchJob,
-    completion_window: str,
-    metadata: Mapping[str, Any] | None,
-) -> Flow[Batch]:
-    """Check, upload and create: the job's batch. Nothing is sent for a bad job."""
-    check_completion_window(completion_window)
-    meta = job.metadata(metadata)
-    content = job.content()
-    uploaded = yield from _upload_job_flow(logic, content, f"{job.job_id}.jsonl")
-    file_id = _str(uploaded.get("id"))
-    if file_id is None:
-        raise StreamError(
-            f"the file upload answer has no id: {short_json(uploaded)}",
-            provider=logic.profile.name,
-        )
-    return (yield from _create_flow(logic, file_id, completion_window, meta))
-
-
-def _retrieve_flow(logic: ClientLogic[Any], batch_id: str) -> Flow[Batch]:
-    path = f"/batches/{check_batch_id(batch_id)}"
-    try:
-        return (yield from _batch_flow(logic, "GET", path))
-    except NotFoundError as err:
-        raise _unknown(err, batch_id) from err.__cause__
-
-
-def _cancel_flow(logic: ClientLogic[Any], batch_id: str) -> Flow[Batch]:
-    """Cancel a batch; a batch already done is refused before the call."""
-    batch = yield from _retrieve_flow(logic, batch_id)
-    if batch.status not in CANCELLABLE:
-        raise _cancel_refusal(batch)
-    return (yield from _batch_flow(logic, "POST", f"/batches/{batch.id}/cancel"))
-
-
-def _page_flow(
-    logic: ClientLogic[Any], after: str | None, limit: int
-) -> Flow[tuple[list[Batch], bool]]:
-    require_platform(logic, "the Batch API")
-    query = f"?limit={limit}" + (f"&after={after}" if after else "")
-    body = yield from logic._json_flow("GET", "/batches" + query)
-    data = answer_list(logic, body, "batch list")
-    has_more = bool(body.get("has_more")) if isinstance(body, dict) else False
-    return [Batch.from_body(item, logic.profile.name) for item in data], has_more
-
-
-def _custom_ids_flow(logic: ClientLogic[Any], batch: Batch) -> Flow[list[str]]:
-    """The batch's custom_ids in input order: from its metadata (a job this client
-    built), else from its input file."""
-    ids = ids_from_metadata(batch)
-    if ids is not None:
-        return ids
-    if batch.input_file_id is None:
-        raise BatchError(
-            f"batch {batch.id} has no input file id and no job metadata: its inputs' "
-            "order is unknown",
-            batch_id=batch.id,
-            status=batch.status,
-        )
-    found: list[str] = []
-    lines = _lines_flow(logic, batch.input_file_id)
-    yield from _each_line(lines, lambda some: found.extend(input_ids(some)))
-    return found
-
-
-def _results_flow(
-    logic: ClientLogic[Any],
-    batch: Batch | str,
-    custom_ids: Sequence[str] | None,
-    requests: Mapping[str, ChatRequest] | None,
-) -> Flow[list[BatchResult]]:
-    """One result per input, in input order (or in ``custom_ids``' order); a batch that
-    is not finished or failed raises :class:`BatchError`."""
-    if isinstance(batch, str):
-        batch = yield from _retrieve_flow(logic, batch)
-    refusal = not_ready(batch)
-    if refusal is not None:
-        raise refusal
-    if custom_ids is not None:
-        ids = list(custom_ids)
-    else:
-        ids = yield from _custom_ids_flow(logic, batch)
-    collector = ResultCollector(batch, ids, logic.profile.name, requests)
-    for file_id, in_error_file in ((batch.output_file_id, False), (batch.error_file_id, True)):
-        if file_id:
-            feed = functools.partial(collector.feed_lines, in_error_file=in_error_file)
-            yield from _each_line(_lines_flow(logic, file_id), feed)
-    return _hidden(collector.results(), logic._maskable_key)
-
-
-def _check_limit(limit: Any) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-        raise ConfigurationError(
-            f"limit={limit!r} is not accepted: batches per page, from 1 to 100 (default 20)",
-            param="limit",
-        )
-    return limit
-
-
-def _unknown(err: NotFoundError, batch_id: str) -> KimiError:
-    return with_note(err, f"batch_id={batch_id!r}: no batch with this id for this key")
-
-
-def _cancel_refusal(batch: Batch) -> ConfigurationError:
-    return ConfigurationError(
-        f"batch {batch.id} cannot be cancelled: it is {batch.status!r}; a batch can be "
-        f"cancelled only while {', '.join(sorted(CANCELLABLE))}",
-        param="batch_id",
-    )
-
-
-def _hidden(results: builtins.list[BatchResult], key: str) -> builtins.list[BatchResult]:
-    """``results`` with the key masked in every error, as a live call's error is (a
-    server that echoes the ``Authorization`` header into a line's body)."""
-    for result in results:
-        if result.error is not None and key:
-            hide_secret(result.error, key)
-    return results
 
 
 @dataclass
@@ -413,7 +169,7 @@ class Batches(_BatchesBase):
     def upload(self, job: BatchJob | bytes, *, filename: str = "batch.jsonl") -> dict[str, Any]:
         """Upload a job's JSONL file (``purpose=batch``); the file object."""
         content = job.content() if isinstance(job, BatchJob) else job
-        return self._client._run(_upload_job_flow(self._client, content, filename))
+        return self._client._run(upload_job_flow(self._client, content, filename))
 
     def create(
         self,
@@ -423,7 +179,7 @@ class Batches(_BatchesBase):
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
         """Create a batch over an uploaded ``purpose=batch`` file."""
-        flow = _create_flow(self._client, input_file_id, completion_window, metadata)
+        flow = create_flow(self._client, input_file_id, completion_window, metadata)
         return self._client._run(flow)
 
     def submit(
@@ -434,16 +190,16 @@ class Batches(_BatchesBase):
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
         """Check, upload and create: the job's batch. Nothing is sent for a bad job."""
-        return self._client._run(_submit_flow(self._client, job, completion_window, metadata))
+        return self._client._run(submit_flow(self._client, job, completion_window, metadata))
 
     def retrieve(self, batch_id: str) -> Batch:
-        return self._client._run(_retrieve_flow(self._client, batch_id))
+        return self._client._run(retrieve_flow(self._client, batch_id))
 
     def list(self, *, after: str | None = None, limit: int = 20) -> Iterator[Batch]:
         """Every batch, page after page (``limit`` per page), from after ``after``."""
-        _check_limit(limit)
+        check_limit(limit)
         while True:
-            page, has_more = self._client._run(_page_flow(self._client, after, limit))
+            page, has_more = self._client._run(page_flow(self._client, after, limit))
             yield from page
             if not has_more or not page:
                 return
@@ -452,7 +208,7 @@ class Batches(_BatchesBase):
     def cancel(self, batch_id: str) -> Batch:
         """Cancel a batch (``cancelling``, then ``cancelled``); a batch already done is
         refused before the call."""
-        return self._client._run(_cancel_flow(self._client, batch_id))
+        return self._client._run(cancel_flow(self._client, batch_id))
 
     def wait(
         self,
@@ -475,12 +231,12 @@ class Batches(_BatchesBase):
 
     def iter_lines(self, file_id: str) -> Iterator[bytes]:
         """The lines of a file's content, streamed (never the whole file in memory)."""
-        return iterate(self._client._client, _lines_flow(self._client, file_id))
+        return iterate(self._client._client, lines_flow(self._client, file_id))
 
     def custom_ids(self, batch: Batch) -> builtins.list[str]:
         """The batch's custom_ids in input order: from its metadata (a job this client
         built), else from its input file."""
-        return self._client._run(_custom_ids_flow(self._client, batch))
+        return self._client._run(custom_ids_flow(self._client, batch))
 
     def results(
         self,
@@ -491,7 +247,7 @@ class Batches(_BatchesBase):
     ) -> builtins.list[BatchResult]:
         """One result per input, in input order (or in ``custom_ids``' order); a batch that
         is not finished or failed raises :class:`BatchError`."""
-        return self._client._run(_results_flow(self._client, batch, custom_ids, requests))
+        return self._client._run(results_flow(self._client, batch, custom_ids, requests))
 
 
 class AsyncBatches(_BatchesBase):
@@ -503,7 +259,7 @@ class AsyncBatches(_BatchesBase):
         self, job: BatchJob | bytes, *, filename: str = "batch.jsonl"
     ) -> dict[str, Any]:
         content = job.content() if isinstance(job, BatchJob) else job
-        return await self._client._run(_upload_job_flow(self._client, content, filename))
+        return await self._client._run(upload_job_flow(self._client, content, filename))
 
     async def create(
         self,
@@ -513,7 +269,7 @@ class AsyncBatches(_BatchesBase):
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
         """Create a batch over an uploaded ``purpose=batch`` file."""
-        flow = _create_flow(self._client, input_file_id, completion_window, metadata)
+        flow = create_flow(self._client, input_file_id, completion_window, metadata)
         return await self._client._run(flow)
 
     async def submit(
@@ -524,15 +280,15 @@ class AsyncBatches(_BatchesBase):
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
         """Check, upload and create: the job's batch. Nothing is sent for a bad job."""
-        return await self._client._run(_submit_flow(self._client, job, completion_window, metadata))
+        return await self._client._run(submit_flow(self._client, job, completion_window, metadata))
 
     async def retrieve(self, batch_id: str) -> Batch:
-        return await self._client._run(_retrieve_flow(self._client, batch_id))
+        return await self._client._run(retrieve_flow(self._client, batch_id))
 
     async def list(self, *, after: str | None = None, limit: int = 20) -> AsyncIterator[Batch]:
-        _check_limit(limit)
+        check_limit(limit)
         while True:
-            page, has_more = await self._client._run(_page_flow(self._client, after, limit))
+            page, has_more = await self._client._run(page_flow(self._client, after, limit))
             for batch in page:
                 yield batch
             if not has_more or not page:
@@ -540,7 +296,7 @@ class AsyncBatches(_BatchesBase):
             after = page[-1].id
 
     async def cancel(self, batch_id: str) -> Batch:
-        return await self._client._run(_cancel_flow(self._client, batch_id))
+        return await self._client._run(cancel_flow(self._client, batch_id))
 
     async def wait(
         self,
@@ -565,10 +321,10 @@ class AsyncBatches(_BatchesBase):
             await asyncio.sleep(poller.next_wait(batch))
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
-        return aiterate(self._client._client, _lines_flow(self._client, file_id))
+        return aiterate(self._client._client, lines_flow(self._client, file_id))
 
     async def custom_ids(self, batch: Batch) -> builtins.list[str]:
-        return await self._client._run(_custom_ids_flow(self._client, batch))
+        return await self._client._run(custom_ids_flow(self._client, batch))
 
     async def results(
         self,
@@ -577,4 +333,4 @@ class AsyncBatches(_BatchesBase):
         *,
         requests: Mapping[str, ChatRequest] | None = None,
     ) -> builtins.list[BatchResult]:
-        return await self._client._run(_results_flow(self._client, batch, custom_ids, requests))
+        return await self._client._run(results_flow(self._client, batch, custom_ids, requests))

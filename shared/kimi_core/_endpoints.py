@@ -1,7 +1,7 @@
 """The platform endpoints beyond chat, as flows (``_drivers``) both clients run: models
 (``GET /models``), the token estimate, the balance and files (upload, list, get, content,
 delete). The Batch API is the resource in ``_batch``; file extraction, built on the files
-endpoints, is in ``_documents``. Each flow checks first that the provider serves the
+endpoints, is in ``_extraction``. Each flow checks first that the provider serves the
 endpoint, and each answer that it has the shape the platform documents.
 """
 

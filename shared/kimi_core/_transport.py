@@ -10,7 +10,7 @@ configuration, and per event loop for async). The parts, each with one reason to
 - ``_base_client``: configuration, the retry loop, the chat and stream flows;
 - ``_response`` and ``_error_map``: response reading, error bodies, request ids;
 - ``_events``: the event parser of a stream (beside ``_sse``); ``_streaming``: the streams;
-- ``_endpoints``, ``_batch`` and ``_documents``: the platform endpoints as resources.
+- ``_endpoints``, ``_batch`` and ``_extraction``: the platform endpoints as resources.
 
 Whatever a server sends ends in bounded work as a typed error: bodies are read in
 chunks up to ``max_body_bytes`` (64 MiB) and error bodies up to ``max_error_bytes``
