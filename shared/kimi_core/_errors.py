@@ -1,4 +1,4 @@
-"""Errors raised by kimi_core, and the mapping from every provider's error dialect.
+"""Errors raised by kimi_core: the exception tree (how a provider's error body maps to it: ``_error_map``).
 
 Exception hierarchy::
 
