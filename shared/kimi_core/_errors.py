@@ -1,4 +1,4 @@
-"""Errors raised by kimi_core: the exception tree (how a provider's error body maps to it: ``_error_map``).
+"""Errors raised by kimi_core: the exception tree (``_error_map`` maps error bodies to it).
 
 Exception hierarchy::
 
