@@ -26,7 +26,7 @@ The public names, what a user calls:
 - structured output: ``StructuredMethod``, ``structured_output_method``,
   ``check_structured_method``;
 - schemas: ``normalize_schema``;
-- documents (Kimi's file extraction, ``kimi_core._documents``): ``extract_text``,
+- documents (Kimi's file extraction, ``kimi_core._extraction``): ``extract_text``,
   ``aextract_text``, ``extract_texts``, ``aextract_texts``, ``ExtractedFile``,
   ``ExtractionCache``, ``FileExtractionError``, ``UnknownFileTypeWarning``; the document Q&A
   pattern (``kimi_core._docprompt``): ``document_prompt``, ``adocument_prompt``,
@@ -50,16 +50,7 @@ from ._batch import (
 )
 from ._cut import ReasoningCutError, ReasoningCutWarning
 from ._docprompt import DocumentPrompt, DocumentsTooLargeError, adocument_prompt, document_prompt
-from ._documents import (
-    ExtractedFile,
-    ExtractionCache,
-    FileExtractionError,
-    UnknownFileTypeWarning,
-    aextract_text,
-    aextract_texts,
-    extract_text,
-    extract_texts,
-)
+from ._documents import ExtractedFile, FileExtractionError, UnknownFileTypeWarning
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -79,6 +70,8 @@ from ._errors import (
     ToolArgumentsError,
     ToolCallMissingError,
 )
+from ._extraction import aextract_text, aextract_texts, extract_text, extract_texts
+from ._extraction_cache import ExtractionCache
 from ._gateway import gateway_metadata
 from ._models import (
     MODELS,

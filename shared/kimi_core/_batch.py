@@ -4,8 +4,8 @@ Sources (docs/batch.md has the whole story): platform.kimi.ai/docs/guide/use-bat
 /docs/api/batch-create, batch-list, batch-retrieve, batch-cancel (the same pages on
 platform.moonshot.cn / platform.kimi.com).
 
-The flow (the job, the batch object and the result lines are in ``_batch_job``, which does
-no I/O; this module moves them):
+The flow (the job is in ``_batch_job``, the batch object and the result lines in
+``_batch_results``; both do no I/O; this module moves them):
 
 - :class:`BatchJob` turns prepared :class:`~kimi_core.ChatRequest` objects (built by the
   same ``shape_request`` / model rules / schema normalisation / reasoning replay as a live
@@ -40,53 +40,47 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Generator,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from ._batch_flows import (
+    _LineSplitter as _LineSplitter,  # read by the tests here
+)
+from ._batch_flows import (
+    cancel_flow,
+    check_limit,
+    create_flow,
+    custom_ids_flow,
+    lines_flow,
+    page_flow,
+    results_flow,
+    retrieve_flow,
+    submit_flow,
+    upload_job_flow,
+)
 from ._batch_job import (
     BATCH_ENDPOINT,
     BATCH_MODELS,
-    CANCELLABLE,
     MAX_BATCH_FILE_BYTES,
-    Batch,
     BatchError,
     BatchJob,
-    BatchRequestCounts,
-    BatchResult,
-    ResultCollector,
-    _str,
-    check_batch_id,
     check_completion_window,
     check_metadata,
-    ids_from_metadata,
-    input_ids,
-    not_ready,
+)
+from ._batch_results import (
+    Batch,
+    BatchRequestCounts,
+    BatchResult,
     parse_result_line,
     read_results,
 )
-from ._errors import (
-    ConfigurationError,
-    KimiError,
-    NotFoundError,
-    StreamError,
-    hide_secret,
-    short_json,
-    with_note,
-)
-from ._retry import NEXT_CHUNK, Close, Step
+from ._drivers import aiterate, iterate
+from ._errors import ConfigurationError
 from ._rules import ChatRequest
 
 if TYPE_CHECKING:
-    from ._transport import AsyncKimiClient, KimiClient, _ClientLogic
+    from ._transport import AsyncKimiClient, KimiClient
 
 __all__ = [
     "BATCH_ENDPOINT",
@@ -106,142 +100,6 @@ __all__ = [
 ]
 
 #: The longest result line read (a whole completion); a longer one is an error for its
-#: input, the others are still read.
-MAX_LINE_BYTES = 64 * 1024 * 1024
-
-_R = TypeVar("_R")
-Flow = Generator[Step, Any, _R]
-
-
-# --------------------------------------------------------------------------- flows
-
-
-class _LineSplitter:
-    """Bytes in, complete lines out (bytes-level, bounded per line)."""
-
-    __slots__ = ("buffer", "limit", "too_long")
-
-    def __init__(self, limit: int) -> None:
-        self.buffer = bytearray()
-        self.limit = limit
-        self.too_long = False
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        buffer = self.buffer
-        start = 0
-        out: list[bytes] = []
-        while True:
-            end = chunk.find(b"\n", start)
-            if end < 0:
-                break
-            if self.too_long:
-                self.too_long = False
-            else:
-                buffer += chunk[start:end]
-                out.append(bytes(buffer))
-            buffer.clear()
-            start = end + 1
-        rest = chunk[start:]
-        if not self.too_long:
-            if len(buffer) + len(rest) > self.limit:
-                self.too_long = True
-                buffer.clear()
-                out.append(b'{"kimi_line_too_long": true}')
-            else:
-                buffer += rest
-        return out
-
-    def flush(self) -> list[bytes]:
-        line = bytes(self.buffer)
-        self.buffer.clear()
-        return [line] if line.strip() else []
-
-
-LineFlow = Generator["Step | list[bytes]", Any, None]
-
-
-def _lines_flow(logic: _ClientLogic[Any], file_id: str) -> LineFlow:
-    """The lines of a file's content, as they arrive (retried only before the first)."""
-    logic._require_platform("batch files")
-    response, _, _ = yield from logic._attempts(
-        "GET", f"/files/{file_id}/content", stream=True, raw_stream=True
-    )
-    splitter = _LineSplitter(MAX_LINE_BYTES)
-    try:
-        while True:
-            chunk = yield NEXT_CHUNK
-            if chunk is None:
-                break
-            if chunk.__class__ is not bytes:
-                raise logic._connection_error(chunk)
-            lines = splitter.feed(chunk)
-            if lines:
-                yield lines
-        rest = splitter.flush()
-        if rest:
-            yield rest
-    finally:
-        yield Close(response)
-
-
-def _upload_flow(logic: _ClientLogic[Any], content: bytes, filename: str) -> Flow[dict[str, Any]]:
-    logic._require_platform("the Batch API")
-    result: dict[str, Any] = yield from logic._upload_flow(content, filename, "batch")
-    return result
-
-
-def _batch_flow(
-    logic: _ClientLogic[Any], method: str, path: str, json_body: Any = None
-) -> Flow[Batch]:
-    logic._require_platform("the Batch API")
-    body = yield from logic._json_flow(method, path, json_body=json_body)
-    return Batch.from_body(body, logic.profile.name)
-
-
-def _page_flow(
-    logic: _ClientLogic[Any], after: str | None, limit: int
-) -> Flow[tuple[list[Batch], bool]]:
-    logic._require_platform("the Batch API")
-    query = f"?limit={limit}" + (f"&after={after}" if after else "")
-    body = yield from logic._json_flow("GET", "/batches" + query)
-    data = logic._list(body, "batch list")
-    has_more = bool(body.get("has_more")) if isinstance(body, dict) else False
-    return [Batch.from_body(item, logic.profile.name) for item in data], has_more
-
-
-def _create_body(
-    input_file_id: str, completion_window: str, metadata: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "input_file_id": input_file_id,
-        "endpoint": BATCH_ENDPOINT,
-        "completion_window": check_completion_window(completion_window),
-    }
-    checked = check_metadata(metadata)
-    if checked:
-        body["metadata"] = checked
-    return body
-
-
-def _check_limit(limit: Any) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-        raise ConfigurationError(
-            f"limit={limit!r} is not accepted: batches per page, from 1 to 100 (default 20)",
-            param="limit",
-        )
-    return limit
-
-
-def _unknown(err: NotFoundError, batch_id: str) -> KimiError:
-    return with_note(err, f"batch_id={batch_id!r}: no batch with this id for this key")
-
-
-def _cancel_refusal(batch: Batch) -> ConfigurationError:
-    return ConfigurationError(
-        f"batch {batch.id} cannot be cancelled: it is {batch.status!r}; a batch can be "
-        f"cancelled only while {', '.join(sorted(CANCELLABLE))}",
-        param="batch_id",
-    )
 
 
 @dataclass
@@ -311,7 +169,7 @@ class Batches(_BatchesBase):
     def upload(self, job: BatchJob | bytes, *, filename: str = "batch.jsonl") -> dict[str, Any]:
         """Upload a job's JSONL file (``purpose=batch``); the file object."""
         content = job.content() if isinstance(job, BatchJob) else job
-        return self._client._run(_upload_flow(self._client, content, filename))
+        return self._client._run(upload_job_flow(self._client, content, filename))
 
     def create(
         self,
@@ -321,8 +179,8 @@ class Batches(_BatchesBase):
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
         """Create a batch over an uploaded ``purpose=batch`` file."""
-        body = _create_body(input_file_id, completion_window, metadata)
-        return self._client._run(_batch_flow(self._client, "POST", "/batches", body))
+        flow = create_flow(self._client, input_file_id, completion_window, metadata)
+        return self._client._run(flow)
 
     def submit(
         self,
@@ -332,30 +190,16 @@ class Batches(_BatchesBase):
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
         """Check, upload and create: the job's batch. Nothing is sent for a bad job."""
-        check_completion_window(completion_window)
-        meta = job.metadata(metadata)
-        content = job.content()
-        uploaded = self.upload(content, filename=f"{job.job_id}.jsonl")
-        file_id = _str(uploaded.get("id"))
-        if file_id is None:
-            raise StreamError(
-                f"the file upload answer has no id: {short_json(uploaded)}",
-                provider=self.provider,
-            )
-        return self.create(file_id, completion_window=completion_window, metadata=meta)
+        return self._client._run(submit_flow(self._client, job, completion_window, metadata))
 
     def retrieve(self, batch_id: str) -> Batch:
-        path = f"/batches/{check_batch_id(batch_id)}"
-        try:
-            return self._client._run(_batch_flow(self._client, "GET", path))
-        except NotFoundError as err:
-            raise _unknown(err, batch_id) from err.__cause__
+        return self._client._run(retrieve_flow(self._client, batch_id))
 
     def list(self, *, after: str | None = None, limit: int = 20) -> Iterator[Batch]:
         """Every batch, page after page (``limit`` per page), from after ``after``."""
-        _check_limit(limit)
+        check_limit(limit)
         while True:
-            page, has_more = self._client._run(_page_flow(self._client, after, limit))
+            page, has_more = self._client._run(page_flow(self._client, after, limit))
             yield from page
             if not has_more or not page:
                 return
@@ -364,11 +208,7 @@ class Batches(_BatchesBase):
     def cancel(self, batch_id: str) -> Batch:
         """Cancel a batch (``cancelling``, then ``cancelled``); a batch already done is
         refused before the call."""
-        batch = self.retrieve(batch_id)
-        if batch.status not in CANCELLABLE:
-            raise _cancel_refusal(batch)
-        path = f"/batches/{batch.id}/cancel"
-        return self._client._run(_batch_flow(self._client, "POST", path))
+        return self._client._run(cancel_flow(self._client, batch_id))
 
     def wait(
         self,
@@ -391,39 +231,12 @@ class Batches(_BatchesBase):
 
     def iter_lines(self, file_id: str) -> Iterator[bytes]:
         """The lines of a file's content, streamed (never the whole file in memory)."""
-        from ._transport import _SyncIO
-
-        io = _SyncIO(self._client._client())
-        flow = _lines_flow(self._client, file_id)
-        try:
-            outcome = None
-            while True:
-                step = flow.send(outcome)
-                if step.__class__ is list:
-                    yield from step
-                    outcome = None
-                else:
-                    outcome = io.perform(step)
-        except StopIteration:
-            return
-        finally:
-            flow.close()
-            io.close()
+        return iterate(self._client._client, lines_flow(self._client, file_id))
 
     def custom_ids(self, batch: Batch) -> builtins.list[str]:
         """The batch's custom_ids in input order: from its metadata (a job this client
         built), else from its input file."""
-        ids = ids_from_metadata(batch)
-        if ids is not None:
-            return ids
-        if batch.input_file_id is None:
-            raise BatchError(
-                f"batch {batch.id} has no input file id and no job metadata: its inputs' "
-                "order is unknown",
-                batch_id=batch.id,
-                status=batch.status,
-            )
-        return input_ids(self.iter_lines(batch.input_file_id))
+        return self._client._run(custom_ids_flow(self._client, batch))
 
     def results(
         self,
@@ -434,20 +247,7 @@ class Batches(_BatchesBase):
     ) -> builtins.list[BatchResult]:
         """One result per input, in input order (or in ``custom_ids``' order); a batch that
         is not finished or failed raises :class:`BatchError`."""
-        if isinstance(batch, str):
-            batch = self.retrieve(batch)
-        refusal = not_ready(batch)
-        if refusal is not None:
-            raise refusal
-        ids = list(custom_ids) if custom_ids is not None else self.custom_ids(batch)
-        collector = ResultCollector(batch, ids, self.provider, requests)
-        if batch.output_file_id:
-            for raw in self.iter_lines(batch.output_file_id):
-                collector.feed(raw, False)
-        if batch.error_file_id:
-            for raw in self.iter_lines(batch.error_file_id):
-                collector.feed(raw, True)
-        return _hidden(collector.results(), self._client._maskable_key)
+        return self._client._run(results_flow(self._client, batch, custom_ids, requests))
 
 
 class AsyncBatches(_BatchesBase):
@@ -455,14 +255,11 @@ class AsyncBatches(_BatchesBase):
 
     _client: AsyncKimiClient
 
-    async def _run(self, flow: Flow[_R]) -> _R:
-        return await self._client._run(flow)
-
     async def upload(
         self, job: BatchJob | bytes, *, filename: str = "batch.jsonl"
     ) -> dict[str, Any]:
         content = job.content() if isinstance(job, BatchJob) else job
-        return await self._run(_upload_flow(self._client, content, filename))
+        return await self._client._run(upload_job_flow(self._client, content, filename))
 
     async def create(
         self,
@@ -471,8 +268,9 @@ class AsyncBatches(_BatchesBase):
         completion_window: str = "24h",
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
-        body = _create_body(input_file_id, completion_window, metadata)
-        return await self._run(_batch_flow(self._client, "POST", "/batches", body))
+        """Create a batch over an uploaded ``purpose=batch`` file."""
+        flow = create_flow(self._client, input_file_id, completion_window, metadata)
+        return await self._client._run(flow)
 
     async def submit(
         self,
@@ -481,29 +279,16 @@ class AsyncBatches(_BatchesBase):
         completion_window: str = "24h",
         metadata: Mapping[str, Any] | None = None,
     ) -> Batch:
-        check_completion_window(completion_window)
-        meta = job.metadata(metadata)
-        content = job.content()
-        uploaded = await self.upload(content, filename=f"{job.job_id}.jsonl")
-        file_id = _str(uploaded.get("id"))
-        if file_id is None:
-            raise StreamError(
-                f"the file upload answer has no id: {short_json(uploaded)}",
-                provider=self.provider,
-            )
-        return await self.create(file_id, completion_window=completion_window, metadata=meta)
+        """Check, upload and create: the job's batch. Nothing is sent for a bad job."""
+        return await self._client._run(submit_flow(self._client, job, completion_window, metadata))
 
     async def retrieve(self, batch_id: str) -> Batch:
-        path = f"/batches/{check_batch_id(batch_id)}"
-        try:
-            return await self._run(_batch_flow(self._client, "GET", path))
-        except NotFoundError as err:
-            raise _unknown(err, batch_id) from err.__cause__
+        return await self._client._run(retrieve_flow(self._client, batch_id))
 
     async def list(self, *, after: str | None = None, limit: int = 20) -> AsyncIterator[Batch]:
-        _check_limit(limit)
+        check_limit(limit)
         while True:
-            page, has_more = await self._run(_page_flow(self._client, after, limit))
+            page, has_more = await self._client._run(page_flow(self._client, after, limit))
             for batch in page:
                 yield batch
             if not has_more or not page:
@@ -511,10 +296,7 @@ class AsyncBatches(_BatchesBase):
             after = page[-1].id
 
     async def cancel(self, batch_id: str) -> Batch:
-        batch = await self.retrieve(batch_id)
-        if batch.status not in CANCELLABLE:
-            raise _cancel_refusal(batch)
-        return await self._run(_batch_flow(self._client, "POST", f"/batches/{batch.id}/cancel"))
+        return await self._client._run(cancel_flow(self._client, batch_id))
 
     async def wait(
         self,
@@ -538,39 +320,11 @@ class AsyncBatches(_BatchesBase):
                 return batch
             await asyncio.sleep(poller.next_wait(batch))
 
-    async def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
-        from ._transport import _AsyncIO
-
-        io = _AsyncIO(await self._client._client())
-        flow = _lines_flow(self._client, file_id)
-        try:
-            outcome = None
-            while True:
-                step = flow.send(outcome)
-                if step.__class__ is list:
-                    for line in step:
-                        yield line
-                    outcome = None
-                else:
-                    outcome = await io.perform(step)
-        except StopIteration:
-            return
-        finally:
-            flow.close()
-            await io.aclose()
+    def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
+        return aiterate(self._client._client, lines_flow(self._client, file_id))
 
     async def custom_ids(self, batch: Batch) -> builtins.list[str]:
-        ids = ids_from_metadata(batch)
-        if ids is not None:
-            return ids
-        if batch.input_file_id is None:
-            raise BatchError(
-                f"batch {batch.id} has no input file id and no job metadata: its inputs' "
-                "order is unknown",
-                batch_id=batch.id,
-                status=batch.status,
-            )
-        return input_ids([line async for line in self.iter_lines(batch.input_file_id)])
+        return await self._client._run(custom_ids_flow(self._client, batch))
 
     async def results(
         self,
@@ -579,26 +333,4 @@ class AsyncBatches(_BatchesBase):
         *,
         requests: Mapping[str, ChatRequest] | None = None,
     ) -> builtins.list[BatchResult]:
-        if isinstance(batch, str):
-            batch = await self.retrieve(batch)
-        refusal = not_ready(batch)
-        if refusal is not None:
-            raise refusal
-        ids = list(custom_ids) if custom_ids is not None else await self.custom_ids(batch)
-        collector = ResultCollector(batch, ids, self.provider, requests)
-        if batch.output_file_id:
-            async for raw in self.iter_lines(batch.output_file_id):
-                collector.feed(raw, False)
-        if batch.error_file_id:
-            async for raw in self.iter_lines(batch.error_file_id):
-                collector.feed(raw, True)
-        return _hidden(collector.results(), self._client._maskable_key)
-
-
-def _hidden(results: builtins.list[BatchResult], key: str) -> builtins.list[BatchResult]:
-    """``results`` with the key masked in every error, as a live call's error is (a
-    server that echoes the ``Authorization`` header into a line's body)."""
-    for result in results:
-        if result.error is not None and key:
-            hide_secret(result.error, key)
-    return results
+        return await self._client._run(results_flow(self._client, batch, custom_ids, requests))

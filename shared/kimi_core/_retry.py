@@ -1,6 +1,6 @@
 """The retry loop's parts that do no I/O: the steps a call asks for, and the retry rules.
 
-A call is a *flow* (a generator, see ``_transport``): it yields the steps it needs done,
+A call is a *flow* (a generator, see ``_drivers``): it yields the steps it needs done,
 one at a time, and receives each step's outcome; it never touches the network or the
 clock's sleep itself. A sync driver and an async driver perform the steps, a few lines
 each (the pattern of httpx's ``_auth.py``: ``auth_flow`` written once,

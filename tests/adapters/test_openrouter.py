@@ -284,6 +284,6 @@ def test_a_relayed_rate_limit_in_plain_text_is_a_rate_limit(loopback: LoopbackSe
 
 def test_a_relayed_error_inside_a_stream_is_unwrapped_too() -> None:
     payload = json.loads(envelope(QUOTA, 429))
-    err = kc._errors.stream_error_event(payload, provider="openrouter", request_id=None)
+    err = kc._error_map.stream_error_event(payload, provider="openrouter", request_id=None)
     assert err.code == "exceeded_current_quota_error"
     assert "insufficient balance" in err.message

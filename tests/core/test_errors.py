@@ -8,16 +8,15 @@ import pytest
 
 import kimi_core as kc
 from kimi_core import _adapter as ka
-from kimi_core._errors import (
+from kimi_core._error_map import (
     _excerpt,
-    hide_secret,
     make_status_error,
     parse_error_body,
     redirect_error,
     short_json,
     stream_error_event,
-    with_note,
 )
+from kimi_core._errors import hide_secret, with_note
 from kimi_core._secrets import scrub
 
 

@@ -349,13 +349,13 @@ def test_one_client_from_several_threads(emu: KimiEmulator) -> None:
 
 
 def test_one_pool_per_configuration_shared_across_clients(emu: KimiEmulator) -> None:
-    from kimi_core import _transport
+    from kimi_core import _pools
 
     a, b = client(emu), client(emu)
     other = client(emu, timeout=12.5)
     assert a._client() is b._client()
     assert other._client() is not a._client()
-    assert _transport._sync_pool(a.timeout) is a._client()
+    assert _pools.sync_pool(a.timeout) is a._client()
 
 
 def test_an_injected_http_client_is_used(emu: KimiEmulator) -> None:
@@ -429,7 +429,7 @@ def test_the_key_never_shows(emu: KimiEmulator, debug_logs: pytest.LogCaptureFix
 def test_the_tls_context_is_built_once_for_every_pool_and_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from kimi_core import _transport
+    from kimi_core import _pools
 
     built: list[object] = []
     real = httpx.create_ssl_context
@@ -438,15 +438,15 @@ def test_the_tls_context_is_built_once_for_every_pool_and_loop(
         built.append(object())
         return real(*args, **kw)
 
-    monkeypatch.setattr(_transport, "_ssl", None)
+    monkeypatch.setattr(_pools, "_ssl", None)
     monkeypatch.setattr(httpx, "create_ssl_context", counting)
 
     async def pool() -> httpx.AsyncClient:
-        return await _transport._async_pool(httpx.Timeout(7.25))
+        return await _pools.async_pool(httpx.Timeout(7.25))
 
     first, second = asyncio.run(pool()), asyncio.run(pool())
     assert first is not second  # one pool per event loop...
-    _transport._sync_pool(httpx.Timeout(7.5))
+    _pools.sync_pool(httpx.Timeout(7.5))
     assert len(built) == 1  # ...and a single TLS context for all of them
 
 

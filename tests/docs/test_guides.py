@@ -113,7 +113,7 @@ def test_guide_is_written_for_users(guide: str) -> None:
 
 
 #: Reference pages (no runnable examples; ``tests/docs/test_platform_doc.py`` checks them).
-REFERENCES = ("kimi-platform.md", "troubleshooting.md")
+REFERENCES = ("architecture.md", "kimi-platform.md", "troubleshooting.md")
 
 
 def test_the_guides_are_these() -> None:

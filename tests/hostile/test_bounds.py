@@ -15,7 +15,7 @@ import pytest
 from _loopback import Conn, LoopbackServer, Received, http_head, send_huge
 
 import kimi_core as kc
-from kimi_core._errors import make_status_error
+from kimi_core._error_map import make_status_error
 from kimi_core._sse import SSEDecoder
 
 from .wire import MODEL, USER, client, collect, completion, delta, event, text_of, within

@@ -23,7 +23,7 @@ import pytest
 from _loopback import Conn, LoopbackServer, Received, send_json, send_pieces, sse_body
 
 import kimi_core as kc
-from kimi_core import _transport
+from kimi_core import _cancel
 
 from .wire import KEY, MODEL, USER, completion, delta
 
@@ -177,7 +177,7 @@ def test_requests_kept_at_the_gate_keep_their_pool_timeout(
     with a pool timeout of 0.2 s wait at the gate and all end with the pool timeout, none
     reaches the server, and the pool is usable after. (Were the wait at the gate not
     counted, they would wait there until the connection is free, then be answered.)"""
-    monkeypatch.setattr(_transport, "_ABANDONED_QUEUED", 1)
+    monkeypatch.setattr(_cancel, "_ABANDONED_QUEUED", 1)
     held = HeldConnection(loopback)
 
     async def run() -> list[Any]:
@@ -210,7 +210,7 @@ def test_without_cancellations_the_gate_stays_open(loopback: LoopbackServer) -> 
         async with httpx.AsyncClient(limits=httpx.Limits(max_connections=2)) as http:
             c = pool_client(loopback, http)
             results = await asyncio.gather(*(chat(c) for _ in range(200)))
-            gate = _transport._gates[http]
+            gate = _cancel._gates[http]
             return len(results), gate.opened.is_set() and gate.queued == 0
 
     assert asyncio.run(run()) == (200, True)
