@@ -156,6 +156,11 @@ class _Normalizer:
             if inferred is None:
                 return _any(node)
             node["type"] = inferred
+        if node["type"] == "object" and "required" not in node:
+            # Whether Kimi needs an explicit ``required`` on an object is unconfirmed
+            # (hermes-agent#66835 reports "required must be an array" for an object without
+            # one; no other probe): an empty list means the same and works either way.
+            node["required"] = []
         return node
 
     def _children(self, node: dict[str, Any], stack: tuple[str, ...]) -> None:

@@ -198,6 +198,7 @@ def test_tool_schemas_are_normalised() -> None:
     assert body["tools"][0]["function"]["parameters"] == {
         "type": "object",
         "properties": {"x": {"type": "string", "description": "the x"}},
+        "required": [],
     }
     assert params["properties"]["x"] == {
         "$ref": "#/$defs/X",

@@ -121,6 +121,7 @@ def test_ref_siblings_are_merged_not_left_beside_the_ref() -> None:
         "description": "use site",
         "default": {"city": "Oslo"},
         "properties": {"city": {"type": "string"}},
+        "required": [],
     }
     assert problems(out) == []
 
@@ -236,8 +237,30 @@ def test_other_constructs() -> None:
 
 
 def test_empty_and_untyped_roots_become_objects() -> None:
-    assert normalize_schema({}) == {"type": "object", "properties": {}}
+    assert normalize_schema({}) == {"type": "object", "properties": {}, "required": []}
     assert normalize_schema({"properties": {"a": {"type": "string"}}})["type"] == "object"
+
+
+def test_every_object_says_what_it_requires() -> None:
+    """An object without ``required`` gets ``[]`` (hermes-agent#66835 reports Kimi asking
+    for the array; an empty one means the same), at the root, nested and in ``$defs``;
+    a given list is kept."""
+    out = normalize_schema(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "object", "properties": {"b": {"type": "string"}}},
+                "c": {"type": "object", "properties": {}, "required": []},
+                "d": {"$ref": "#/$defs/D"},
+            },
+            "required": ["a"],
+            "$defs": {"D": {"type": "object", "properties": {"d": {"$ref": "#/$defs/D"}}}},
+        }
+    )
+    assert out["required"] == ["a"]
+    assert out["properties"]["a"]["required"] == []
+    assert out["properties"]["c"]["required"] == []
+    assert out["$defs"]["D"]["required"] == []
 
 
 def test_mutually_recursive_defs() -> None:

@@ -45,7 +45,7 @@ def test_k3_required_goes_out_as_is_and_the_recorded_call_comes_back(
                 "function": {
                     "name": "ping",
                     "description": "Return pong",
-                    "parameters": {"type": "object", "properties": {}},
+                    "parameters": {"type": "object", "properties": {}, "required": []},
                 },
             }
         ],
