@@ -382,6 +382,8 @@ class ChatKimi(BaseChatModel):
     _profile: kc.ProviderProfile = PrivateAttr()
     _sync_client: kc.KimiClient | None = PrivateAttr(default=None)
     _async_client: kc.AsyncKimiClient | None = PrivateAttr(default=None)
+    # The wire dicts of an agent's earlier messages, converted once (kimi_core._history).
+    _history: ka.HistoryCache[BaseMessage] = PrivateAttr(default_factory=ka.HistoryCache)
 
     # ------------------------------------------------------------------ setup
 
@@ -598,7 +600,7 @@ class ChatKimi(BaseChatModel):
             raw=self.model_kwargs,
             extra_body=self.extra_body,
             call={**kwargs, "stop": stop} if stop is not None else kwargs,
-            messages=messages_to_wire(messages),
+            messages=messages_to_wire(messages, self._history),
             stream=stream,
             stream_usage=stream_usage,
             wire_types=_wire_types,

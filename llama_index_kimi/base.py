@@ -282,6 +282,8 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     _aclient: kc.AsyncKimiClient | None = PrivateAttr(default=None)
     _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
     _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
+    # The wire dicts of an agent's earlier messages, converted once (kimi_core._history).
+    _history: ka.HistoryCache[ChatMessage] = PrivateAttr(default_factory=ka.HistoryCache)
 
     def __init__(
         self,
@@ -459,7 +461,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             },
             raw=self.additional_kwargs,
             call=kwargs,
-            messages=to_wire_messages(messages),
+            messages=to_wire_messages(messages, self._history),
             stream=stream,
             wire_types=self._wire_types,
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._context import unknown_parameter
 from ._errors import ToolArgumentsError
+from ._history import HistoryCache
 from ._media import sniff_media_type
 from ._models import warn_if_retired
 from ._providers import resolve_api_key
@@ -41,6 +42,7 @@ from ._structured import json_mode_instruction
 __all__ = [
     "MASK",
     "CallConventions",
+    "HistoryCache",
     "ToolSet",
     "arguments_json",
     "first_usable_choice",
