@@ -296,6 +296,17 @@ def test_kimi_sees_a_changed_tool(server: LoopbackServer) -> None:
     assert sent(server) == fresh_li_body(server, history, tools)
 
 
+def test_a_kimi_with_a_history_copies(server: LoopbackServer) -> None:
+    llm = kimi(server)
+    llm.chat(li_history())
+    for other in (copy.copy(llm), copy.deepcopy(llm)):
+        history = li_history()
+        other.chat(history)
+        history[1].blocks[0] = TextBlock(text="Rain in Quimper?")
+        other.chat(history)
+        assert sent(server)["messages"][1]["content"] == "Rain in Quimper?"
+
+
 async def test_kimi_async_sees_a_changed_message(server: LoopbackServer) -> None:
     llm = kimi(server)
     tools = [FunctionTool.from_defaults(fn=forecast)]

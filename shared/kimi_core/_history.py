@@ -53,10 +53,13 @@ class Wire(dict[str, Any]):
 class HistoryCache(Generic[_M]):
     """Wire dicts of unchanged earlier messages (see the module docstring)."""
 
-    __slots__ = ("_entries", "_lock", "_size")
+    __slots__ = ("_entries", "_lock", "_models_in", "_size")
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 4096, *, models_in: str | None = None) -> None:
+        """``size``: how many messages are remembered; ``models_in``: the field of a
+        message that holds a list of Pydantic models (see :func:`_state`)."""
         self._size = size
+        self._models_in = models_in
         #: id(message) -> (message, snapshot of its state, its wire dict)
         self._entries: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -69,6 +72,7 @@ class HistoryCache(Generic[_M]):
         """``[one(message, index, is_last) ...]``, with the wire dicts of unchanged
         earlier messages reused."""
         entries = self._entries
+        models_in = self._models_in
         last = len(messages) - 1
         out: list[dict[str, Any]] = []
         fresh: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
@@ -77,12 +81,12 @@ class HistoryCache(Generic[_M]):
                 out.append(one(message, i, True))
                 break
             entry = entries.get(id(message))
-            if entry is not None and entry[0] is message and _state(message) == entry[1]:
+            if entry is not None and entry[0] is message and _state(message, models_in) == entry[1]:
                 out.append(entry[2])
                 continue
             wire = Wire(one(message, i, False))
             out.append(wire)
-            snapshot = _snapshot(message)
+            snapshot = _snapshot(message, models_in)
             if snapshot is not None:
                 fresh.append((message, snapshot, wire))
         if fresh:
@@ -103,28 +107,65 @@ class HistoryCache(Generic[_M]):
 
     # A copy or a pickle of a model that owns a cache starts with an empty one.
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self._size,))
+        return (_empty, (self._size, self._models_in))
 
     def __copy__(self) -> HistoryCache[_M]:
-        return type(self)(self._size)
+        return _empty(self._size, self._models_in)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> HistoryCache[_M]:
-        return type(self)(self._size)
+        return _empty(self._size, self._models_in)
 
     def clear(self) -> None:
         with self._lock:
             self._entries = {}
 
 
-def _state(message: Any) -> Any:
-    return getattr(message, "__dict__", None)
+def _empty(size: int, models_in: str | None) -> HistoryCache[Any]:
+    return HistoryCache(size, models_in=models_in)
 
 
-def _snapshot(message: Any) -> dict[str, Any] | None:
-    """A deep copy of the message's state, or ``None`` (not cached) when it has none or
-    it cannot be copied."""
-    state = _state(message)
-    if not isinstance(state, dict):
+def _state(message: Any, models_in: str | None) -> dict[str, Any] | None:
+    """What the message holds: its ``__dict__``; with ``models_in``, that field's list of
+    Pydantic models (LlamaIndex's content blocks) taken apart into ``(type, fields, extra
+    fields, private attributes)``, compared as plain dicts rather than by each model's
+    ``__eq__`` (a Python method, most of the cost of a comparison otherwise)."""
+    state = getattr(message, "__dict__", None)
+    if type(state) is not dict:
+        return None
+    if models_in is None:
+        return state
+    items = state.get(models_in)
+    if type(items) is not list:
+        return state
+    return {**state, models_in: [_fields(x) for x in items]}
+
+
+#: Whether a type is a Pydantic model's, by type (a dict lookup instead of attribute tests).
+_MODEL_TYPES: dict[type, bool] = {}
+
+
+def _fields(value: Any) -> Any:
+    kind = type(value)
+    is_model = _MODEL_TYPES.get(kind)
+    if is_model is None:
+        is_model = _MODEL_TYPES[kind] = hasattr(kind, "__pydantic_fields__") and hasattr(
+            kind, "__pydantic_private__"
+        )
+    if not is_model or type(getattr(value, "__dict__", None)) is not dict:
+        return value
+    return (
+        kind,
+        value.__dict__,
+        getattr(value, "__pydantic_extra__", None),
+        getattr(value, "__pydantic_private__", None),
+    )
+
+
+def _snapshot(message: Any, models_in: str | None) -> dict[str, Any] | None:
+    """A deep copy of the message's state (:func:`_state`), or ``None`` (not cached) when
+    it has none, cannot be copied, or does not equal its copy."""
+    state = _state(message, models_in)
+    if state is None:
         return None
     try:
         snapshot = copy.deepcopy(state)

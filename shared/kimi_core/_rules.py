@@ -599,9 +599,7 @@ def _message(
         raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
     m = msg
     if content is not None and not isinstance(content, (str, list)):
-        raise ctx.error(
-            f"messages[{i}].content", content, "a string or a list of content parts"
-        )
+        raise ctx.error(f"messages[{i}].content", content, "a string or a list of content parts")
     calls = msg.get("tool_calls")
     if calls is not None:
         _check_calls(ctx, i, role, calls)
