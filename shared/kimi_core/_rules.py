@@ -550,95 +550,87 @@ def _messages(
     out: list[dict[str, Any]] = []
     last = len(messages) - 1
     for i, msg in enumerate(messages):
-        if type(msg) is Wire and i != last:  # an earlier message a HistoryCache keeps
-            checked = msg.checked_for(ctx.profile, ctx.model, replay)
-            if checked is None:
-                _message(ctx, out, msg, i, last, replay, parts_ok)
-                msg.remember(ctx.profile, ctx.model, replay, out[-1])
-            else:
+        # An earlier message a HistoryCache keeps: checked once per profile, model, replay.
+        kept = msg if type(msg) is Wire and i != last else None
+        if kept is not None:
+            checked = kept.checked_for(ctx.profile, ctx.model, replay)
+            if checked is not None:
                 out.append(checked)
+                continue
+        if type(msg) is not dict and not isinstance(msg, Mapping):
+            raise ctx.error(f"messages[{i}]", msg, "a dict with 'role' and 'content'")
+        role = msg.get("role")
+        content = msg.get("content")
+        if (
+            type(content) is str
+            and content
+            and not content.isspace()
+            and msg.get("tool_calls") is None
+            and not msg.get("partial")
+            and (
+                role == "user"
+                or role == "system"
+                or (role == "tool" and msg.get("tool_call_id"))
+                or (
+                    role == "assistant"
+                    and (replay != "all" or type(msg.get("reasoning_content")) is str)
+                )
+            )
+        ):
+            out.append(dict(msg))  # the common case: text, nothing to check or adapt
+            if kept is not None:
+                kept.remember(ctx.profile, ctx.model, replay, out[-1])
             continue
-        _message(ctx, out, msg, i, last, replay, parts_ok)
+        if role not in _ROLES:
+            raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
+        m = msg
+        if content is not None and not isinstance(content, (str, list)):
+            raise ctx.error(
+                f"messages[{i}].content", content, "a string or a list of content parts"
+            )
+        calls = msg.get("tool_calls")
+        if calls is not None:
+            _check_calls(ctx, i, role, calls)
+            if any(_is_builtin(c) and c.get("type") != "builtin_function" for c in calls):
+                # A builtin's call ($web_search) goes back the way Kimi sent it.
+                m = {**m, "tool_calls": [_builtin_typed(c) for c in calls]}
+        prefix = role == "assistant" and i == last and bool(msg.get("partial"))
+        if (
+            role == "assistant"
+            and ((replay == "all" and not prefix) or (replay == "tool_calls" and calls))
+            and not isinstance(msg.get("reasoning_content"), str)
+        ):
+            # Kimi: "thinking is enabled but reasoning_content is missing in assistant
+            # tool call message at index N". Nothing produced -> send "".
+            m = {**m, "reasoning_content": ""}
+        if role == "assistant" and calls:
+            if _is_empty(content) and "content" in msg:
+                m = {k: v for k, v in m.items() if k != "content"}
+        elif _is_empty(content) and not prefix:
+            raise ctx.error(
+                f"messages[{i}].content",
+                content,
+                f"content must not be empty (a {role} message needs text or parts)",
+            )
+        if role == "tool" and not msg.get("tool_call_id"):
+            raise ctx.error(
+                f"messages[{i}].tool_call_id",
+                msg.get("tool_call_id"),
+                "the id of the tool call answered",
+            )
+        if msg.get("partial") and (role != "assistant" or i != last):
+            raise ctx.error(
+                f"messages[{i}].partial",
+                True,
+                "only the last message, an assistant one, can be partial",
+            )
+        if isinstance(content, list):
+            m = _parts(ctx, i, m, content, parts_ok)
+        out.append(dict(m))
+        if kept is not None:
+            kept.remember(ctx.profile, ctx.model, replay, out[-1])
     body["messages"] = out
     return bool(messages[last].get("partial"))
-
-
-def _message(
-    ctx: RuleContext,
-    out: list[dict[str, Any]],
-    msg: Mapping[str, Any],
-    i: int,
-    last: int,
-    replay: ReasoningReplay,
-    parts_ok: frozenset[str] | None,
-) -> None:
-    """Check and adapt ``messages[i]``; append it to ``out``."""
-    if type(msg) is not dict and not isinstance(msg, Mapping):
-        raise ctx.error(f"messages[{i}]", msg, "a dict with 'role' and 'content'")
-    role = msg.get("role")
-    content = msg.get("content")
-    if (
-        type(content) is str
-        and content
-        and not content.isspace()
-        and msg.get("tool_calls") is None
-        and not msg.get("partial")
-        and (
-            role == "user"
-            or role == "system"
-            or (role == "tool" and msg.get("tool_call_id"))
-            or (
-                role == "assistant"
-                and (replay != "all" or type(msg.get("reasoning_content")) is str)
-            )
-        )
-    ):
-        out.append(dict(msg))  # the common case: text, nothing to check or adapt
-        return
-    if role not in _ROLES:
-        raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
-    m = msg
-    if content is not None and not isinstance(content, (str, list)):
-        raise ctx.error(f"messages[{i}].content", content, "a string or a list of content parts")
-    calls = msg.get("tool_calls")
-    if calls is not None:
-        _check_calls(ctx, i, role, calls)
-        if any(_is_builtin(c) and c.get("type") != "builtin_function" for c in calls):
-            # A builtin's call ($web_search) goes back the way Kimi sent it.
-            m = {**m, "tool_calls": [_builtin_typed(c) for c in calls]}
-    prefix = role == "assistant" and i == last and bool(msg.get("partial"))
-    if (
-        role == "assistant"
-        and ((replay == "all" and not prefix) or (replay == "tool_calls" and calls))
-        and not isinstance(msg.get("reasoning_content"), str)
-    ):
-        # Kimi: "thinking is enabled but reasoning_content is missing in assistant
-        # tool call message at index N". Nothing produced -> send "".
-        m = {**m, "reasoning_content": ""}
-    if role == "assistant" and calls:
-        if _is_empty(content) and "content" in msg:
-            m = {k: v for k, v in m.items() if k != "content"}
-    elif _is_empty(content) and not prefix:
-        raise ctx.error(
-            f"messages[{i}].content",
-            content,
-            f"content must not be empty (a {role} message needs text or parts)",
-        )
-    if role == "tool" and not msg.get("tool_call_id"):
-        raise ctx.error(
-            f"messages[{i}].tool_call_id",
-            msg.get("tool_call_id"),
-            "the id of the tool call answered",
-        )
-    if msg.get("partial") and (role != "assistant" or i != last):
-        raise ctx.error(
-            f"messages[{i}].partial",
-            True,
-            "only the last message, an assistant one, can be partial",
-        )
-    if isinstance(content, list):
-        m = _parts(ctx, i, m, content, parts_ok)
-    out.append(dict(m))
 
 
 def _is_builtin(call: Mapping[str, Any]) -> bool:
