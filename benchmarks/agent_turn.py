@@ -16,7 +16,7 @@ The server is a minimal HTTP/1.1 keep-alive server in its own process that reads
 request and answers every one with the same canned completion (a tool call with
 reasoning), so what differs between the contenders is the client's own work. Rounds
 alternate between the contenders (noise hits all alike); a round times ``--calls`` turns
-(the peers fewer at 100 turns, so each round takes a similar time). Figures: the median
+(the peers a quarter as many: they are several times slower). Figures: the median
 round's time per turn; ratio = the median over rounds of a round's time / the floor's
 in the same round.
 
@@ -344,8 +344,8 @@ def measure(rounds: int = 7, calls: int = 100, modes: tuple[str, ...] = ("sync",
             for turns in TURNS:
                 pair, body = make(base_url, turns)
                 contenders = [_floor(base_url, body), *pair]
-                # the peers are several times slower with a long history: fewer calls
-                counts = [calls, calls, calls if turns == 0 else max(1, calls // 4)]
+                # the peers are several times slower: fewer calls
+                counts = [calls, calls, max(1, calls // 4)]
                 blocks.append((adapter, turns, contenders, counts))
 
         def row(adapter: str, turns: int, mode: str, names: list[str], rows: Any) -> None:

@@ -76,14 +76,18 @@ class HistoryCache(Generic[_M]):
         last = len(messages) - 1
         out: list[dict[str, Any]] = []
         fresh: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
+        get = entries.get
         for i, message in enumerate(messages):
             if i == last:
                 out.append(one(message, i, True))
                 break
-            entry = entries.get(id(message))
-            if entry is not None and entry[0] is message and _state(message, models_in) == entry[1]:
-                out.append(entry[2])
-                continue
+            entry = get(id(message))
+            if entry is not None and entry[0] is message:
+                # a kept message has a __dict__ (its snapshot was taken of it)
+                state = message.__dict__ if models_in is None else _state(message, models_in)
+                if state == entry[1]:
+                    out.append(entry[2])
+                    continue
             wire = Wire(one(message, i, False))
             out.append(wire)
             snapshot = _snapshot(message, models_in)
