@@ -283,9 +283,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     _client_key: tuple[Any, ...] | None = PrivateAttr(default=None)
     _aclient_key: tuple[Any, ...] | None = PrivateAttr(default=None)
     # The wire dicts of an agent's earlier messages, converted once (kimi_core._history).
-    _history: ka.HistoryCache[ChatMessage] = PrivateAttr(
-        default_factory=lambda: ka.HistoryCache(models_in="blocks")
-    )
+    _history: ka.HistoryCache[ChatMessage] = PrivateAttr(default_factory=ka.HistoryCache)
 
     def __init__(
         self,

@@ -395,3 +395,41 @@ def fresh_lc_body_for(server: LoopbackServer, model: ChatKimi, history: list[Bas
         max_retries=0,
     ).invoke(history)
     return sent(server)["messages"]
+
+
+class Inner(BaseModel, extra="allow"):
+    label: str
+    tags: list[str] = Field(default_factory=list)
+
+
+class Outer(BaseModel):
+    inner: Inner
+    parts: list[Inner]
+
+
+def test_pydantic_models_in_a_message_are_compared_field_by_field() -> None:
+    calls: list[int] = []
+
+    def counting(message: Outer, index: int, last: bool) -> dict[str, Any]:
+        calls.append(index)
+        return {"role": "user", "content": message.inner.label}
+
+    cache: HistoryCache[Outer] = HistoryCache()
+    first = Outer(inner=Inner(label="a"), parts=[Inner(label="p")])
+    messages = [first, Outer(inner=Inner(label="z"), parts=[])]
+    cache.convert(messages, counting)
+    cache.convert(messages, counting)
+    assert calls == [0, 1, 1]  # the first kept
+    for change in (
+        lambda: first.parts[0].tags.append("t"),  # a list in a nested model
+        lambda: setattr(first.inner, "label", "b"),  # a nested model's field
+        lambda: setattr(first.inner, "colour", "red"),  # an extra field
+        lambda: first.parts.append(Inner(label="q")),  # a list of models
+    ):
+        calls.clear()
+        change()
+        cache.convert(messages, counting)
+        assert calls == [0, 1], change
+        calls.clear()
+        cache.convert(messages, counting)
+        assert calls == [1]

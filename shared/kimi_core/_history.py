@@ -3,12 +3,15 @@
 An agent sends its whole history with every turn: the same framework messages, one or
 two more each time. :class:`HistoryCache` keeps what an adapter's converter made of each
 message (its wire dict) with a snapshot of the message's state (a deep copy of its
-``__dict__``), and hands the wire dict back on a later call only when the very same
-message object is passed again with a state equal to the snapshot. A message changed in
-place (its content, a tool call's arguments, a field), or replaced by another object, is
-converted again: the cache is never served stale. The last message of a call is always
-converted (a converter may treat it differently: LangChain's ``partial`` flag), and a
-message whose state cannot be copied is never cached.
+``__dict__``, the Pydantic models in it, such as LlamaIndex's content blocks, copied as
+:class:`_ModelSnapshot`), and hands the wire dict back on a later call only when the very
+same message object is passed again with a state equal to the snapshot. The snapshot is
+the left operand of that comparison, so a model in the state is compared field by field
+by its snapshot (plain dicts, compared in C) rather than by the model's own ``__eq__``.
+A message changed in place (its content, a tool call's arguments, a field), or replaced
+by another object, is converted again: the cache is never served stale. The last message
+of a call is always converted (a converter may treat it differently: LangChain's
+``partial`` flag), and a message whose state cannot be copied is never cached.
 
 The cache holds strong references to the messages it remembers (so their ids stay
 theirs), at most ``size`` of them, the oldest remembered dropped first. The wire dicts it
@@ -53,13 +56,11 @@ class Wire(dict[str, Any]):
 class HistoryCache(Generic[_M]):
     """Wire dicts of unchanged earlier messages (see the module docstring)."""
 
-    __slots__ = ("_entries", "_lock", "_models_in", "_size")
+    __slots__ = ("_entries", "_lock", "_size")
 
-    def __init__(self, size: int = 4096, *, models_in: str | None = None) -> None:
-        """``size``: how many messages are remembered; ``models_in``: the field of a
-        message that holds a list of Pydantic models (see :func:`_state`)."""
+    def __init__(self, size: int = 4096) -> None:
+        """``size``: how many messages are remembered at most."""
         self._size = size
-        self._models_in = models_in
         #: id(message) -> (message, snapshot of its state, its wire dict)
         self._entries: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -72,7 +73,6 @@ class HistoryCache(Generic[_M]):
         """``[one(message, index, is_last) ...]``, with the wire dicts of unchanged
         earlier messages reused."""
         entries = self._entries
-        models_in = self._models_in
         last = len(messages) - 1
         out: list[dict[str, Any]] = []
         fresh: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
@@ -82,15 +82,14 @@ class HistoryCache(Generic[_M]):
                 out.append(one(message, i, True))
                 break
             entry = get(id(message))
-            if entry is not None and entry[0] is message:
-                # a kept message has a __dict__ (its snapshot was taken of it)
-                state = message.__dict__ if models_in is None else _state(message, models_in)
-                if state == entry[1]:
-                    out.append(entry[2])
-                    continue
+            # the snapshot on the left (see the module docstring); a kept message has a
+            # __dict__: its snapshot was taken of it
+            if entry is not None and entry[0] is message and entry[1] == message.__dict__:
+                out.append(entry[2])
+                continue
             wire = Wire(one(message, i, False))
             out.append(wire)
-            snapshot = _snapshot(message, models_in)
+            snapshot = _snapshot(message)
             if snapshot is not None:
                 fresh.append((message, snapshot, wire))
         if fresh:
@@ -111,65 +110,60 @@ class HistoryCache(Generic[_M]):
 
     # A copy or a pickle of a model that owns a cache starts with an empty one.
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_empty, (self._size, self._models_in))
+        return (type(self), (self._size,))
 
     def __copy__(self) -> HistoryCache[_M]:
-        return _empty(self._size, self._models_in)
+        return type(self)(self._size)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> HistoryCache[_M]:
-        return _empty(self._size, self._models_in)
+        return type(self)(self._size)
 
     def clear(self) -> None:
         with self._lock:
             self._entries = {}
 
 
-def _empty(size: int, models_in: str | None) -> HistoryCache[Any]:
-    return HistoryCache(size, models_in=models_in)
+class _ModelSnapshot:
+    """A Pydantic (v2) model as it was: equal to a model of the same type whose fields,
+    extra fields and private attributes equal these (compared with the snapshot's values
+    on the left, so nested snapshots compare themselves)."""
+
+    __slots__ = ("extra", "fields", "kind", "private")
+
+    def __init__(self, kind: type, fields: Any, extra: Any, private: Any) -> None:
+        self.kind, self.fields, self.extra, self.private = kind, fields, extra, private
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is self.kind
+            and self.fields == other.__dict__
+            and self.extra == getattr(other, "__pydantic_extra__", None)
+            and self.private == getattr(other, "__pydantic_private__", None)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-def _state(message: Any, models_in: str | None) -> dict[str, Any] | None:
-    """What the message holds: its ``__dict__``; with ``models_in``, that field's list of
-    Pydantic models (LlamaIndex's content blocks) taken apart into ``(type, fields, extra
-    fields, private attributes)``, compared as plain dicts rather than by each model's
-    ``__eq__`` (a Python method, most of the cost of a comparison otherwise)."""
-    state = getattr(message, "__dict__", None)
-    if type(state) is not dict:
-        return None
-    if models_in is None:
-        return state
-    items = state.get(models_in)
-    if type(items) is not list:
-        return state
-    return {**state, models_in: [_fields(x) for x in items]}
-
-
-#: Whether a type is a Pydantic model's, by type (a dict lookup instead of attribute tests).
+#: Whether a type is a Pydantic (v2) model's, by type.
 _MODEL_TYPES: dict[type, bool] = {}
 
 
-def _fields(value: Any) -> Any:
-    kind = type(value)
+def _is_model(kind: type) -> bool:
     is_model = _MODEL_TYPES.get(kind)
     if is_model is None:
-        is_model = _MODEL_TYPES[kind] = hasattr(kind, "__pydantic_fields__") and hasattr(
-            kind, "__pydantic_private__"
+        is_model = _MODEL_TYPES[kind] = (
+            hasattr(kind, "__pydantic_fields__")
+            and hasattr(kind, "__pydantic_extra__")
+            and hasattr(kind, "__pydantic_private__")
         )
-    if not is_model or type(getattr(value, "__dict__", None)) is not dict:
-        return value
-    return (
-        kind,
-        value.__dict__,
-        getattr(value, "__pydantic_extra__", None),
-        getattr(value, "__pydantic_private__", None),
-    )
+    return is_model
 
 
-def _snapshot(message: Any, models_in: str | None) -> dict[str, Any] | None:
-    """A deep copy of the message's state (:func:`_state`), or ``None`` (not cached) when
-    it has none, cannot be copied, or does not equal its copy."""
-    state = _state(message, models_in)
-    if state is None:
+def _snapshot(message: Any) -> dict[str, Any] | None:
+    """A deep copy of the message's ``__dict__`` (:func:`_copy`), or ``None`` (not
+    cached) when it has none, cannot be copied, or does not equal its copy."""
+    state = getattr(message, "__dict__", None)
+    if type(state) is not dict:
         return None
     try:
         snapshot = _copy(state)
@@ -183,7 +177,8 @@ _ATOMS = (str, int, float, bool, bytes, type(None), type)
 
 def _copy(value: Any) -> Any:
     """A deep copy: the containers of JSON-like data copied by hand (several times faster
-    than ``copy.deepcopy``), immutable scalars and types shared, anything else deep-copied."""
+    than ``copy.deepcopy``), immutable scalars and types shared, Pydantic models as
+    :class:`_ModelSnapshot`, anything else deep-copied."""
     kind = type(value)
     if kind is dict:
         return {k: _copy(v) for k, v in value.items()}
@@ -193,4 +188,11 @@ def _copy(value: Any) -> Any:
         return tuple(_copy(v) for v in value)
     if kind in _ATOMS:
         return value
+    if _is_model(kind) and type(getattr(value, "__dict__", None)) is dict:
+        return _ModelSnapshot(
+            kind,
+            _copy(value.__dict__),
+            _copy(getattr(value, "__pydantic_extra__", None)),
+            _copy(getattr(value, "__pydantic_private__", None)),
+        )
     return copy.deepcopy(value)
