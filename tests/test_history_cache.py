@@ -115,6 +115,14 @@ def fresh_lc_body(server: LoopbackServer, messages: list[BaseMessage], tools: An
     return sent(server)
 
 
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
+def fresh_li_chat_body(server: LoopbackServer, messages: list[ChatMessage]) -> Any:
+    kimi(server).chat(messages)
+    return sent(server)
+
+
 def fresh_li_body(server: LoopbackServer, messages: list[ChatMessage], tools: Any) -> Any:
     kimi(server).chat_with_tools(tools, chat_history=messages)
     return sent(server)
@@ -305,6 +313,23 @@ def test_a_kimi_with_a_history_copies(server: LoopbackServer) -> None:
         history[1].blocks[0] = TextBlock(text="Rain in Quimper?")
         other.chat(history)
         assert sent(server)["messages"][1]["content"] == "Rain in Quimper?"
+
+
+def test_kimi_reads_a_media_file_again_on_every_call(server: LoopbackServer, tmp_path: Any) -> None:
+    from llama_index.core.base.llms.types import ImageBlock
+
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(PNG + b"one")
+    llm = kimi(server)
+    history = li_history()
+    history[1].blocks.append(ImageBlock(path=picture))
+    llm.chat(history)
+    first = sent(server)["messages"][1]
+    picture.write_bytes(PNG + b"two")  # the same message, another file content
+    llm.chat(history)
+    second = sent(server)["messages"][1]
+    assert second != first
+    assert sent(server) == fresh_li_chat_body(server, history)
 
 
 async def test_kimi_async_sees_a_changed_message(server: LoopbackServer) -> None:

@@ -69,9 +69,11 @@ class HistoryCache(Generic[_M]):
         self,
         messages: Sequence[_M],
         one: Callable[[_M, int, bool], dict[str, Any]],
+        keep: Callable[[_M], bool] | None = None,
     ) -> list[dict[str, Any]]:
         """``[one(message, index, is_last) ...]``, with the wire dicts of unchanged
-        earlier messages reused."""
+        earlier messages reused. ``keep(message)`` false: the message's wire dict depends
+        on more than its state (a file it names) and is never kept."""
         entries = self._entries
         last = len(messages) - 1
         out: list[dict[str, Any]] = []
@@ -89,7 +91,7 @@ class HistoryCache(Generic[_M]):
                 continue
             wire = Wire(one(message, i, False))
             out.append(wire)
-            snapshot = _snapshot(message)
+            snapshot = _snapshot(message) if keep is None or keep(message) else None
             if snapshot is not None:
                 fresh.append((message, snapshot, wire))
         if fresh:
