@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import agent_turn
 import concurrency
 import imports
 import langchain_stream
@@ -243,6 +244,48 @@ def request_build_section(r: dict[str, Any]) -> Section:
     return Section(text, r["met"], [label, result, f"under {request_build.GOAL_MS:g} ms"])
 
 
+def agent_turn_section(r: dict[str, Any]) -> Section:
+    rows = [
+        [
+            f"{x['names'][1]} / {x['names'][2]}",
+            f"{x['turns']}",
+            x["mode"],
+            f"{x['ms'][0]:.3f} ms",
+            f"{x['ms'][1]:.3f} ms ({x['ours_vs_floor']:.2f}x)",
+            f"{x['ms'][2]:.3f} ms ({x['peer_vs_floor']:.2f}x)",
+            f"≤ {x['goal']:g}x: {_ok(x['met'])}",
+        ]
+        for x in r["rows"]
+    ]
+    text = (
+        "### An agent turn against the httpx floor\n\n"
+        "One whole chat request with 20 bound tools and a history of 0 or 100 turns, over "
+        "loopback to a minimal keep-alive server (its own process) that answers every request "
+        "with the same tool call: `ChatKimi.bind_tools(...).invoke` / `Kimi.chat_with_tools` "
+        "(and their async forms) against the floor, `json.dumps` + `httpx` POST + `json.loads` "
+        "of the same body, and against langchain-openai `ChatOpenAI` / llama-index `OpenAILike`; "
+        f"{r['rounds']} alternating rounds, the median round's time per turn, x = the median "
+        "over rounds of the time / the floor's (issue 24).\n\n"
+        + table(["ours / peer", "turns", "mode", "floor", "ours", "peer", "goal"], rows)
+        + f"\n\nGoals (≤ 1.25x the floor at 0 turns, ≤ 1.5x at 100): {_ok(r['met'])}.\n"
+    )
+
+    def worst(adapter: str, turns: int) -> float:
+        return max(
+            x["ours_vs_floor"] for x in r["rows"] if x["adapter"] == adapter and x["turns"] == turns
+        )
+
+    result = (
+        "; ".join(
+            f"{name} {worst(adapter, 0):.2f}x at 0 turns, {worst(adapter, 100):.2f}x at 100"
+            for adapter, name in (("LangChain", "ChatKimi"), ("LlamaIndex", "Kimi"))
+        )
+        + " (worse of sync and async)"
+    )
+    label = "an agent turn (20 tools, 0 / 100 turns) vs httpx POST + json"
+    return Section(text, r["met"], [label, result, "≤ 1.25x / ≤ 1.5x the floor"])
+
+
 def soak_section(r: dict[str, Any]) -> Section:
     met = soak.passed(r)
     by_status = ", ".join(f"{n:,} x {s}" for s, n in r["faults_by_status"].items())
@@ -323,6 +366,10 @@ def main() -> int:
         (
             "request build",
             lambda: request_build_section(request_build.measure(3 if q else 9, 50 if q else 200)),
+        ),
+        (
+            "agent turn",
+            lambda: agent_turn_section(agent_turn.measure(3 if q else 7, 20 if q else 100)),
         ),
         (
             "concurrency",

@@ -330,9 +330,18 @@ def _content(message: BaseMessage, index: int) -> str | list[Any]:
     )
 
 
-def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """LangChain messages as Kimi wire messages (see :func:`message_to_wire`)."""
+def messages_to_wire(
+    messages: Sequence[BaseMessage], cache: ka.HistoryCache[BaseMessage] | None = None
+) -> list[dict[str, Any]]:
+    """LangChain messages as Kimi wire messages (see :func:`message_to_wire`); with a
+    ``cache``, earlier messages unchanged since a previous call are not converted again."""
+    if cache is not None:
+        return cache.convert(messages, _one_to_wire)
     return [message_to_wire(m, index=i) for i, m in enumerate(messages)]
+
+
+def _one_to_wire(message: BaseMessage, index: int, last: bool) -> dict[str, Any]:
+    return message_to_wire(message, index=index)
 
 
 # --------------------------------------------------------------------------- output

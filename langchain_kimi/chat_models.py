@@ -381,6 +381,8 @@ class ChatKimi(BaseChatModel):
 
     _profile: kc.ProviderProfile = PrivateAttr()
     _clients: ka.ClientPair = PrivateAttr(default_factory=ka.ClientPair)
+    # The wire dicts of an agent's earlier messages, converted once (kimi_core._history).
+    _history: ka.HistoryCache[BaseMessage] = PrivateAttr(default_factory=ka.HistoryCache)
 
     # ------------------------------------------------------------------ setup
 
@@ -590,7 +592,7 @@ class ChatKimi(BaseChatModel):
             raw=self.model_kwargs,
             extra_body=self.extra_body,
             call={**kwargs, "stop": stop} if stop is not None else kwargs,
-            messages=messages_to_wire(messages),
+            messages=messages_to_wire(messages, self._history),
             stream=stream,
             stream_usage=stream_usage,
             wire_types=_wire_types,

@@ -269,6 +269,8 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _retry_policy: kc.RetryPolicy | None = PrivateAttr(default=None)
     _clients: ka.ClientPair = PrivateAttr(default_factory=ka.ClientPair)
+    # The wire dicts of an agent's earlier messages, converted once (kimi_core._history).
+    _history: ka.HistoryCache[ChatMessage] = PrivateAttr(default_factory=ka.HistoryCache)
 
     def __init__(
         self,
@@ -421,7 +423,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             },
             raw=self.additional_kwargs,
             call=kwargs,
-            messages=to_wire_messages(messages),
+            messages=to_wire_messages(messages, self._history),
             stream=stream,
             wire_types=self._wire_types,
         )

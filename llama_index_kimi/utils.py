@@ -78,9 +78,24 @@ _ROLES: dict[str, str] = {
 # --------------------------------------------------------------------------- requests
 
 
-def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
-    """LlamaIndex chat messages as Kimi message dicts (see :func:`to_wire_message`)."""
+def to_wire_messages(
+    messages: Sequence[ChatMessage], cache: ka.HistoryCache[ChatMessage] | None = None
+) -> list[dict[str, Any]]:
+    """LlamaIndex chat messages as Kimi message dicts (see :func:`to_wire_message`); with
+    a ``cache``, earlier messages unchanged since a previous call are not converted again."""
+    if cache is not None:
+        return cache.convert(messages, _one_to_wire, _keepable)
     return [to_wire_message(m, index=i) for i, m in enumerate(messages)]
+
+
+def _one_to_wire(message: ChatMessage, index: int, last: bool) -> dict[str, Any]:
+    return to_wire_message(message, index=index)
+
+
+def _keepable(message: ChatMessage) -> bool:
+    """Whether the message's wire dict depends on its state alone: a media block read from
+    a ``path`` is read again on every call (the file may have changed)."""
+    return all(getattr(b, "path", None) is None for b in message.blocks)
 
 
 def to_wire_message(message: ChatMessage, *, index: int = 0) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from ._capabilities import DEFAULT_MODEL, Capabilities, capabilities, default_mo
 from ._clients import ClientPair, ClientSettings, extraction_provider
 from ._context import unknown_parameter
 from ._errors import ToolArgumentsError
+from ._history import HistoryCache
 from ._media import sniff_media_type
 from ._message_rules import file_url, without_empty_content
 from ._models import warn_if_retired
@@ -57,6 +58,7 @@ __all__ = [
     "Capabilities",
     "ClientPair",
     "ClientSettings",
+    "HistoryCache",
     "ToolSet",
     "arguments_json",
     "capabilities",

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._context import RuleContext
 from ._errors import ConfigurationError
+from ._history import Wire
 from ._thinking import ReasoningReplay
 from ._tool_rules import builtin_typed, is_builtin
 
@@ -73,6 +74,13 @@ def checked_messages(
     out: list[dict[str, Any]] = []
     last = len(messages) - 1
     for i, msg in enumerate(messages):
+        # An earlier message a HistoryCache keeps: checked once per profile, model, replay.
+        kept = msg if type(msg) is Wire and i != last else None
+        if kept is not None:
+            checked = kept.checked_for(ctx.profile, ctx.model, replay)
+            if checked is not None:
+                out.append(checked)
+                continue
         if type(msg) is not dict and not isinstance(msg, Mapping):
             raise ctx.error(f"messages[{i}]", msg, "a dict with 'role' and 'content'")
         role = msg.get("role")
@@ -94,6 +102,8 @@ def checked_messages(
             )
         ):
             out.append(dict(msg))  # the common case: text, nothing to check or adapt
+            if kept is not None:
+                kept.remember(ctx.profile, ctx.model, replay, out[-1])
             continue
         if role not in _ROLES:
             raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
@@ -144,6 +154,8 @@ def checked_messages(
         if isinstance(content, list):
             m = _parts(ctx, i, m, content, parts_ok)
         out.append(dict(m))
+        if kept is not None:
+            kept.remember(ctx.profile, ctx.model, replay, out[-1])
     body["messages"] = out
     return bool(messages[last].get("partial"))
 
