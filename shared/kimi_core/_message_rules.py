@@ -105,7 +105,7 @@ def checked_messages(
             if kept is not None:
                 kept.remember(ctx.profile, ctx.model, replay, out[-1])
             continue
-        if role not in _ROLES:
+        if type(role) is not str or role not in _ROLES:
             raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
         m = msg
         if content is not None and not isinstance(content, (str, list)):

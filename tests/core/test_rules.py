@@ -505,3 +505,10 @@ def test_a_builtin_call_goes_back_typed_as_kimi_sent_it() -> None:
     sent = build(messages=msgs, thinking=False).body["messages"][1]["tool_calls"]
     assert [c["type"] for c in sent] == ["builtin_function", "function"]
     assert ws_call["type"] == "function"  # the caller's dict is untouched
+
+
+@pytest.mark.parametrize("role", [[], {}, 3, None, "robot"])
+def test_a_role_that_is_not_a_known_string_is_refused_clearly(role: Any) -> None:
+    # Found by test_fuzz_validation: {"role": []} raised TypeError (unhashable) before.
+    err = raises(r"messages\[0\]\.role", messages=[{"role": role, "content": "hi"}])
+    assert err.param == "messages[0].role"
