@@ -41,6 +41,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import httpx
+from _harness import alternate
 from request_build import (
     _function_tools,
     _pydantic_tools,
@@ -288,20 +289,6 @@ def _llama_index(base_url: str, turns: int) -> tuple[list[Turn], dict[str, Any]]
 # --------------------------------------------------------------------------- timing
 
 
-def _rounds(fns: list[Callable[[], float]], rounds: int) -> list[list[float]]:
-    """Each round's time per turn (seconds) of each contender, in alternating rounds."""
-    for fn in fns:
-        fn()  # warm-up: connections, the first request of a bound tool set
-    rows = []
-    for _ in range(rounds):
-        row = []
-        for fn in fns:
-            gc.collect()
-            row.append(fn())
-        rows.append(row)
-    return rows
-
-
 def _sync_round(fn: Callable[[], Any], calls: int) -> Callable[[], float]:
     def timed() -> float:
         start = time.perf_counter()
@@ -367,7 +354,7 @@ def measure(rounds: int = 7, calls: int = 100, modes: tuple[str, ...] = ("sync",
         if "sync" in modes:
             for adapter, turns, contenders, counts in blocks:
                 fns = [_sync_round(c[1], n) for c, n in zip(contenders, counts, strict=True)]
-                row(adapter, turns, "sync", [c[0] for c in contenders], _rounds(fns, rounds))
+                row(adapter, turns, "sync", [c[0] for c in contenders], alternate(fns, rounds))
         if "async" in modes:
 
             async def all_async() -> list[list[list[float]]]:
