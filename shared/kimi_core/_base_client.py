@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
+from ._body import encode_body
 from ._deadline import (
     DEFAULT_MAX_BODY,
     DEFAULT_MAX_ERROR,
@@ -182,10 +183,12 @@ class ClientLogic(ResponseHandling, Generic[_T]):
     def _url(self, path: str) -> str:
         return self.profile.base_url + path
 
-    def _request_headers(self, attempt: int, stream: bool) -> dict[str, str]:
+    def _request_headers(self, attempt: int, stream: bool, json: bool = False) -> dict[str, str]:
         headers = dict(self._headers)
         headers["Authorization"] = f"Bearer {self._api_key}"
         headers[ATTEMPT_HEADER] = str(attempt)
+        if json:
+            headers["Content-Type"] = "application/json"
         if stream:
             headers["Accept"] = "text/event-stream"
         return headers
@@ -233,12 +236,15 @@ class ClientLogic(ResponseHandling, Generic[_T]):
         deadline: Deadline | None = None,
         first_attempt: int = 1,
         raw_stream: bool = False,
+        chat_body: Mapping[str, Any] | None = None,
     ) -> Flow[tuple[httpx.Response, bytes, int]]:
         """The retry loop: attempts until one is answered 2xx; its response, its body
         (b"" and the response unread when ``stream``; ``raw_stream``: a body that is not an
         event stream, e.g. a batch file) and its attempt number."""
         deadline = deadline or self._deadline()
         url = self._url(path)
+        # a chat body: encoded once for every attempt, its kept parts as they were encoded
+        content = encode_body(chat_body) if chat_body is not None else None
         attempt = first_attempt - 1
         while True:
             attempt += 1
@@ -246,11 +252,12 @@ class ClientLogic(ResponseHandling, Generic[_T]):
             outcome = yield Send(
                 method,
                 url,
-                self._request_headers(attempt, stream and not raw_stream),
+                self._request_headers(attempt, stream and not raw_stream, content is not None),
                 deadline.attempt_timeout(self.timeout),
                 json_body,
                 files,
                 data,
+                content,
             )
             if isinstance(outcome, httpx.HTTPError):
                 err: KimiError = self._connection_error(outcome)
@@ -284,7 +291,7 @@ class ClientLogic(ResponseHandling, Generic[_T]):
             response, _, attempt = yield from self._attempts(
                 "POST",
                 self.profile.chat_path,
-                json_body=stream.request.body,
+                chat_body=stream.request.body,
                 stream=True,
                 deadline=deadline,
                 first_attempt=attempt + 1,
@@ -325,7 +332,7 @@ class ClientLogic(ResponseHandling, Generic[_T]):
         if request.stream:
             raise ConfigurationError("use stream() for a streamed request", param="stream")
         response, raw, _ = yield from self._attempts(
-            "POST", self.profile.chat_path, json_body=request.body
+            "POST", self.profile.chat_path, chat_body=request.body
         )
         logger.debug("chat %s %s -> %s", self.profile.name, request.model.id, response.status_code)
         return self._completion(request, raw, response)

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
+
+from ._body import Encoded
 
 __all__ = ["HistoryCache", "Wire"]
 
@@ -39,18 +41,24 @@ class Wire(dict[str, Any]):
 
     def __init__(self, wire: dict[str, Any]) -> None:
         super().__init__(wire)
-        self._checked: tuple[Any, Any, Any, dict[str, Any]] | None = None
+        self._checked: tuple[Any, Any, Any, Encoded] | None = None
 
-    def checked_for(self, profile: Any, model: Any, replay: Any) -> dict[str, Any] | None:
-        """A copy of the checked message, if it was checked for the same provider
-        profile and model (the same objects) and reasoning replay, else ``None``."""
+    def checked_for(self, profile: Any, model: Any, replay: Any) -> Encoded | None:
+        """The checked message (read-only, encoded once: ``_body``), if it was checked
+        for the same provider profile and model (the same objects) and reasoning
+        replay, else ``None``."""
         c = self._checked
         if c is not None and c[0] is profile and c[1] is model and c[2] == replay:
-            return dict(c[3])
+            return c[3]
         return None
 
-    def remember(self, profile: Any, model: Any, replay: Any, checked: dict[str, Any]) -> None:
-        self._checked = (profile, model, replay, dict(checked))
+    def remember(
+        self, profile: Any, model: Any, replay: Any, checked: Mapping[str, Any]
+    ) -> Encoded:
+        """Keep ``checked`` as the message checked for these; the kept (read-only) copy."""
+        kept = Encoded(checked)
+        self._checked = (profile, model, replay, kept)
+        return kept
 
 
 class HistoryCache(Generic[_M]):

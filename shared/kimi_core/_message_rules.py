@@ -73,11 +73,12 @@ def checked_messages(
     parts_ok = ctx.profile.content_parts
     out: list[dict[str, Any]] = []
     last = len(messages) - 1
+    key = (ctx.profile, ctx.model, replay)
     for i, msg in enumerate(messages):
         # An earlier message a HistoryCache keeps: checked once per profile, model, replay.
         kept = msg if type(msg) is Wire and i != last else None
         if kept is not None:
-            checked = kept.checked_for(ctx.profile, ctx.model, replay)
+            checked = kept.checked_for(*key)
             if checked is not None:
                 out.append(checked)
                 continue
@@ -101,9 +102,8 @@ def checked_messages(
                 )
             )
         ):
-            out.append(dict(msg))  # the common case: text, nothing to check or adapt
-            if kept is not None:
-                kept.remember(ctx.profile, ctx.model, replay, out[-1])
+            # the common case: text, nothing to check or adapt
+            out.append(dict(msg) if kept is None else kept.remember(*key, msg))
             continue
         if type(role) is not str or role not in _ROLES:
             raise ctx.error(f"messages[{i}].role", role, "'system', 'user', 'assistant' or 'tool'")
@@ -153,9 +153,7 @@ def checked_messages(
             )
         if isinstance(content, list):
             m = _parts(ctx, i, m, content, parts_ok)
-        out.append(dict(m))
-        if kept is not None:
-            kept.remember(ctx.profile, ctx.model, replay, out[-1])
+        out.append(dict(m) if kept is None else kept.remember(*key, m))
     body["messages"] = out
     return bool(messages[last].get("partial"))
 

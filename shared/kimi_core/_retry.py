@@ -113,12 +113,15 @@ class Send:
     json: Any = None
     files: Any = None
     data: Any = None
+    #: A JSON body already encoded (``_body.encode_body``), sent as is.
+    content: bytes | None = None
 
     def build(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         """The request, built by ``client`` (its own headers, hooks and settings apply)."""
         return client.build_request(
             self.method,
             self.url,
+            content=self.content,
             json=self.json,
             files=self.files,
             data=self.data,

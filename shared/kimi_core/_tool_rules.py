@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ._body import Encoded
 from ._content_cache import ContentCache
 from ._context import RuleContext
 from ._errors import ConfigurationError
@@ -241,5 +242,5 @@ def _checked_tools(
                 f"tools[{i}].function.name", name, "tool names must be unique (duplicated)"
             )
         seen.add(name)
-        out.append({**tool, "type": kind, "function": fn})
+        out.append(Encoded({**tool, "type": kind, "function": fn}))
     return tuple(out)
