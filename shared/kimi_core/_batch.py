@@ -231,7 +231,7 @@ class Batches(_BatchesBase):
 
     def iter_lines(self, file_id: str) -> Iterator[bytes]:
         """The lines of a file's content, streamed (never the whole file in memory)."""
-        return iterate(self._client._client, lines_flow(self._client, file_id))
+        return iterate(self._client._io, lines_flow(self._client, file_id))
 
     def custom_ids(self, batch: Batch) -> builtins.list[str]:
         """The batch's custom_ids in input order: from its metadata (a job this client
@@ -321,7 +321,7 @@ class AsyncBatches(_BatchesBase):
             await asyncio.sleep(poller.next_wait(batch))
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
-        return aiterate(self._client._client, lines_flow(self._client, file_id))
+        return aiterate(self._client._io, lines_flow(self._client, file_id))
 
     async def custom_ids(self, batch: Batch) -> builtins.list[str]:
         return await self._client._run(custom_ids_flow(self._client, batch))

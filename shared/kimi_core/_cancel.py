@@ -192,11 +192,17 @@ async def _admit(client: httpx.AsyncClient, request: httpx.Request) -> _Gate:
     return gate
 
 
-async def guarded_send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """``client.send(request, stream=True)``, safe to cancel (see :class:`_SendGuard`)."""
+async def guarded_send(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]] | None = None,
+) -> httpx.Response:
+    """``client.send(request, stream=True)`` (or ``send(request)``: the request sent to
+    ``client``'s transport, ``_direct``), safe to cancel (see :class:`_SendGuard`)."""
     guard = _SendGuard(request.extensions.get("trace"), await _admit(client, request))
     request.extensions["trace"] = guard.trace
-    task = guard.task = asyncio.ensure_future(client.send(request, stream=True))
+    sent = send(request) if send is not None else client.send(request, stream=True)
+    task = guard.task = asyncio.ensure_future(sent)
     task.add_done_callback(guard.out_of_queue)
     try:
         return await asyncio.shield(task)

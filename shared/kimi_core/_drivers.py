@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ._cancel import guarded_send
+from ._direct import Direct
 from ._retry import NEXT_CHUNK, Close, ReadBody, Send, Sleep, Step
 
 __all__ = ["Flow", "ItemFlow", "adrive", "aiterate", "drive", "iterate"]
@@ -30,12 +31,14 @@ ItemFlow = Generator["Step | list[_I]", Any, None]
 
 class _SyncIO:
     """Performs the steps of flows with an ``httpx.Client`` (see ``_retry``); holds the
-    response being streamed, closed by :meth:`close` if the flow ends without."""
+    response being streamed, closed by :meth:`close` if the flow ends without.
+    ``own``: the client is a pool of ours, sent to directly (``_direct``)."""
 
-    __slots__ = ("_chunks", "_response", "_steps", "client")
+    __slots__ = ("_chunks", "_direct", "_response", "_steps", "client")
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, own: bool = False) -> None:
         self.client = client
+        self._direct = Direct.of(client) if own else None
         self._response: httpx.Response | None = None
         self._chunks: Iterator[bytes] = iter(())
         steps: dict[type, Callable[[Any], Any]] = {
@@ -52,8 +55,12 @@ class _SyncIO:
         return self._steps[type(step)](step)
 
     def _send(self, step: Send) -> httpx.Response | httpx.HTTPError:
+        direct = self._direct
         try:
-            response = self.client.send(step.build(self.client), stream=True)
+            if direct is not None:
+                response = direct.send(direct.request(step))
+            else:
+                response = self.client.send(step.build(self.client), stream=True)
         except httpx.HTTPError as exc:
             return exc
         self._response, self._chunks = response, response.iter_bytes()
@@ -117,10 +124,11 @@ class _AsyncIO:
     """Performs the steps of flows with an ``httpx.AsyncClient``: the async twin of
     :class:`_SyncIO` (a request is sent through ``_cancel.guarded_send``)."""
 
-    __slots__ = ("_chunks", "_response", "_steps", "client")
+    __slots__ = ("_chunks", "_direct", "_response", "_steps", "client")
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, own: bool = False) -> None:
         self.client = client
+        self._direct = Direct.of(client) if own else None
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] = _NO_CHUNKS
         steps: dict[type, Callable[[Any], Awaitable[Any]]] = {
@@ -137,8 +145,12 @@ class _AsyncIO:
         return self._steps[type(step)](step)
 
     async def _send(self, step: Send) -> httpx.Response | httpx.HTTPError:
+        direct = self._direct
         try:
-            response = await guarded_send(self.client, step.build(self.client))
+            if direct is not None:
+                response = await guarded_send(self.client, direct.request(step), direct.asend)
+            else:
+                response = await guarded_send(self.client, step.build(self.client))
         except httpx.HTTPError as exc:
             return exc
         self._response, self._chunks = response, response.aiter_bytes()
@@ -185,10 +197,10 @@ async def adrive(io: _AsyncIO, flow: Flow[_R]) -> _R:
         await io.aclose()
 
 
-def iterate(client: Callable[[], httpx.Client], flow: ItemFlow[_I]) -> Iterator[_I]:
-    """The items of ``flow`` as it delivers them, its steps performed with ``client()``
+def iterate(io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]) -> Iterator[_I]:
+    """The items of ``flow`` as it delivers them, its steps performed by ``io_of()``
     (called at the first ``next``)."""
-    io = _SyncIO(client())
+    io = io_of()
     try:
         outcome = None
         while True:
@@ -206,10 +218,10 @@ def iterate(client: Callable[[], httpx.Client], flow: ItemFlow[_I]) -> Iterator[
 
 
 async def aiterate(
-    client: Callable[[], Awaitable[httpx.AsyncClient]], flow: ItemFlow[_I]
+    io_of: Callable[[], Awaitable[_AsyncIO]], flow: ItemFlow[_I]
 ) -> AsyncIterator[_I]:
     """The async twin of :func:`iterate`."""
-    io = _AsyncIO(await client())
+    io = await io_of()
     try:
         outcome = None
         while True:

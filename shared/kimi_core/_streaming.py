@@ -71,7 +71,7 @@ class ChatStream(ChatStreamBase):
         self._client = client
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iterate(self._client._client, self._client._stream_flow(self))
+        return iterate(self._client._io, self._client._stream_flow(self))
 
 
 class AsyncChatStream(ChatStreamBase):
@@ -82,4 +82,4 @@ class AsyncChatStream(ChatStreamBase):
         self._client = client
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        return aiterate(self._client._client, self._client._stream_flow(self))
+        return aiterate(self._client._io, self._client._stream_flow(self))

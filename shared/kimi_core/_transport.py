@@ -64,8 +64,15 @@ class KimiClient(ClientLogic[httpx.Client]):
     def _client(self) -> httpx.Client:
         return self._http_client or sync_pool(self.timeout)
 
+    def _io(self) -> _SyncIO:
+        """The driver of a call: on an injected client through ``client.send``, on a
+        pool of ours straight to its transport (``_direct``)."""
+        if self._http_client is not None:
+            return _SyncIO(self._http_client)
+        return _SyncIO(sync_pool(self.timeout), own=True)
+
     def _run(self, flow: Flow[_R]) -> _R:
-        return drive(_SyncIO(self._client()), flow)
+        return drive(self._io(), flow)
 
     def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
@@ -129,8 +136,14 @@ class AsyncKimiClient(ClientLogic[httpx.AsyncClient]):
     async def _client(self) -> httpx.AsyncClient:
         return self._http_client or await async_pool(self.timeout)
 
+    async def _io(self) -> _AsyncIO:
+        """The async :meth:`KimiClient._io`."""
+        if self._http_client is not None:
+            return _AsyncIO(self._http_client)
+        return _AsyncIO(await async_pool(self.timeout), own=True)
+
     async def _run(self, flow: Flow[_R]) -> _R:
-        return await adrive(_AsyncIO(await self._client()), flow)
+        return await adrive(await self._io(), flow)
 
     async def chat(self, request: ChatRequest | None = None, /, **params: Any) -> ChatResult:
         """A whole chat completion. Pass a prepared request or the parameters."""
