@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -271,6 +272,8 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     _clients: ka.ClientPair = PrivateAttr(default_factory=ka.ClientPair)
     # The wire dicts of an agent's earlier messages, converted once (kimi_core._history).
     _history: ka.HistoryCache[ChatMessage] = PrivateAttr(default_factory=ka.HistoryCache)
+    # to_payload() for the settings it was made of (every chat call emits it).
+    _payload: tuple[tuple[Any, ...], dict[str, Any]] | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -365,16 +368,32 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         )
 
     def to_payload(self) -> dict[str, Any]:
-        """What instrumentation events and callbacks get: metadata and settings, no key."""
-        return {
-            **super().to_payload(),
-            "provider": self.provider,
-            "api_base": self._get_client().base_url,
-            "thinking": self.thinking,
-            "reasoning_effort": self.reasoning_effort,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
+        """What instrumentation events and callbacks get: metadata and settings, no key
+        (a copy of the one made for the same settings: every call emits it)."""
+        made_of = (
+            self.model,
+            self.provider,
+            self.api_base,
+            self.context_window,
+            self.num_output,
+            self.thinking,
+            self.reasoning_effort,
+            self.temperature,
+            self.max_tokens,
+        )
+        kept = self._payload
+        if kept is None or kept[0] != made_of:
+            payload = {
+                **super().to_payload(),
+                "provider": self.provider,
+                "api_base": self._get_client().base_url,
+                "thinking": self.thinking,
+                "reasoning_effort": self.reasoning_effort,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+            }
+            kept = self._payload = (copy.deepcopy(made_of), payload)
+        return copy.deepcopy(kept[1]) if isinstance(self.thinking, dict) else dict(kept[1])
 
     def _settings(self) -> ka.ClientSettings:
         return ka.ClientSettings.of(
@@ -602,6 +621,28 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
                 out["tool_choice"] = choice
             out["parallel_tool_calls"] = allow_parallel_tool_calls
         return out
+
+    def _prepare_chat_with_tools_compat(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """LlamaIndex asks (``inspect.signature``, on every call) whether an integration's
+        ``_prepare_chat_with_tools`` takes ``tool_required``; this one does."""
+        return self._prepare_chat_with_tools(
+            tools,
+            user_msg=user_msg,
+            chat_history=chat_history,
+            verbose=verbose,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            **kwargs,
+        )
 
     def _validate_chat_with_tools_response(
         self,

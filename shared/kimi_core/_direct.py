@@ -36,7 +36,7 @@ class Direct:
     """Builds a request of ours for one of our pools and sends it to the pool's
     transport (:meth:`send` sync, :meth:`asend` async)."""
 
-    __slots__ = ("_client", "_defaults", "_names")
+    __slots__ = ("_client", "_defaults", "_names", "_urls")
 
     @staticmethod
     def of(client: httpx.Client | httpx.AsyncClient) -> Direct | None:
@@ -53,6 +53,8 @@ class Direct:
         # of ours never changes them
         self._defaults = dict(client.headers.items())
         self._names = {name.lower(): name for name in self._defaults}
+        #: parsed URLs by their text (a client calls a handful of endpoints)
+        self._urls: dict[str, httpx.URL] = {}
 
     def request(self, step: Send) -> httpx.Request:
         """The request ``client.build_request`` would build for ``step``."""
@@ -60,9 +62,14 @@ class Direct:
         names = self._names
         for name, value in step.headers.items():
             headers[names.get(name.lower(), name)] = value
+        url = self._urls.get(step.url)
+        if url is None:
+            if len(self._urls) >= 256:
+                self._urls.clear()
+            url = self._urls[step.url] = httpx.URL(step.url)
         return httpx.Request(
             step.method,
-            step.url,
+            url,
             content=step.content,
             json=step.json,
             files=step.files,

@@ -436,3 +436,26 @@ def test_a_small_window_leaves_room_for_the_prompt(kimi_emulator_factory: Any) -
     ]
     engine = SummaryIndex.from_documents(docs).as_query_engine(llm=llm)
     assert str(engine.query("Who serves Kimi?"))
+
+
+def test_the_payload_follows_every_setting_it_shows() -> None:
+    """to_payload() is kept for the settings it was made of: a changed setting, a thinking
+    dict changed in place, or a payload changed by a handler never shows stale values."""
+    llm = Kimi(model="kimi-k2.6", api_key="k", temperature=0.6, thinking={"type": "enabled"})
+    first = llm.to_payload()
+    assert (first["model_name"], first["temperature"]) == ("kimi-k2.6", 0.6)
+    first["temperature"] = 9.0  # a handler changing what it got
+    first["thinking"]["type"] = "x"
+    assert llm.to_payload()["temperature"] == 0.6
+    assert llm.to_payload()["thinking"] == {"type": "enabled"}
+    llm.temperature = 1.0
+    assert llm.to_payload()["temperature"] == 1.0
+    assert isinstance(llm.thinking, dict)
+    llm.thinking["type"] = "disabled"  # changed in place
+    assert llm.to_payload()["thinking"] == {"type": "disabled"}
+    llm.model = "kimi-k2.5"
+    llm.context_window = 1000
+    payload = llm.to_payload()
+    assert (payload["model_name"], payload["context_window"]) == ("kimi-k2.5", 1000)
+    llm.api_base = "http://127.0.0.1:9/v1"
+    assert llm.to_payload()["api_base"] == "http://127.0.0.1:9/v1"
