@@ -269,15 +269,19 @@ def _llama_index(base_url: str, turns: int) -> tuple[list[Turn], dict[str, Any]]
         assert calls[0].tool_kwargs == {"city": "Paris", "days": 2}, response
         return response
 
+    # A fresh list for every call: llama-index-llms-openai appends the user message to the
+    # chat_history it is given (the list, not a copy), so a shared list would grow by one
+    # message a call for whoever runs next.
     def run(llm: Any) -> Callable[[], Any]:
         return lambda: check(
-            llm, llm.chat_with_tools(tools, user_msg=question, chat_history=history)
+            llm, llm.chat_with_tools(tools, user_msg=question, chat_history=list(history))
         )
 
     def arun(llm: Any) -> Callable[[], Awaitable[Any]]:
         async def go() -> Any:
             return check(
-                llm, await llm.achat_with_tools(tools, user_msg=question, chat_history=history)
+                llm,
+                await llm.achat_with_tools(tools, user_msg=question, chat_history=list(history)),
             )
 
         return go
