@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -1082,3 +1083,15 @@ def _allow_loading() -> None:
 
 
 _allow_loading()
+
+
+def _precompute_signatures() -> None:
+    """LangChain asks ``inspect.signature`` on every call whether ``_generate`` /
+    ``_agenerate`` take ``run_manager``; a function's ``__signature__`` (its own,
+    computed once here) answers that without parsing the function again."""
+    for name in ("_generate", "_agenerate"):
+        fn = getattr(ChatKimi, name)
+        fn.__signature__ = inspect.signature(fn)
+
+
+_precompute_signatures()

@@ -377,3 +377,19 @@ def test_credential_headers_are_masked_in_repr_dumps_and_callbacks(kimi_emulator
             valid_namespaces=["langchain_kimi"],
         )
     assert again.default_headers == {"X-App": "demo"}  # the mask is not sent back
+
+
+@pytest.mark.parametrize("name", ["_generate", "_agenerate"])
+def test_the_precomputed_signature_is_the_methods_own(name: str) -> None:
+    """LangChain reads ``inspect.signature(model._generate)`` on every call to decide
+    whether to pass ``run_manager``; the ``__signature__`` set once must say what the
+    code itself takes."""
+    import inspect
+
+    fn = getattr(ChatKimi, name)
+    code = fn.__code__
+    own = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount + 1])
+    assert list(inspect.signature(fn).parameters) == own
+    bound = getattr(ChatKimi(model="kimi-k2.6", api_key="k"), name)
+    assert list(inspect.signature(bound).parameters) == own[1:]
+    assert "run_manager" in inspect.signature(bound).parameters
