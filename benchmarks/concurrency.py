@@ -69,8 +69,10 @@ async def one():
     "llama_index OpenAILike": """
 from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
+# Its default temperature (0.1) is refused by kimi-k2.6 while it thinks: 1.0 is the only
+# value the model takes (as in llama_index_stream.py).
 llm = OpenAILike(model=MODEL, api_base=BASE, api_key=KEY, max_retries=0, is_chat_model=True,
-                 is_function_calling_model=True, context_window=262144)
+                 is_function_calling_model=True, context_window=262144, temperature=1.0)
 async def one():
     n = 0
     async for r in await llm.astream_chat([ChatMessage(role="user", content="Count.")]):

@@ -26,6 +26,23 @@ __all__ = ["EventParser"]
 _SSE_STARTS = (b"data:", b":", b"event:", b"id:", b"retry:", b"\xef\xbb\xbf")
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads(data: bytes) -> Any:
+    """``json.loads(data)`` for an event's data, half the work for the usual case (UTF-8
+    text that is one JSON value and nothing else: no encoding to detect, no whitespace
+    to skip); anything else is ``json.loads``'s to answer, its errors included."""
+    try:
+        text = data.decode()
+        value, end = _raw_decode(text)
+    except ValueError:  # not UTF-8, or not a value at 0: json.loads says what it is
+        return json.loads(data)
+    if end != len(text):
+        return json.loads(data)  # whitespace after the value, or something else
+    return value
+
+
 class EventParser:
     """Bytes in, normalised event dicts out; knows how a stream must end.
 
@@ -110,7 +127,7 @@ class EventParser:
             self.done = True
             return None
         try:
-            event = json.loads(data)
+            event = _loads(data)
         except (ValueError, RecursionError):
             if not data.strip():
                 return None

@@ -294,6 +294,28 @@ class StreamAccumulator:
         before anything is recorded; a chunk of several choices is checked whole first.
         """
         choices = chunk.get("choices")
+        if choices.__class__ is list and len(choices) == 1 and self.id is not None:
+            # The usual chunk, most of a stream: one choice, a delta of text and nothing
+            # else (no usage, no finish, no fingerprint); checked as the full path would.
+            choice = choices[0]
+            if choice.__class__ is dict and choice.get("finish_reason") is None:
+                delta = choice.get("delta")
+                index = choice.get("index")
+                if (
+                    delta.__class__ is dict
+                    and len(delta) == 1
+                    and (index == 0 and index.__class__ is int)
+                    and "usage" not in choice
+                    and "usage" not in chunk
+                    and "system_fingerprint" not in chunk
+                ):
+                    text = delta.get("content")
+                    state = self.choices.get(0)
+                    if text.__class__ is str and state is not None:
+                        if text:
+                            state.content.append(text)
+                        self.events += 1
+                        return chunk
         usage = chunk.get("usage")
         if usage is not None and usage.__class__ is not dict:
             raise _bad("usage", usage, "an object")
