@@ -8,8 +8,8 @@ completed, errors, wall time, aggregate chunk rate, peak RSS.
 
 Each stream is 200 content deltas (a typical answer of a few hundred tokens); shorter
 streams weigh fixed per-request costs, the emulator's included, more. The model is
-kimi-k2.7-code (served by Moonshot in 2026): it fixes no sampling values, so the peers
-(which always send a temperature) are not refused by the rules.
+kimi-k2.7-code (served by Moonshot in 2026); it takes only temperature 1.0, so OpenAILike
+(0.1 by default) is given 1.0, and ChatOpenAI sends none.
 """
 
 from __future__ import annotations

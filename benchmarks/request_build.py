@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field
 
 TOOLS = 20
 TURNS = 100
-MODEL = "kimi-k2.7-code"  # fixes no sampling value: the peers' requests are valid for it
+MODEL = "kimi-k2.7-code"  # served by Moonshot in 2026 (nothing is sent here)
 GOAL_MS = 1.0
 
 

@@ -180,8 +180,8 @@ def concurrency_section(r: dict[str, Any]) -> Section:
     text = (
         "### Concurrency: many async streams on one event loop\n\n"
         f"Each contender in a fresh interpreter, all streams started at once with `asyncio.gather`, "
-        f"{r['chunks']} content deltas each (a typical answer), model {r['model']} (it fixes no "
-        f"sampling values, so the peers' default temperature is accepted); {r['rounds']} "
+        f"{r['chunks']} content deltas each (a typical answer), model {r['model']} (it takes only "
+        f"temperature 1.0: OpenAILike is given 1.0, ChatOpenAI sends none); {r['rounds']} "
         "alternating rounds, the best wall time of each contender.\n\n"
         + table(["streams", "client", "completed", "errors", "wall", "chunks/s", "peak RSS"], rows)
         + "\n\n"
