@@ -47,6 +47,9 @@ def _key(t: httpx.Timeout) -> _PoolKey:
 def sync_pool(timeout: httpx.Timeout) -> httpx.Client:
     """The process's pool for ``timeout``."""
     key = _key(timeout)
+    client = _sync_pools.get(key)  # the usual case, without the lock (reads are atomic)
+    if client is not None and not client.is_closed:
+        return client
     context = _ssl_context()
     with _pool_lock:
         client = _sync_pools.get(key)
@@ -86,6 +89,12 @@ class _LoopPools:
 async def async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
     """The running event loop's pool for ``timeout`` (closed when the loop shuts down)."""
     loop = asyncio.get_running_loop()
+    key = _key(timeout)
+    pools = _async_pools.get(loop)  # the usual case, without the lock (reads are atomic)
+    if pools is not None and pools.sentinel is not None:
+        client = pools.clients.get(key)
+        if client is not None and not client.is_closed:
+            return client
     context = _ssl_context()
     with _pool_lock:
         pools = _async_pools.get(loop)
@@ -94,7 +103,6 @@ async def async_pool(timeout: httpx.Timeout) -> httpx.AsyncClient:
             for old in [lp for lp in _async_pools if lp.is_closed()]:
                 del _async_pools[old]
             pools = _async_pools[loop] = _LoopPools()
-        key = _key(timeout)
         client = pools.clients.get(key)
         if client is None:
             client = pools.clients[key] = httpx.AsyncClient(

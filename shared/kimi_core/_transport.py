@@ -6,7 +6,8 @@ configuration, and per event loop for async). The parts, each with one reason to
 
 - ``_pools``: the pools and their event-loop lifecycle;
 - ``_cancel``: the cancellation workaround for httpcore #1093 (the gate and the send guard);
-- ``_drivers``: the sync and async I/O drivers of the flows;
+- ``_drivers``: the sync and async I/O drivers of the flows; ``_direct``: a request on our
+  own pools handed straight to the pool's transport;
 - ``_base_client``: configuration, the retry loop, the chat and stream flows;
 - ``_response`` and ``_error_map``: response reading, error bodies, request ids;
 - ``_events``: the event parser of a stream (beside ``_sse``); ``_streaming``: the streams;
