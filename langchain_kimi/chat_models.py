@@ -466,7 +466,7 @@ class ChatKimi(BaseChatModel):
             self.api_key = self._resolved_key()
 
     def _settings(self) -> ka.ClientSettings:
-        profile = self._profile
+        profile = ka.private_attrs(self)["_profile"]
         return ka.ClientSettings.of(
             provider=profile.name,
             api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
@@ -483,10 +483,12 @@ class ChatKimi(BaseChatModel):
     def _get_client(self) -> kc.KimiClient:
         """The sync ``kimi_core`` client (``kimi_core._clients``: built on first use, again
         when a setting changes)."""
-        return self._clients.sync(self._settings(), self.http_client)
+        clients: ka.ClientPair = ka.private_attrs(self)["_clients"]
+        return clients.sync(self._settings(), self.http_client)
 
     def _get_aclient(self) -> kc.AsyncKimiClient:
-        return self._clients.async_(self._settings(), self.http_async_client)
+        clients: ka.ClientPair = ka.private_attrs(self)["_clients"]
+        return clients.async_(self._settings(), self.http_async_client)
 
     # ------------------------------------------------------------------ identity
 
@@ -501,7 +503,8 @@ class ChatKimi(BaseChatModel):
 
     @property
     def _provider_name(self) -> str:
-        return self._profile.name
+        profile: kc.ProviderProfile = ka.private_attrs(self)["_profile"]
+        return profile.name
 
     @property
     def _default_params(self) -> dict[str, Any]:
@@ -527,7 +530,7 @@ class ChatKimi(BaseChatModel):
         return {
             "model_name": self.model_name,
             "provider": self._provider_name,
-            "base_url": self._profile.base_url,
+            "base_url": ka.private_attrs(self)["_profile"].base_url,
             **self._default_params,
             **({"model_kwargs": self.model_kwargs} if self.model_kwargs else {}),
             **({"extra_body": self.extra_body} if self.extra_body else {}),
@@ -586,14 +589,15 @@ class ChatKimi(BaseChatModel):
     ) -> kc.ChatRequest:
         """The request: the model's parameters, then ``model_kwargs``, then the call's
         (``kimi_core`` merges them and refuses unknown call keywords)."""
+        private = ka.private_attrs(self)
         return ka.shape_request(
-            self._profile,
+            private["_profile"],
             _CALLS,
             configured=self._default_params,
             raw=self.model_kwargs,
             extra_body=self.extra_body,
             call={**kwargs, "stop": stop} if stop is not None else kwargs,
-            messages=messages_to_wire(messages, self._history),
+            messages=messages_to_wire(messages, private["_history"]),
             stream=stream,
             stream_usage=stream_usage,
             wire_types=_wire_types,

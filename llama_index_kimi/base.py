@@ -381,7 +381,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             self.temperature,
             self.max_tokens,
         )
-        kept = self._payload
+        kept = ka.private_attrs(self)["_payload"]
         if kept is None or kept[0] != made_of:
             payload = {
                 **super().to_payload(),
@@ -404,7 +404,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             total_timeout=self.total_timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
-            retry_policy=self._retry_policy,
+            retry_policy=ka.private_attrs(self)["_retry_policy"],
             max_event_bytes=self.max_event_bytes,
             max_body_bytes=self.max_body_bytes,
             max_error_bytes=self.max_error_bytes,
@@ -413,10 +413,14 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
     def _get_client(self) -> kc.KimiClient:
         """The sync ``kimi_core`` client (``kimi_core._clients``: rebuilt when a setting
         changes)."""
-        return self._clients.sync(self._settings(), self._http_client)
+        private = ka.private_attrs(self)
+        clients: ka.ClientPair = private["_clients"]
+        return clients.sync(self._settings(), private["_http_client"])
 
     def _get_aclient(self) -> kc.AsyncKimiClient:
-        return self._clients.async_(self._settings(), self._async_http_client)
+        private = ka.private_attrs(self)
+        clients: ka.ClientPair = private["_clients"]
+        return clients.async_(self._settings(), private["_async_http_client"])
 
     def _prepare(
         self,
@@ -442,7 +446,7 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             },
             raw=self.additional_kwargs,
             call=kwargs,
-            messages=to_wire_messages(messages, self._history),
+            messages=to_wire_messages(messages, ka.private_attrs(self)["_history"]),
             stream=stream,
             wire_types=self._wire_types,
         )

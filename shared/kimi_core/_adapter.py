@@ -74,6 +74,7 @@ __all__ = [
     "json_schema_format",
     "key_from_ref",
     "key_ref",
+    "private_attrs",
     "redact_headers",
     "redacted_repr_args",
     "resolve_api_key",
@@ -96,6 +97,14 @@ __all__ = [
 #: Tool-call arguments as JSON text, as Kimi takes them back (non-ASCII kept). One encoder
 #: for every call: ``json.dumps`` with options builds a new one each time.
 arguments_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def private_attrs(model: Any) -> dict[str, Any]:
+    """A pydantic model's private attributes by name: what ``model._name`` reads, without
+    the failed ordinary lookup such a read goes through first (~2 µs each, several per
+    call in an adapter's hot path)."""
+    private: dict[str, Any] = model.__pydantic_private__
+    return private
 
 
 def tool_arguments(text: str) -> tuple[dict[str, Any] | None, str]:
