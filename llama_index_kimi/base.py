@@ -487,8 +487,11 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             state = ChatStreamState()
             respond = state.response
+            acc = None  # the accumulator of the attempt that delivers (read once)
             for event in stream:
-                response = respond(event, stream.accumulator)
+                if acc is None:
+                    acc = stream.accumulator
+                response = respond(event, acc)
                 if response is not None:
                     yield response
             final = state.final(stream.accumulator, stream.request_id)
@@ -523,8 +526,11 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             state = ChatStreamState()
             respond = state.response
+            acc = None  # the accumulator of the attempt that delivers (read once)
             async for event in stream:
-                response = respond(event, stream.accumulator)
+                if acc is None:
+                    acc = stream.accumulator
+                response = respond(event, acc)
                 if response is not None:
                     yield response
             final = state.final(stream.accumulator, stream.request_id)

@@ -41,6 +41,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
+from pydantic import BaseModel
 
 import kimi_core as kc
 from kimi_core import _adapter as ka
@@ -490,12 +491,18 @@ _FAST_RESPONSES = (
 )
 
 
+# BaseModel's own slots, set through their descriptors (no attribute lookup per call).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def _unchecked(cls: type[Any], state: dict[str, Any], fields_set: frozenset[str]) -> Any:
     obj = _new(cls)
     _setattr(obj, "__dict__", state)
-    _setattr(obj, "__pydantic_fields_set__", set(fields_set))
-    _setattr(obj, "__pydantic_extra__", None)
-    _setattr(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, set(fields_set))
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
