@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -17,7 +17,16 @@ from ._cancel import guarded_send
 from ._direct import Direct
 from ._retry import NEXT_CHUNK, Close, ReadBody, Send, Sleep, Step
 
-__all__ = ["Flow", "ItemFlow", "adrive", "aiterate", "drive", "iterate"]
+__all__ = [
+    "Flow",
+    "ItemFlow",
+    "adrive",
+    "aiterate",
+    "aiterate_batches",
+    "drive",
+    "iterate",
+    "iterate_batches",
+]
 
 _R = TypeVar("_R")
 _I = TypeVar("_I")
@@ -197,16 +206,20 @@ async def adrive(io: _AsyncIO, flow: Flow[_R]) -> _R:
         await io.aclose()
 
 
-def iterate(io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]) -> Iterator[_I]:
-    """The items of ``flow`` as it delivers them, its steps performed by ``io_of()``
-    (called at the first ``next``)."""
+def iterate_batches(
+    io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]
+) -> Generator[list[_I], None, None]:
+    """The items of ``flow`` in the lists it delivers them in (one per read: a stream's
+    events, a file's lines), its steps performed by ``io_of()`` (called at the first
+    ``next``). A consumer that handles items one by one saves a generator hop per item."""
     io = io_of()
     try:
         outcome = None
         while True:
             step = flow.send(outcome)
             if step.__class__ is list:
-                yield from step
+                if step:
+                    yield step
                 outcome = None
             else:
                 outcome = io.perform(step)
@@ -217,18 +230,28 @@ def iterate(io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]) -> Iterator[_I]:
         io.close()
 
 
-async def aiterate(
+def iterate(io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]) -> Iterator[_I]:
+    """The items of ``flow`` one by one (see :func:`iterate_batches`)."""
+    batches = iterate_batches(io_of, flow)
+    try:
+        for batch in batches:
+            yield from batch
+    finally:
+        batches.close()
+
+
+async def aiterate_batches(
     io_of: Callable[[], Awaitable[_AsyncIO]], flow: ItemFlow[_I]
-) -> AsyncIterator[_I]:
-    """The async twin of :func:`iterate`."""
+) -> AsyncGenerator[list[_I], None]:
+    """The async twin of :func:`iterate_batches`."""
     io = await io_of()
     try:
         outcome = None
         while True:
             step = flow.send(outcome)
             if step.__class__ is list:
-                for item in step:
-                    yield item
+                if step:
+                    yield step
                 outcome = None
             else:
                 outcome = await io.perform(step)
@@ -237,3 +260,16 @@ async def aiterate(
     finally:
         flow.close()
         await io.aclose()
+
+
+async def aiterate(
+    io_of: Callable[[], Awaitable[_AsyncIO]], flow: ItemFlow[_I]
+) -> AsyncIterator[_I]:
+    """The async twin of :func:`iterate`."""
+    batches = aiterate_batches(io_of, flow)
+    try:
+        async for batch in batches:
+            for item in batch:
+                yield item
+    finally:
+        await batches.aclose()
