@@ -676,14 +676,13 @@ class ChatKimi(BaseChatModel):
         provider = self._provider_name
         stream = self._get_client().stream(request)
         try:
-            for events in stream.batches():
-                for event in events:
-                    chunk = chunk_from_event(event, provider)
-                    if chunk is None:
-                        continue
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+            for event in stream:
+                chunk = chunk_from_event(event, provider)
+                if chunk is None:
+                    continue
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
         last = self._last_chunk(stream, usage_on)
@@ -705,14 +704,13 @@ class ChatKimi(BaseChatModel):
         provider = self._provider_name
         stream = self._get_aclient().stream(request)
         try:
-            async for events in stream.batches():
-                for event in events:
-                    chunk = chunk_from_event(event, provider)
-                    if chunk is None:
-                        continue
-                    if run_manager:
-                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+            async for event in stream:
+                chunk = chunk_from_event(event, provider)
+                if chunk is None:
+                    continue
+                if run_manager:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
         except kc.KimiError as exc:
             raise to_langchain_error(exc) from exc.__cause__
         last = self._last_chunk(stream, usage_on)

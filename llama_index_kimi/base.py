@@ -487,12 +487,13 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         def gen() -> ChatResponseGen:
             state = ChatStreamState()
             respond = state.response
-            for events in stream.batches():
-                acc = stream.accumulator  # the attempt's that delivers them
-                for event in events:
-                    response = respond(event, acc)
-                    if response is not None:
-                        yield response
+            acc = None  # the accumulator of the attempt that delivers (read once)
+            for event in stream:
+                if acc is None:
+                    acc = stream.accumulator
+                response = respond(event, acc)
+                if response is not None:
+                    yield response
             final = state.final(stream.accumulator, stream.request_id)
             if final is not None:
                 yield final
@@ -525,12 +526,13 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
         async def gen() -> ChatResponseAsyncGen:
             state = ChatStreamState()
             respond = state.response
-            async for events in stream.batches():
-                acc = stream.accumulator  # the attempt's that delivers them
-                for event in events:
-                    response = respond(event, acc)
-                    if response is not None:
-                        yield response
+            acc = None  # the accumulator of the attempt that delivers (read once)
+            async for event in stream:
+                if acc is None:
+                    acc = stream.accumulator
+                response = respond(event, acc)
+                if response is not None:
+                    yield response
             final = state.final(stream.accumulator, stream.request_id)
             if final is not None:
                 yield final

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -17,16 +17,7 @@ from ._cancel import guarded_send
 from ._direct import Direct
 from ._retry import NEXT_CHUNK, Close, ReadBody, Send, Sleep, Step
 
-__all__ = [
-    "Flow",
-    "ItemFlow",
-    "adrive",
-    "aiterate",
-    "aiterate_batches",
-    "drive",
-    "iterate",
-    "iterate_batches",
-]
+__all__ = ["Flow", "ItemFlow", "adrive", "aiterate", "drive", "iterate"]
 
 _R = TypeVar("_R")
 _I = TypeVar("_I")
@@ -206,20 +197,16 @@ async def adrive(io: _AsyncIO, flow: Flow[_R]) -> _R:
         await io.aclose()
 
 
-def iterate_batches(
-    io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]
-) -> Generator[list[_I], None, None]:
-    """The items of ``flow`` in the lists it delivers them in (one per read: a stream's
-    events, a file's lines), its steps performed by ``io_of()`` (called at the first
-    ``next``). A consumer that handles items one by one saves a generator hop per item."""
+def iterate(io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]) -> Iterator[_I]:
+    """The items of ``flow`` as it delivers them, its steps performed by ``io_of()``
+    (called at the first ``next``)."""
     io = io_of()
     try:
         outcome = None
         while True:
             step = flow.send(outcome)
             if step.__class__ is list:
-                if step:
-                    yield step
+                yield from step
                 outcome = None
             else:
                 outcome = io.perform(step)
@@ -230,28 +217,18 @@ def iterate_batches(
         io.close()
 
 
-def iterate(io_of: Callable[[], _SyncIO], flow: ItemFlow[_I]) -> Iterator[_I]:
-    """The items of ``flow`` one by one (see :func:`iterate_batches`)."""
-    batches = iterate_batches(io_of, flow)
-    try:
-        for batch in batches:
-            yield from batch
-    finally:
-        batches.close()
-
-
-async def aiterate_batches(
+async def aiterate(
     io_of: Callable[[], Awaitable[_AsyncIO]], flow: ItemFlow[_I]
-) -> AsyncGenerator[list[_I], None]:
-    """The async twin of :func:`iterate_batches`."""
+) -> AsyncIterator[_I]:
+    """The async twin of :func:`iterate`."""
     io = await io_of()
     try:
         outcome = None
         while True:
             step = flow.send(outcome)
             if step.__class__ is list:
-                if step:
-                    yield step
+                for item in step:
+                    yield item
                 outcome = None
             else:
                 outcome = await io.perform(step)
@@ -260,16 +237,3 @@ async def aiterate_batches(
     finally:
         flow.close()
         await io.aclose()
-
-
-async def aiterate(
-    io_of: Callable[[], Awaitable[_AsyncIO]], flow: ItemFlow[_I]
-) -> AsyncIterator[_I]:
-    """The async twin of :func:`iterate`."""
-    batches = aiterate_batches(io_of, flow)
-    try:
-        async for batch in batches:
-            for item in batch:
-                yield item
-    finally:
-        await batches.aclose()

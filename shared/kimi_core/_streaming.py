@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._drivers import aiterate, aiterate_batches, iterate, iterate_batches
+from ._drivers import aiterate, iterate
 from ._events import EventParser
 from ._rules import ChatRequest
 from ._stream import StreamAccumulator
@@ -73,11 +73,6 @@ class ChatStream(ChatStreamBase):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iterate(self._client._io, self._client._stream_flow(self))
 
-    def batches(self) -> Iterator[list[dict[str, Any]]]:
-        """The chunk dicts in the lists they arrive in (one per read of the response):
-        the same chunks as iterating the stream, a generator hop fewer per chunk."""
-        return iterate_batches(self._client._io, self._client._stream_flow(self))
-
 
 class AsyncChatStream(ChatStreamBase):
     """The async twin of :class:`ChatStream`."""
@@ -88,7 +83,3 @@ class AsyncChatStream(ChatStreamBase):
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         return aiterate(self._client._io, self._client._stream_flow(self))
-
-    def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
-        """The async :meth:`ChatStream.batches`."""
-        return aiterate_batches(self._client._io, self._client._stream_flow(self))

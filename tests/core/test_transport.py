@@ -619,35 +619,3 @@ def test_a_body_reader_keeps_to_its_limit_and_the_deadline() -> None:
 def test_limits_and_the_deadline_are_checked(param: str, value: Any) -> None:
     with pytest.raises(kc.ConfigurationError, match=f"{param}={value!r} is not accepted"):
         kc.KimiClient(provider="moonshot", api_key=KEY, **{param: value})
-
-
-def test_a_streams_batches_are_its_chunks_in_the_lists_they_came_in(emu: KimiEmulator) -> None:
-    words = " ".join(f"w{i}" for i in range(300))
-    emu.script(text=words, times=2)
-    one_by_one = list(client(emu).stream(model="kimi-k2.6", messages=USER))
-    batches = list(client(emu).stream(model="kimi-k2.6", messages=USER).batches())
-    assert all(batches) and [c for b in batches for c in b] == [
-        {**c, "id": batches[0][0]["id"], "created": batches[0][0]["created"]} for c in one_by_one
-    ]
-    assert stream_text([c for b in batches for c in b]) == words
-
-
-def test_a_batch_stream_left_early_closes_its_response(emu: KimiEmulator) -> None:
-    emu.script(text=" ".join(f"w{i}" for i in range(2000)), times=2)
-    stream = client(emu).stream(model="kimi-k2.6", messages=USER)
-    batches = stream.batches()
-    first = next(batches)
-    assert first
-    batches.close()  # the consumer stops: the response is closed, the pool stays usable
-    again = client(emu).chat(model="kimi-k2.6", messages=USER)
-    assert again.message["content"].startswith("w0 w1")
-
-
-async def test_async_batches_match_the_chunks(emu: KimiEmulator) -> None:
-    emu.script(text="alpha beta gamma delta", times=2)
-    one_by_one = [c async for c in aclient(emu).stream(model="kimi-k2.6", messages=USER)]
-    batches = [b async for b in aclient(emu).stream(model="kimi-k2.6", messages=USER).batches()]
-    assert stream_text([c for b in batches for c in b]) == stream_text(one_by_one)
-    assert [len(c["choices"]) for b in batches for c in b] == [
-        len(c["choices"]) for c in one_by_one
-    ]
