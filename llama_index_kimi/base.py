@@ -632,27 +632,10 @@ class Kimi(BatchAPIMixin, FunctionCallingLLM):
             out["parallel_tool_calls"] = allow_parallel_tool_calls
         return out
 
-    def _prepare_chat_with_tools_compat(
-        self,
-        tools: Sequence[BaseTool],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
+    def _prepare_chat_with_tools_compat(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """LlamaIndex asks (``inspect.signature``, on every call) whether an integration's
         ``_prepare_chat_with_tools`` takes ``tool_required``; this one does."""
-        return self._prepare_chat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+        return self._prepare_chat_with_tools(*args, **kwargs)
 
     def _validate_chat_with_tools_response(
         self,

@@ -65,25 +65,14 @@ def test_a_proxy_from_the_environment_is_used(
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", loopback.base_url.rsplit("/", 1)[0])
-    client = kc.KimiClient(
-        provider="moonshot",
-        base_url="http://kimi.invalid/v1",
-        api_key="k",
-        timeout=_timeout(),
-        max_retries=0,
-    )
+    behind_proxy: dict[str, Any] = {"provider": "moonshot", "base_url": "http://kimi.invalid/v1"}
+    client = kc.KimiClient(**behind_proxy, api_key="k", timeout=_timeout(), max_retries=0)
     client.chat(**ASK)
     # the proxy was asked for the absolute URL: the request went through it
     assert loopback.received[-1].path == "http://kimi.invalid/v1/chat/completions"
 
     async def go() -> None:
-        aclient = kc.AsyncKimiClient(
-            provider="moonshot",
-            base_url="http://kimi.invalid/v1",
-            api_key="k",
-            timeout=_timeout(),
-            max_retries=0,
-        )
+        aclient = kc.AsyncKimiClient(**behind_proxy, api_key="k", timeout=_timeout(), max_retries=0)
         await aclient.chat(**ASK)
 
     asyncio.run(go())
