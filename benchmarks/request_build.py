@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from _histories import langchain_history, llama_index_history
 from pydantic import BaseModel, Field
 
 TOOLS = 20
@@ -72,63 +73,12 @@ def _function_tools() -> list[Any]:
     ]
 
 
-def _turns() -> list[tuple[str, str, bool]]:
-    return [
-        (f"Question {t}: " + "what about it? " * 4, f"Answer {t}. " * 10, t % 3 == 0)
-        for t in range(TURNS)
-    ]
-
-
-def _langchain_history() -> list[Any]:
-    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-
-    out: list[Any] = [SystemMessage("You are a helpful assistant.")]
-    for t, (question, answer, calls) in enumerate(_turns()):
-        out.append(HumanMessage(question))
-        if calls:
-            call = {"name": "tool_01", "args": {"city": "Paris"}, "id": f"tool_01_{t}"}
-            out.append(
-                AIMessage(
-                    "", tool_calls=[call], additional_kwargs={"reasoning_content": "Look it up."}
-                )
-            )
-            out.append(ToolMessage("Sunny, 21 C.", tool_call_id=f"tool_01_{t}"))
-        out.append(AIMessage(answer))
-    return out
-
-
-def _llama_index_history() -> list[Any]:
-    from llama_index.core.base.llms.types import ThinkingBlock, ToolCallBlock
-    from llama_index.core.llms import ChatMessage
-
-    out: list[Any] = [ChatMessage(role="system", content="You are a helpful assistant.")]
-    for t, (question, answer, calls) in enumerate(_turns()):
-        out.append(ChatMessage(role="user", content=question))
-        if calls:
-            blocks = [
-                ThinkingBlock(content="Look it up."),
-                ToolCallBlock(
-                    tool_call_id=f"tool_01_{t}", tool_name="tool_01", tool_kwargs={"city": "Paris"}
-                ),
-            ]
-            out.append(ChatMessage(role="assistant", blocks=blocks))
-            out.append(
-                ChatMessage(
-                    role="tool",
-                    content="Sunny, 21 C.",
-                    additional_kwargs={"tool_call_id": f"tool_01_{t}"},
-                )
-            )
-        out.append(ChatMessage(role="assistant", content=answer))
-    return out
-
-
 def _langchain() -> list[tuple[str, Callable[[], Any]]]:
     from langchain_openai import ChatOpenAI
 
     from langchain_kimi import ChatKimi
 
-    history = _langchain_history()
+    history = langchain_history(TURNS)
     tools = _pydantic_tools()
     kimi = ChatKimi(model=MODEL, api_key="bench-key")
     openai = ChatOpenAI(model=MODEL, api_key="bench-key", base_url="http://127.0.0.1:9/v1")
@@ -146,7 +96,7 @@ def _llama_index() -> list[tuple[str, Callable[[], Any]]]:
 
     from llama_index_kimi import Kimi
 
-    history = _llama_index_history()
+    history, _ = llama_index_history(TURNS)
     tools = _function_tools()
     kimi = Kimi(model=MODEL, api_key="bench-key")
     peer = OpenAILike(
