@@ -465,8 +465,15 @@ class ChatKimi(BaseChatModel):
             # Not found: the first request names the variables to set.
             self.api_key = self._resolved_key()
 
+    @property
+    def _provider_profile(self) -> kc.ProviderProfile:
+        """``self._profile``, read without pydantic's slow path for private attributes
+        (``ka.private_attrs``): it is read several times a call."""
+        profile: kc.ProviderProfile = ka.private_attrs(self)["_profile"]
+        return profile
+
     def _settings(self) -> ka.ClientSettings:
-        profile = ka.private_attrs(self)["_profile"]
+        profile = self._provider_profile
         return ka.ClientSettings.of(
             provider=profile.name,
             api_key=self.api_key,  # a SecretStr: no frame holds the key in clear
@@ -503,8 +510,7 @@ class ChatKimi(BaseChatModel):
 
     @property
     def _provider_name(self) -> str:
-        profile: kc.ProviderProfile = ka.private_attrs(self)["_profile"]
-        return profile.name
+        return self._provider_profile.name
 
     @property
     def _default_params(self) -> dict[str, Any]:
@@ -530,7 +536,7 @@ class ChatKimi(BaseChatModel):
         return {
             "model_name": self.model_name,
             "provider": self._provider_name,
-            "base_url": ka.private_attrs(self)["_profile"].base_url,
+            "base_url": self._provider_profile.base_url,
             **self._default_params,
             **({"model_kwargs": self.model_kwargs} if self.model_kwargs else {}),
             **({"extra_body": self.extra_body} if self.extra_body else {}),
@@ -589,15 +595,14 @@ class ChatKimi(BaseChatModel):
     ) -> kc.ChatRequest:
         """The request: the model's parameters, then ``model_kwargs``, then the call's
         (``kimi_core`` merges them and refuses unknown call keywords)."""
-        private = ka.private_attrs(self)
         return ka.shape_request(
-            private["_profile"],
+            self._provider_profile,
             _CALLS,
             configured=self._default_params,
             raw=self.model_kwargs,
             extra_body=self.extra_body,
             call={**kwargs, "stop": stop} if stop is not None else kwargs,
-            messages=messages_to_wire(messages, private["_history"]),
+            messages=messages_to_wire(messages, ka.private_attrs(self)["_history"]),
             stream=stream,
             stream_usage=stream_usage,
             wire_types=_wire_types,

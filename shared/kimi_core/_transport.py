@@ -68,9 +68,7 @@ class KimiClient(ClientLogic[httpx.Client]):
     def _io(self) -> _SyncIO:
         """The driver of a call: on an injected client through ``client.send``, on a
         pool of ours straight to its transport (``_direct``)."""
-        if self._http_client is not None:
-            return _SyncIO(self._http_client)
-        return _SyncIO(sync_pool(self.timeout), own=True)
+        return _SyncIO(self._client(), own=self._http_client is None)
 
     def _run(self, flow: Flow[_R]) -> _R:
         return drive(self._io(), flow)
@@ -139,9 +137,7 @@ class AsyncKimiClient(ClientLogic[httpx.AsyncClient]):
 
     async def _io(self) -> _AsyncIO:
         """The async :meth:`KimiClient._io`."""
-        if self._http_client is not None:
-            return _AsyncIO(self._http_client)
-        return _AsyncIO(await async_pool(self.timeout), own=True)
+        return _AsyncIO(await self._client(), own=self._http_client is None)
 
     async def _run(self, flow: Flow[_R]) -> _R:
         return await adrive(await self._io(), flow)
